@@ -1,0 +1,3 @@
+"""junction: an LLM router."""
+
+__version__ = "0.1.0"

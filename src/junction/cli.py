@@ -1,0 +1,133 @@
+"""The ``junction`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from junction import __version__
+from junction.config import Config, ConfigError, config_from_env, load_config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except ConfigError as exc:
+        print(f"junction: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="junction", description="An LLM router.")
+    parser.add_argument("--version", action="version", version=f"junction {__version__}")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument(
+        "--config",
+        help="YAML config file (default: keys from the environment, "
+        "else demo mode on the built-in simulator)",
+    )
+    serve.add_argument("--host", help="bind address (default 127.0.0.1 or server.host)")
+    serve.add_argument("--port", type=int, help="port (default 4000 or server.port)")
+    serve.set_defaults(run=_serve)
+
+    sim = sub.add_parser("sim", help="run the provider simulator")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8900)
+    sim.add_argument("--profile", help="simulator profile YAML (see examples/sim-profile.yaml)")
+    sim.set_defaults(run=_sim)
+
+    models = sub.add_parser("models", help="list the models a config exposes")
+    models.add_argument("--config", help="YAML config file (default: as serve)")
+    models.set_defaults(run=_models)
+    return parser
+
+
+def resolve_config(path: str | None) -> tuple[Config | None, str]:
+    """The config to run, and how it was chosen. None means demo mode."""
+    env = os.environ
+    if path:
+        return load_config(path, env), f"config {path}"
+    from_env = config_from_env(env)
+    if from_env is not None:
+        return from_env, "provider keys from the environment"
+    return None, "demo mode: no config and no provider keys, serving the built-in simulator"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from junction.server.app import create_app
+
+    config, how = resolve_config(args.config)
+    server = config.server if config is not None else None
+    host = args.host or (server.host if server else "127.0.0.1")
+    port = args.port or (server.port if server else 4000)
+    level = server.log_level if server else "info"
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    app = create_app(config, embedded_sim=config is None)
+    print(f"junction {__version__} on http://{host}:{port} ({how})", file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=level,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def _sim(args: argparse.Namespace) -> int:
+    from junction.sim import app
+    from junction.sim.profile import ProfileError, load_profile
+
+    try:
+        profile = load_profile(args.profile) if args.profile else None
+    except ProfileError as exc:
+        print(f"junction sim: {exc}", file=sys.stderr)
+        return 2
+    app.run(profile, args.host, args.port)
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    config, how = resolve_config(args.config)
+    if config is None:
+        from junction.server.app import demo_config
+
+        config = demo_config("http://127.0.0.1:<embedded>")
+    table = Table(title=f"junction models ({how})")
+    for column in ("model", "kind", "provider", "upstream model", "base URL"):
+        table.add_column(column)
+    for name, model in config.models.items():
+        for i, dep in enumerate(model.deployments):
+            from junction import providers
+
+            vendor = providers.vendor(dep.provider)
+            base = dep.base_url or (vendor.base_url if vendor else "") or ""
+            first = i == 0
+            table.add_row(
+                name if first else "", model.kind if first else "", dep.label, dep.model, base
+            )
+    Console().print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sans-I/O wire codecs: one module per wire API, both directions."""

@@ -1,0 +1,255 @@
+"""Anthropic Messages request body -> canonical ChatRequest (the ingress / simulator side)."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any, Literal, cast, get_args
+
+import msgspec
+
+from junction.codecs import anthropic_wire as w
+from junction.types import (
+    ChatRequest,
+    FilePart,
+    GatewayError,
+    ImagePart,
+    Message,
+    Part,
+    Reasoning,
+    ReasoningEffort,
+    ResponseFormat,
+    TextPart,
+    ThinkingPart,
+    Tool,
+    ToolCallPart,
+    ToolChoice,
+    ToolResultPart,
+)
+
+_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.S)
+_EFFORTS = frozenset(get_args(ReasoningEffort))
+_CHOICE_MODES: dict[str, Literal["auto", "none", "required", "tool"]] = {
+    "auto": "auto",
+    "any": "required",
+    "tool": "tool",
+    "none": "none",
+}
+
+
+def decode_request(body: bytes) -> ChatRequest:
+    """Validate and translate an Anthropic ``/v1/messages`` body.
+
+    Raises GatewayError(invalid_request) naming the bad field (``param``)."""
+    raw = _parse(body)
+    try:
+        wire = msgspec.convert(raw, w.WRequest)
+    except msgspec.ValidationError as exc:
+        match = _PATH.match(str(exc))
+        msg = match["msg"] if match else str(exc)
+        param = match["path"] if match and match["path"] else None
+        where = f" at {param}" if param else ""
+        raise GatewayError(
+            "invalid_request", f"invalid request body{where}: {msg}", param=param
+        ) from None
+    request = ChatRequest(
+        model=wire.model,
+        messages=_system(wire.system) + _messages(wire.messages),
+        stream=bool(wire.stream),
+        max_tokens=wire.max_tokens,
+        temperature=wire.temperature,
+        top_p=wire.top_p,
+        top_k=wire.top_k,
+        stop=list(wire.stop_sequences or []),
+        cache_control=w.from_wire_cache(wire.cache_control),
+        extra={k: v for k, v in raw.items() if k not in w.REQUEST_FIELDS},
+    )
+    if wire.metadata is not None and wire.metadata.user_id is not None:
+        request.user = wire.metadata.user_id
+    _tools(wire, request)
+    _reasoning(wire, request, raw)
+    return request
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise GatewayError("invalid_request", f"request body is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise GatewayError("invalid_request", "request body must be a JSON object")
+    for name in ("model", "messages", "max_tokens"):
+        if name not in raw:
+            raise GatewayError(
+                "invalid_request",
+                f"{name}: field required (Anthropic Messages needs model, messages and max_tokens)",
+                param=name,
+            )
+    return raw
+
+
+def _system(system: str | list[w.WText] | None) -> list[Message]:
+    if system is None or system == "":
+        return []
+    if isinstance(system, str):
+        return [Message(role="system", content=[TextPart(text=system)])]
+    parts: list[Part] = [
+        TextPart(text=b.text, cache_control=w.from_wire_cache(b.cache_control)) for b in system
+    ]
+    return [Message(role="system", content=parts)] if parts else []
+
+
+def _messages(messages: list[w.WMessage]) -> list[Message]:
+    out: list[Message] = []
+    tool_names: dict[str, str] = {}
+    for message in messages:
+        if isinstance(message.content, str):
+            out.append(Message(role=message.role, content=[TextPart(text=message.content)]))
+            continue
+        results: list[Part] = []
+        rest: list[Part] = []
+        for block in message.content:
+            if isinstance(block, w.WToolResult):
+                results.append(_tool_result(block, tool_names.get(block.tool_use_id)))
+                continue
+            if isinstance(block, w.WToolUse):
+                tool_names[block.id] = block.name
+            rest.append(_part(block))
+        if results:
+            out.append(Message(role="tool", content=results))
+        if rest or not results:
+            out.append(Message(role=message.role, content=rest))
+    return out
+
+
+def _part(block: w.Block) -> Part:
+    if isinstance(block, w.WText):
+        return TextPart(text=block.text, cache_control=w.from_wire_cache(block.cache_control))
+    if isinstance(block, w.WImage):
+        return _image(block)
+    if isinstance(block, w.WDocument):
+        return _document(block)
+    if isinstance(block, w.WToolUse):
+        args = msgspec.json.encode(block.input).decode()
+        return ToolCallPart(id=block.id, name=block.name, arguments=args)
+    if isinstance(block, w.WThinking):
+        return ThinkingPart(text=block.thinking, signature=block.signature or None)
+    if isinstance(block, w.WRedacted):
+        return ThinkingPart(redacted=block.data)
+    raise AssertionError("tool_result blocks are handled by the caller")  # pragma: no cover
+
+
+def _image(block: w.WImage) -> ImagePart:
+    cache = w.from_wire_cache(block.cache_control)
+    src = block.source
+    if isinstance(src, w.WBase64Source):
+        return ImagePart(data=src.data, media_type=src.media_type, cache_control=cache)
+    return ImagePart(url=src.url, cache_control=cache)
+
+
+def _document(block: w.WDocument) -> FilePart:
+    cache = w.from_wire_cache(block.cache_control)
+    src = block.source
+    name = block.title
+    if isinstance(src, w.WBase64Source):
+        return FilePart(
+            data=src.data, media_type=src.media_type, filename=name, cache_control=cache
+        )
+    if isinstance(src, w.WUrlSource):
+        return FilePart(url=src.url, filename=name, cache_control=cache)
+    if isinstance(src, w.WTextSource):
+        data = base64.b64encode(src.data.encode()).decode()
+        return FilePart(data=data, media_type=src.media_type, filename=name, cache_control=cache)
+    return FilePart(file_id=src.file_id, filename=name, cache_control=cache)
+
+
+def _tool_result(block: w.WToolResult, name: str | None) -> ToolResultPart:
+    content: list[TextPart | ImagePart | FilePart] = []
+    if isinstance(block.content, str):
+        content.append(TextPart(text=block.content))
+    elif block.content is not None:
+        for item in block.content:
+            if isinstance(item, w.WText):
+                content.append(TextPart(item.text, w.from_wire_cache(item.cache_control)))
+            elif isinstance(item, w.WImage):
+                content.append(_image(item))
+            else:
+                content.append(_document(item))
+    return ToolResultPart(
+        tool_call_id=block.tool_use_id,
+        content=content,
+        is_error=block.is_error,
+        name=name,
+        cache_control=w.from_wire_cache(block.cache_control),
+    )
+
+
+def _tools(wire: w.WRequest, request: ChatRequest) -> None:
+    for i, tool in enumerate(wire.tools or []):
+        if tool.type not in (None, "custom"):
+            raise GatewayError(
+                "invalid_request",
+                f"tool type {tool.type!r} (an Anthropic server tool) is not supported; "
+                "junction forwards custom tools with an input_schema only",
+                param=f"tools[{i}].type",
+            )
+        if tool.input_schema is None:
+            raise GatewayError(
+                "invalid_request", f"tools[{i}] needs an input_schema", param=f"tools[{i}]"
+            )
+        request.tools.append(
+            Tool(
+                name=tool.name,
+                description=tool.description,
+                parameters=tool.input_schema,
+                strict=tool.strict,
+                cache_control=w.from_wire_cache(tool.cache_control),
+            )
+        )
+    choice = wire.tool_choice
+    if choice is None:
+        return
+    if choice.type == "tool" and not choice.name:
+        raise GatewayError(
+            "invalid_request",
+            'tool_choice of type "tool" needs the tool\'s name',
+            param="tool_choice.name",
+        )
+    mode = _CHOICE_MODES[choice.type]
+    request.tool_choice = ToolChoice(mode=mode, name=choice.name if mode == "tool" else None)
+    if choice.disable_parallel_tool_use:
+        request.parallel_tool_calls = False
+
+
+def _reasoning(wire: w.WRequest, request: ChatRequest, raw: dict[str, Any]) -> None:
+    thinking = wire.thinking
+    if thinking is not None:
+        if thinking.type == "enabled":
+            if thinking.budget_tokens is None:
+                raise GatewayError(
+                    "invalid_request",
+                    'thinking of type "enabled" needs budget_tokens',
+                    param="thinking.budget_tokens",
+                )
+            request.reasoning = Reasoning(max_tokens=thinking.budget_tokens)
+        elif thinking.type == "disabled":
+            request.reasoning = Reasoning(enabled=False)
+        else:
+            request.reasoning = Reasoning()
+    config = wire.output_config
+    if config is None:
+        return
+    if config.effort is not None:
+        if config.effort not in _EFFORTS:
+            raise GatewayError(
+                "invalid_request",
+                f"output_config.effort {config.effort!r} is not one of {sorted(_EFFORTS)}",
+                param="output_config.effort",
+            )
+        request.reasoning = request.reasoning or Reasoning()
+        request.reasoning.effort = cast(ReasoningEffort, config.effort)
+    if config.format is not None:
+        request.response_format = ResponseFormat(type="json_schema", schema=config.format.schema)
+    rest = {k: v for k, v in raw["output_config"].items() if k not in ("effort", "format")}
+    if rest:
+        request.extra["output_config"] = rest

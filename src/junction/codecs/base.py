@@ -1,0 +1,101 @@
+"""The contract every egress codec meets, and the data it is given.
+
+A codec is sans-I/O: it turns a canonical request into an :class:`HttpRequest`
+and provider bytes back into canonical values. It never opens a socket.
+The transport sends what it builds; the gateway decides what to try.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, Protocol, runtime_checkable
+
+import msgspec
+
+from junction.types import ChatRequest, ChatResponse, StreamEvent, UpstreamError
+from junction.types.embeddings import EmbeddingRequest, EmbeddingResponse
+from junction.types.http import HttpRequest
+
+AuthScheme = Literal["bearer", "api-key", "x-api-key", "x-goog-api-key", "none"]
+
+
+class Quirks(msgspec.Struct, frozen=True, omit_defaults=True):
+    """How one vendor departs from its dialect. Data, not code paths."""
+
+    auth: AuthScheme = "bearer"
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    unsupported: frozenset[str] = frozenset()
+    """Canonical parameters this vendor refuses (see ChatRequest.given)."""
+    stream_usage: bool = True
+    """Accepts ``stream_options.include_usage``."""
+    pass_extra: frozenset[str] = frozenset()
+    """Request ``extra`` fields forwarded unchanged (OpenRouter's own fields)."""
+    reasoning_field: str | None = None
+    """Message field with reasoning text (DeepSeek ``reasoning_content``)."""
+
+
+class Target(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Where and how to send one attempt: a resolved deployment."""
+
+    provider: str
+    """Name shown in errors and responses (the deployment's provider slug)."""
+    base_url: str
+    model: str
+    """The upstream model id."""
+    api_key: str | None = None
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
+    quirks: Quirks = Quirks()
+    api_version: str | None = None
+
+
+class StreamDecoder(Protocol):
+    """Turns a provider's stream bytes, as they arrive, into canonical events.
+
+    ``feed`` may raise :class:`UpstreamError` for an error the provider sends
+    inside the stream; ``close`` is called at end of input and raises if the
+    stream ended before the provider said it was complete.
+    """
+
+    def feed(self, data: bytes) -> list[StreamEvent]: ...
+
+    def close(self) -> list[StreamEvent]: ...
+
+
+class ChatCodec(Protocol):
+    """One wire API, client side: what the gateway needs to call a provider."""
+
+    name: str
+
+    def encode_request(self, request: ChatRequest, target: Target) -> HttpRequest: ...
+
+    def decode_response(self, body: bytes, target: Target) -> ChatResponse: ...
+
+    def stream_decoder(self, target: Target) -> StreamDecoder: ...
+
+    def decode_error(
+        self, status: int, headers: Mapping[str, str], body: bytes, target: Target
+    ) -> UpstreamError: ...
+
+
+@runtime_checkable
+class EmbeddingCodec(Protocol):
+    """An optional ability: a dialect that can also embed."""
+
+    def encode_embeddings(self, request: EmbeddingRequest, target: Target) -> HttpRequest: ...
+
+    def decode_embeddings(self, body: bytes, target: Target) -> EmbeddingResponse: ...
+
+
+def join_url(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def auth_headers(target: Target) -> dict[str, str]:
+    """The credential header for a target's auth scheme (none without a key)."""
+    key = target.api_key
+    if not key or target.quirks.auth == "none":
+        return {}
+    scheme = target.quirks.auth
+    if scheme == "bearer":
+        return {"authorization": f"Bearer {key}"}
+    return {scheme: key}

@@ -1,0 +1,247 @@
+"""The configuration file: schema, ``${VAR}`` expansion, validation.
+
+One YAML file. Secrets come from the environment through ``${VAR}`` (or
+``${VAR:-default}``); a missing variable is an error that names the file,
+line and key. Every error names the file, line and key. Secrets are kept in
+:class:`Secret`, whose ``repr`` and ``str`` never show the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import yaml
+
+from junction import providers
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the place it was found."""
+
+
+class Secret(str):
+    """A string that does not print itself."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
+class Price(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """USD per million tokens."""
+
+    input: float
+    output: float
+    cache_read: float | None = None
+    cache_write: float | None = None
+
+
+class Timeouts(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Seconds. ``first_token``: from sending until the first byte of the
+    response; ``total``: the whole attempt, stream included."""
+
+    connect: float = 10.0
+    first_token: float = 120.0
+    total: float = 600.0
+
+
+class Deployment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    provider: str
+    model: str
+    name: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    api_version: str | None = None
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    price: Price | None = None
+    timeouts: Timeouts | None = None
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.provider
+
+
+class Model(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    deployments: list[Deployment]
+    kind: Literal["chat", "embedding"] = "chat"
+    description: str | None = None
+    drop_params: bool | None = None
+
+
+class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    host: str = "127.0.0.1"
+    port: int = 4000
+    max_body_bytes: int = 8 * 1024 * 1024
+    drop_params: bool = True
+    """Default for parameters a target cannot take: drop them with a warning
+    (true) or refuse the request with a 400 (false). Per model and per request
+    (``drop_params`` in the body) override it."""
+    master_key: str | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    models: dict[str, Model] = msgspec.field(default_factory=dict)
+    server: Server = msgspec.field(default_factory=Server)
+    timeouts: Timeouts = msgspec.field(default_factory=Timeouts)
+    source: str = "<config>"
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SECRET_KEYS = frozenset({"api_key", "master_key"})
+
+
+def load_config(path: str | Path, env: Mapping[str, str]) -> Config:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the config file: {exc.strerror}") from None
+    return parse_config(text, env, source=str(p))
+
+
+def parse_config(text: str, env: Mapping[str, str], *, source: str = "<config>") -> Config:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    lines: dict[str, int] = {}
+    data = _build(node, "$", lines, env, source) if node is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: the config must be a mapping (models:, server:, ...)")
+    data["source"] = source
+    raw_models = data.pop("models", None) or {}
+    if not isinstance(raw_models, dict):
+        raise ConfigError(f"{source}:{lines.get('$.models', 1)}: models: must be a mapping")
+    try:
+        config = msgspec.convert(data, Config)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(_locate(str(exc), lines, source)) from None
+    # One model at a time: msgspec reports dict keys as `[...]`, and the
+    # error must name the model.
+    for name, raw in raw_models.items():
+        try:
+            config.models[name] = msgspec.convert(raw, Model)
+        except msgspec.ValidationError as exc:
+            message = str(exc).replace(" - at `$", f" - at `$.models.{name}")
+            raise ConfigError(_locate(message, lines, source)) from None
+    _check(config, lines)
+    return config
+
+
+def _build(
+    node: yaml.Node, path: str, lines: dict[str, int], env: Mapping[str, str], src: str
+) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = f"{path}.{key}"
+            lines[child] = key_node.start_mark.line + 1
+            value = _build(value_node, child, lines, env, src)
+            out[key] = Secret(value) if key in _SECRET_KEYS and isinstance(value, str) else value
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(v, f"{path}[{i}]", lines, env, src) for i, v in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)
+    value = yaml.SafeLoader(node.value).construct_object(node)
+    if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null"):
+        return None
+    if isinstance(node.value, str) and "${" in node.value and isinstance(value, str):
+        return _expand(value, env, f"{src}:{lines[path]}: {_dotted(path)}")
+    return value
+
+
+def _expand(value: str, env: Mapping[str, str], where: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env and env[name] != "":
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{where}: environment variable {name} is not set")
+
+    return _VAR.sub(sub, value)
+
+
+def _dotted(path: str) -> str:
+    return path.removeprefix("$.").removeprefix("$")
+
+
+def _locate(message: str, lines: dict[str, int], source: str) -> str:
+    what, sep, at = message.rpartition(" - at `")
+    if not sep:
+        return f"{source}: {message}"
+    path = at.rstrip("`")
+    probe = path
+    while probe not in lines:
+        shorter = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
+        if shorter == probe:
+            break
+        probe = shorter
+    line = lines.get(probe, 1)
+    return f"{source}:{line}: {_dotted(path) or 'top level'}: {what}"
+
+
+def _check(config: Config, lines: dict[str, int]) -> None:
+    names = {v.name for v in providers.vendors()}
+    for model_name, model in config.models.items():
+        where = f"$.models.{model_name}"
+        if not model.deployments:
+            raise ConfigError(
+                f"{config.source}:{lines.get(where, 1)}: models.{model_name}: "
+                "needs at least one deployment"
+            )
+        for i, dep in enumerate(model.deployments):
+            dpath = f"{where}.deployments[{i}]"
+            vendor = providers.vendor(dep.provider)
+            line = lines.get(f"{dpath}.provider", lines.get(dpath, 1))
+            key = f"models.{model_name}.deployments[{i}]"
+            if vendor is None:
+                known = ", ".join(sorted(names))
+                raise ConfigError(
+                    f"{config.source}:{line}: {key}.provider: unknown provider "
+                    f"{dep.provider!r} (known: {known})"
+                )
+            if dep.base_url is None and vendor.base_url is None:
+                raise ConfigError(
+                    f"{config.source}:{line}: {key}.base_url: provider {dep.provider!r} "
+                    "has no default base URL; set base_url"
+                )
+            url = dep.base_url or ""
+            if url and not url.startswith(("http://", "https://")):
+                raise ConfigError(
+                    f"{config.source}:{lines.get(dpath + '.base_url', line)}: {key}.base_url: "
+                    f"must start with http:// or https:// (got {url!r})"
+                )
+
+
+def config_from_env(env: Mapping[str, str]) -> Config | None:
+    """Models for every vendor whose key is in the environment, or None."""
+    models: dict[str, Model] = {}
+    for vendor in providers.vendors():
+        key = next((env[k] for k in vendor.key_env if env.get(k)), None)
+        if key is None:
+            continue
+        for upstream in vendor.default_models:
+            dep = Deployment(provider=vendor.name, model=upstream, api_key=Secret(key))
+            models[f"{vendor.name}/{upstream}"] = Model(deployments=[dep])
+    if not models:
+        return None
+    return Config(models=models, source="<environment>")

@@ -1,0 +1,5 @@
+"""The one HTTP client."""
+
+from junction.transport.http import Limits, Reply, StreamReply, Transport
+
+__all__ = ["Limits", "Reply", "StreamReply", "Transport"]
