@@ -19,12 +19,11 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
+from payloads import CHUNK_BYTES, COMPLETION
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
-
-from payloads import CHUNK_BYTES, COMPLETION
 
 N_CHUNKS = 50
 SSE_EVENT = b"data: " + CHUNK_BYTES + b"\n\n"
@@ -67,7 +66,10 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     body = await _read_body(receive)
     if scope["path"] == "/chat":
         payload = completion_for(body)
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+        ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
     elif scope["path"] == "/stream":
@@ -97,7 +99,9 @@ async def starlette_chat(request: Request) -> Response:
 
 async def starlette_stream(request: Request) -> StreamingResponse:
     _decode(await request.body())
-    return StreamingResponse(_sse_events(), media_type="text/event-stream", headers={"cache-control": "no-cache"})
+    return StreamingResponse(
+        _sse_events(), media_type="text/event-stream", headers={"cache-control": "no-cache"}
+    )
 
 
 starlette_app = Starlette(
@@ -117,7 +121,9 @@ async def aiohttp_chat(request: web.Request) -> web.Response:
 
 async def aiohttp_stream(request: web.Request) -> web.StreamResponse:
     _decode(await request.read())
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
     await response.prepare(request)
     for _ in range(N_CHUNKS):
         await response.write(SSE_EVENT)

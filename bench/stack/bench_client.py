@@ -27,7 +27,12 @@ from importlib.metadata import version
 from payloads import REQUEST_BYTES
 from procs import HERE, free_port, start, stop, wait_ready
 
-CLIENTS = ["aiohttp", "httpx", "httpx pool=64", "httpx2"]  # httpx2: the fork openai/anthropic SDKs pull in here
+CLIENTS = [
+    "aiohttp",
+    "httpx",
+    "httpx pool=64",
+    "httpx2",
+]  # httpx2: the fork openai/anthropic SDKs pull in here
 BASELINE = "aiohttp"
 HEADERS = {"content-type": "application/json"}
 EXPECTED_EVENTS = 51  # 50 chunks + [DONE]
@@ -60,10 +65,16 @@ def aiohttp_calls(url: str) -> tuple[dict[str, Call], Callable[[], Awaitable[Non
     return {"chat": chat, "stream": stream}, session.close
 
 
-def httpx_calls(url: str, pool: int | None, module: str) -> tuple[dict[str, Call], Callable[[], Awaitable[None]]]:
+def httpx_calls(
+    url: str, pool: int | None, module: str
+) -> tuple[dict[str, Call], Callable[[], Awaitable[None]]]:
     httpx = importlib.import_module(module)  # httpx and httpx2 share this API
 
-    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool) if pool else httpx.Limits()
+    limits = (
+        httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+        if pool
+        else httpx.Limits()
+    )
     client = httpx.AsyncClient(base_url=url, limits=limits)
 
     async def chat() -> None:
@@ -92,7 +103,9 @@ async def drive(call: Call, n: int, concurrency: int) -> None:
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def measure(client: str, url: str, workload: str, n: int, concurrency: int) -> dict[str, float]:
+async def measure(
+    client: str, url: str, workload: str, n: int, concurrency: int
+) -> dict[str, float]:
     if client == "aiohttp":
         calls, close = aiohttp_calls(url)
     else:
@@ -118,7 +131,8 @@ def table(results: dict[str, dict[str, list[float]]]) -> str:
     med = {name: {k: statistics.median(v) for k, v in m.items()} for name, m in results.items()}
     base = med[BASELINE]
     lines = [
-        f"| client | req/s | client CPU µs/req | client CPU % | req/s vs {BASELINE} | CPU/req vs {BASELINE} |",
+        "| client | req/s | client CPU µs/req | client CPU % "
+        f"| req/s vs {BASELINE} | CPU/req vs {BASELINE} |",
         "|---|--:|--:|--:|--:|--:|",
     ]
     for name, m in med.items():
@@ -130,7 +144,9 @@ def table(results: dict[str, dict[str, list[float]]]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("-n", type=int, default=2000, help="timed requests per measurement")
     ap.add_argument("--concurrency", type=int, default=32)
@@ -142,25 +158,67 @@ def main() -> None:
         return worker_main(args)
 
     port = free_port()
-    upstream = start([sys.executable, "-m", "uvicorn", "apps:bare_app", "--app-dir", str(HERE),
-                      "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-                      "--no-access-log", "--log-level", "warning"], "upstream")  # fmt: skip
+    upstream = start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "apps:bare_app",
+            "--app-dir",
+            str(HERE),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        "upstream",
+    )
     try:
         wait_ready(port, "/chat", REQUEST_BYTES)
-        print(f"<!-- {time.strftime('%Y-%m-%d %H:%M')} | aiohttp {version('aiohttp')} | httpx {version('httpx')} "
-              f"| httpx2 {version('httpx2')} | upstream uvicorn+bare ASGI | n={args.n} concurrency={args.concurrency} rounds={args.rounds} -->")
+        print(
+            f"<!-- {time.strftime('%Y-%m-%d %H:%M')} | aiohttp {version('aiohttp')} "
+            f"| httpx {version('httpx')} | httpx2 {version('httpx2')} | upstream uvicorn+bare ASGI "
+            f"| n={args.n} concurrency={args.concurrency} rounds={args.rounds} -->"
+        )
         for workload in ("chat", "stream"):
             results: dict[str, dict[str, list[float]]] = {c: {} for c in CLIENTS}
             for _ in range(args.rounds):
                 for client in CLIENTS:  # interleaved, one fresh process per measurement
                     out = subprocess.run(
-                        [sys.executable, __file__, "--worker", client, "--url", f"http://127.0.0.1:{port}",
-                         "--workload", workload, "-n", str(args.n), "--concurrency", str(args.concurrency)],
-                        capture_output=True, text=True, check=True, timeout=300, cwd=HERE,
-                    ).stdout  # fmt: skip
+                        [
+                            sys.executable,
+                            __file__,
+                            "--worker",
+                            client,
+                            "--url",
+                            f"http://127.0.0.1:{port}",
+                            "--workload",
+                            workload,
+                            "-n",
+                            str(args.n),
+                            "--concurrency",
+                            str(args.concurrency),
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                        timeout=300,
+                        cwd=HERE,
+                    ).stdout
                     for k, v in json.loads(out).items():
                         results[client].setdefault(k, []).append(v)
-            what = "POST, ~1 KB JSON response" if workload == "chat" else "POST, 50 SSE chunks read line by line"
+            what = (
+                "POST, ~1 KB JSON response"
+                if workload == "chat"
+                else "POST, 50 SSE chunks read line by line"
+            )
             print(f"\n### Client, {what}: median of {args.rounds} interleaved rounds\n")
             print(table(results))
     finally:

@@ -19,8 +19,16 @@ from collections.abc import Callable
 import msgspec
 import orjson
 import pydantic
-
-from payloads import CHUNK, CHUNK_BYTES, REQUEST, REQUEST_BYTES, ChatRequest, Chunk, PChatRequest, PChunk
+from payloads import (
+    CHUNK,
+    CHUNK_BYTES,
+    REQUEST,
+    REQUEST_BYTES,
+    ChatRequest,
+    Chunk,
+    PChatRequest,
+    PChunk,
+)
 
 PAYLOADS = {
     "request": (REQUEST, REQUEST_BYTES, ChatRequest, PChatRequest),
@@ -52,9 +60,13 @@ def build_cases() -> dict[tuple[str, str, str], Callable[[], object]]:
             (name, "decode dict", "orjson"): lambda r=raw: orjson.loads(r),
             (name, "decode dict", "msgspec"): lambda r=raw: dict_dec.decode(r),
             (name, "decode typed", "msgspec Struct"): lambda r=raw, d=typed_dec: d.decode(r),
-            (name, "decode typed", "pydantic"): lambda r=raw, m=model_type: m.model_validate_json(r),
+            (name, "decode typed", "pydantic"): lambda r=raw, m=model_type: m.model_validate_json(
+                r
+            ),
             (name, "encode typed", "msgspec Struct"): lambda s=struct: enc.encode(s),
-            (name, "encode typed", "pydantic"): lambda m=model: m.model_dump_json(exclude_none=True),
+            (name, "encode typed", "pydantic"): lambda m=model: m.model_dump_json(
+                exclude_none=True
+            ),
         }
     return cases
 
@@ -98,7 +110,8 @@ def json_table(med: dict[tuple[str, str, str], float]) -> str:
             struct = med[(payload, typed, "msgspec Struct")]
             base = row[0]
             lines.append(
-                f"| {payload} | {op} | {row[0]:,.0f} | {row[1]:,.0f} | {row[2]:,.0f} | {struct:,.0f} "
+                f"| {payload} | {op} | {row[0]:,.0f} | {row[1]:,.0f} | {row[2]:,.0f} "
+                f"| {struct:,.0f} "
                 f"| {base / row[1]:.1f}x | {base / row[2]:.1f}x | {base / struct:.1f}x |"
             )
     return "\n".join(lines)
@@ -110,7 +123,10 @@ def typed_table(med: dict[tuple[str, str, str], float]) -> str:
         "|---|---|--:|--:|--:|",
     ]
     for payload in PAYLOADS:
-        for op, label in (("decode typed", "decode+validate bytes"), ("encode typed", "encode to bytes")):
+        for op, label in (
+            ("decode typed", "decode+validate bytes"),
+            ("encode typed", "encode to bytes"),
+        ):
             m = med[(payload, op, "msgspec Struct")]
             p = med[(payload, op, "pydantic")]
             lines.append(f"| {payload} | {label} | {m:,.0f} | {p:,.0f} | {p / m:.1f}x |")
@@ -135,15 +151,21 @@ def error_examples() -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--batch-ms", type=float, default=40.0, help="target duration of one timed batch")
+    ap.add_argument(
+        "--batch-ms", type=float, default=40.0, help="target duration of one timed batch"
+    )
     args = ap.parse_args()
     med = run(args.rounds, args.batch_ms)
-    print(f"<!-- {time.strftime('%Y-%m-%d %H:%M')} | python {platform.python_version()} | "
-          f"json (stdlib) | orjson {orjson.__version__} | msgspec {msgspec.__version__} | "
-          f"pydantic {pydantic.__version__} | rounds={args.rounds} | request {len(REQUEST_BYTES)} B, "
-          f"chunk {len(CHUNK_BYTES)} B -->\n")
+    print(
+        f"<!-- {time.strftime('%Y-%m-%d %H:%M')} | python {platform.python_version()} | "
+        f"json (stdlib) | orjson {orjson.__version__} | msgspec {msgspec.__version__} | "
+        f"pydantic {pydantic.__version__} | rounds={args.rounds} | request {len(REQUEST_BYTES)} B, "
+        f"chunk {len(CHUNK_BYTES)} B -->\n"
+    )
     print("### JSON: ns/op (median of interleaved rounds) and speed-up vs stdlib json\n")
     print(json_table(med))
     print("\n### Typed structs: msgspec.Struct vs pydantic v2 (same shapes)\n")

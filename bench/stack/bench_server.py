@@ -30,15 +30,51 @@ BASELINE = "uvicorn + Starlette"
 
 
 def uvicorn_cmd(app: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", app, "--app-dir", str(HERE), "--host", "127.0.0.1",
-            "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-            "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--app-dir",
+        str(HERE),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
 
 
 def granian_cmd(app: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "1",
-            "--no-access-log", "--log-level", "warning", "--working-dir", str(HERE), app]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--working-dir",
+        str(HERE),
+        app,
+    ]
 
 
 SERVERS = {
@@ -74,8 +110,11 @@ def _ms(text: str) -> float:
 def run_wrk(script: Path, url: str, connections: int, duration: int) -> dict[str, float]:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True, timeout=duration + 30,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 30,
+    ).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
@@ -83,7 +122,8 @@ def run_wrk(script: Path, url: str, connections: int, duration: int) -> dict[str
         "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
         "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
         "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
-        "errors": float(errors.group(1) if errors else 0) + (sum(map(int, sock.groups())) if sock else 0),
+        "errors": float(errors.group(1) if errors else 0)
+        + (sum(map(int, sock.groups())) if sock else 0),
     }
 
 
@@ -104,17 +144,22 @@ def table(results: dict[str, dict[str, list[float]]]) -> str:
     for name, m in med.items():
         lines.append(
             f"| {name} | {m['rps']:,.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['cpu_us']:,.0f} "
-            f"| {m['cpu_pct']:.0f} | {m['errors']:.0f} | {m['rps'] / base['rps']:.2f}x | {m['cpu_us'] / base['cpu_us']:.2f}x |"
+            f"| {m['cpu_pct']:.0f} | {m['errors']:.0f} | {m['rps'] / base['rps']:.2f}x "
+            f"| {m['cpu_us'] / base['cpu_us']:.2f}x |"
         )
     return "\n".join(lines)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--warmup", type=int, default=1, help="seconds of untimed wrk per server and workload")
+    ap.add_argument(
+        "--warmup", type=int, default=1, help="seconds of untimed wrk per server and workload"
+    )
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get update && apt-get install -y wrk")
@@ -129,25 +174,43 @@ def main() -> None:
                 check(name, workload, wait_ready(ports[name], path, REQUEST_BYTES))
         with tempfile.TemporaryDirectory() as tmp:
             script = wrk_script(Path(tmp))
-            print(f"<!-- {time.strftime('%Y-%m-%d %H:%M')} | uvicorn {version('uvicorn')} | "
-                  f"granian {version('granian')} | starlette {version('starlette')} | "
-                  f"aiohttp {version('aiohttp')} | wrk -t1 -c{args.connections} -d{args.duration}s | "
-                  f"rounds={args.rounds} -->")  # fmt: skip
+            print(
+                f"<!-- {time.strftime('%Y-%m-%d %H:%M')} | uvicorn {version('uvicorn')} | "
+                f"granian {version('granian')} | starlette {version('starlette')} | "
+                f"aiohttp {version('aiohttp')} | wrk -t1 -c{args.connections} -d{args.duration}s | "
+                f"rounds={args.rounds} -->"
+            )
             for workload, path in WORKLOADS.items():
                 results: dict[str, dict[str, list[float]]] = {n: {} for n in SERVERS}
                 for name in SERVERS:
-                    run_wrk(script, f"http://127.0.0.1:{ports[name]}{path}", args.connections, args.warmup)
+                    run_wrk(
+                        script,
+                        f"http://127.0.0.1:{ports[name]}{path}",
+                        args.connections,
+                        args.warmup,
+                    )
                 for _ in range(args.rounds):
                     for name in SERVERS:  # interleaved
                         cpu0 = tree_cpu_seconds(procs[name].pid)
-                        r = run_wrk(script, f"http://127.0.0.1:{ports[name]}{path}", args.connections, args.duration)
+                        r = run_wrk(
+                            script,
+                            f"http://127.0.0.1:{ports[name]}{path}",
+                            args.connections,
+                            args.duration,
+                        )
                         cpu = tree_cpu_seconds(procs[name].pid) - cpu0
                         r["cpu_us"] = cpu / r["requests"] * 1e6
                         r["cpu_pct"] = cpu / args.duration * 100
                         for k, v in r.items():
                             results[name].setdefault(k, []).append(v)
-                what = "POST /chat (2 KB JSON in, 1 KB JSON out)" if workload == "chat" else (
-                    "POST /stream (2 KB JSON in, 50 SSE chunks + [DONE] out; latency = whole stream)")
+                what = (
+                    "POST /chat (2 KB JSON in, 1 KB JSON out)"
+                    if workload == "chat"
+                    else (
+                        "POST /stream (2 KB JSON in, 50 SSE chunks + [DONE] out; "
+                        "latency = whole stream)"
+                    )
+                )
                 print(f"\n### Server, {what}: median of {args.rounds} interleaved rounds\n")
                 print(table(results))
     finally:

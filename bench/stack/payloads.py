@@ -6,6 +6,7 @@ streaming chunk (~200 B). The msgspec Structs and pydantic models describe
 the same shapes so typed decoding is compared like for like.
 """
 
+# ruff: noqa: E501  (payload prose is kept on one line per sentence)
 from __future__ import annotations
 
 import json
@@ -17,9 +18,21 @@ import pydantic
 WEATHER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "city": {"type": "string", "description": "City name, e.g. 'Lisbon' or 'San Francisco, CA'."},
-        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "description": "Temperature unit."},
-        "days": {"type": "integer", "minimum": 1, "maximum": 14, "description": "Forecast length in days."},
+        "city": {
+            "type": "string",
+            "description": "City name, e.g. 'Lisbon' or 'San Francisco, CA'.",
+        },
+        "unit": {
+            "type": "string",
+            "enum": ["celsius", "fahrenheit"],
+            "description": "Temperature unit.",
+        },
+        "days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 14,
+            "description": "Forecast length in days.",
+        },
     },
     "required": ["city"],
     "additionalProperties": False,
@@ -47,7 +60,10 @@ REQUEST: dict[str, Any] = {
                 {
                     "id": "call_9f2c1a7b3e",
                     "type": "function",
-                    "function": {"name": "get_weather", "arguments": '{"city": "Lisbon", "unit": "celsius", "days": 4}'},
+                    "function": {
+                        "name": "get_weather",
+                        "arguments": '{"city": "Lisbon", "unit": "celsius", "days": 4}',
+                    },
                 }
             ],
         },
@@ -69,7 +85,10 @@ REQUEST: dict[str, Any] = {
         {
             "role": "user",
             "content": [
-                {"type": "text", "text": "Thanks! Also, do I need a jacket in the evenings? Lows look like 12-14 °C."},
+                {
+                    "type": "text",
+                    "text": "Thanks! Also, do I need a jacket in the evenings? Lows look like 12-14 °C.",
+                },
             ],
         },
     ],
@@ -98,7 +117,9 @@ CHUNK: dict[str, Any] = {
     "created": 1718035200,
     "model": "gpt-4o-mini-2024-07-18",
     "system_fingerprint": "fp_44709d6fcb",
-    "choices": [{"index": 0, "delta": {"content": " evenings"}, "logprobs": None, "finish_reason": None}],
+    "choices": [
+        {"index": 0, "delta": {"content": " evenings"}, "logprobs": None, "finish_reason": None}
+    ],
 }
 
 REQUEST_BYTES = json.dumps(REQUEST, separators=(",", ":"), ensure_ascii=False).encode()
@@ -289,10 +310,14 @@ class PChunk(pydantic.BaseModel):
 
 
 if __name__ == "__main__":
-    print(f"request body: {len(REQUEST_BYTES)} B, chunk: {len(CHUNK_BYTES)} B, completion: {len(COMPLETION_BYTES)} B")
+    print(
+        f"request body: {len(REQUEST_BYTES)} B, chunk: {len(CHUNK_BYTES)} B, completion: {len(COMPLETION_BYTES)} B"
+    )
     r = msgspec.json.decode(REQUEST_BYTES, type=ChatRequest)
     p = PChatRequest.model_validate_json(REQUEST_BYTES)
-    assert msgspec.json.decode(msgspec.json.encode(r)) == msgspec.json.decode(p.model_dump_json(exclude_none=True))
+    assert msgspec.json.decode(msgspec.json.encode(r)) == msgspec.json.decode(
+        p.model_dump_json(exclude_none=True)
+    )
     msgspec.json.decode(CHUNK_BYTES, type=Chunk)
     PChunk.model_validate_json(CHUNK_BYTES)
     print("typed decode ok")

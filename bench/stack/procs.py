@@ -29,7 +29,9 @@ def start(cmd: list[str], log_name: str) -> subprocess.Popen[bytes]:
     """
     log = Path(tempfile.gettempdir()) / f"junction-bench-{log_name}.log"
     with log.open("wb") as out:
-        return subprocess.Popen(cmd, cwd=HERE, start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            cmd, cwd=HERE, start_new_session=True, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-FIXTURES = Path("/work/shared/fixtures/recorded/test_anthropic")
+from _shared import RECORDED
+
+FIXTURES = RECORDED / "test_anthropic"
 
 SUPPORTED_BLOCKS = {"text", "thinking", "redacted_thinking", "tool_use"}
 REQUEST_BLOCKS = SUPPORTED_BLOCKS | {"tool_result", "image", "document"}
@@ -111,7 +112,7 @@ EXCHANGES = _load()
 
 def need_fixtures() -> None:
     if not EXCHANGES:
-        pytest.skip("recorded fixtures are not present in /work/shared")
+        pytest.skip("recorded fixtures are not present in ../shared")
 
 
 def params(items: list[Exchange]) -> Any:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-FIXTURES = Path("/work/shared/fixtures/recorded/test_google")
+from _shared import RECORDED
+
+FIXTURES = RECORDED / "test_google"
 
 SUPPORTED_PART_KEYS = frozenset(
     {

@@ -7,17 +7,17 @@ the providers' own.
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path("/work/shared/fixtures/recorded")
-SPEC = Path("/work/shared/specs/openai-openapi.yaml")
+from _shared import RECORDED, SPECS
+
+ROOT = RECORDED
+SPEC = SPECS / "openai-openapi.yaml"
 DIRS = (
     "test_openai",
     "test_groq",
@@ -304,33 +304,4 @@ def sse_json_frames(raw: bytes) -> list[Any]:
     return out
 
 
-# --- the published schema --------------------------------------------------------
-
-
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0 ``nullable: true`` (still used in places) as JSON Schema."""
-    if isinstance(node, list):
-        return [_nullable(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _nullable(v) for k, v in node.items() if k != "nullable"}
-    if node.get("nullable") is True:
-        return {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
-@functools.cache
-def _components() -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec = yaml.load(SPEC.read_text(), Loader=loader)
-    return {"schemas": _nullable(spec["components"]["schemas"])}
-
-
-@functools.cache
-def validator(name: str) -> Any:
-    if not SPEC.is_file():
-        pytest.skip("the OpenAI OpenAPI document is not present in /work/shared")
-    import jsonschema
-
-    schema = {"$ref": f"#/components/schemas/{name}", "components": _components()}
-    return jsonschema.Draft202012Validator(schema)
+# The published schema lives in tests/_openapi.py.

@@ -19,9 +19,9 @@ from _openai_fixtures import (
     expected_stream,
     params,
     sse_json_frames,
-    validator,
 )
 
+from _openapi import validator
 from junction.codecs.base import Quirks, Target
 from junction.codecs.openai_chat import (
     CODEC,

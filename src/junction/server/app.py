@@ -8,32 +8,33 @@ ingress's error shape with the right status; nothing else reaches a client.
 from __future__ import annotations
 
 import logging
-import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import msgspec
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from junction.codecs import openai_chat
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
-from junction.server.errors import as_gateway_error, error_response
+from junction.server.asgi import (
+    App,
+    Disconnected,
+    Request,
+    Response,
+    Router,
+    StreamingResponse,
+    TooLarge,
+)
+from junction.server.errors import ErrorEncoder, as_gateway_error, error_response
 from junction.transport import Transport
 from junction.types import ErrorKind, GatewayError, StreamEvent
 
 log = logging.getLogger("junction.server")
 
-_JSON = "application/json"
-_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+_SSE_HEADERS = (("cache-control", "no-cache"), ("x-accel-buffering", "no"))
 
 
 @dataclass(slots=True)
@@ -49,105 +50,97 @@ def demo_config(sim_url: str) -> Config:
     return parse_config(text, {"JUNCTION_SIM_URL": sim_url}, source="<demo>")
 
 
-def create_app(
-    config: Config | None = None,
-    *,
-    embedded_sim: bool = False,
-    sim_profile: str | None = None,
-) -> Starlette:
-    """The gateway app. With ``embedded_sim`` the provider simulator runs in
-    the same process and, when no ``config`` is given, the demo models
-    route to it."""
-    holder: dict[str, State] = {}
+class Gatekeeper:
+    """Holds what start-up builds; handlers reach the gateway through it."""
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        sim_runner = None
-        cfg = config
-        if embedded_sim:
+    def __init__(self, config: Config | None, embedded_sim: bool, sim_profile: str | None):
+        self._config = config
+        self._embedded_sim = embedded_sim
+        self._sim_profile = sim_profile
+        self._sim_runner: Any = None
+        self.state: State | None = None
+
+    async def startup(self) -> None:
+        cfg = self._config
+        if self._embedded_sim:
             from junction.sim import app as sim_app
             from junction.sim.profile import load_profile
 
-            profile = load_profile(sim_profile) if sim_profile else None
-            sim_runner, sim_url = await sim_app.start(profile, "127.0.0.1", 0)
+            profile = load_profile(self._sim_profile) if self._sim_profile else None
+            self._sim_runner, sim_url = await sim_app.start(profile, "127.0.0.1", 0)
             log.info("embedded simulator at %s", sim_url)
             if cfg is None:
                 cfg = demo_config(sim_url)
         if cfg is None:
             raise RuntimeError("create_app needs a config or embedded_sim=True")
-        transport = Transport()
-        holder["state"] = State(Gateway(cfg, transport), cfg.server.max_body_bytes, time.time())
+        self.state = State(Gateway(cfg, Transport()), cfg.server.max_body_bytes, time.time())
+
+    async def shutdown(self) -> None:
+        if self.state is not None:
+            await self.state.gateway.transport.close()
+        if self._sim_runner is not None:
+            await self._sim_runner.cleanup()
+
+
+def create_app(
+    config: Config | None = None,
+    *,
+    embedded_sim: bool = False,
+    sim_profile: str | None = None,
+) -> App:
+    """The gateway's ASGI app. With ``embedded_sim`` the provider simulator
+    runs in the same process and, when no ``config`` is given, the demo
+    models route to it."""
+    keeper = Gatekeeper(config, embedded_sim, sim_profile)
+    router = Router(_not_found)
+
+    def add(method: str, paths: tuple[str, ...], handler: StateHandler) -> None:
+        wrapped = _guard(keeper, handler, openai_chat.encode_error)
+        for path in paths:
+            router.add(method, path, wrapped)
+
+    add("POST", _openai_paths("/chat/completions"), _chat)
+    add("POST", _openai_paths("/embeddings"), _embeddings)
+    add("GET", _openai_paths("/models"), _models)
+    add("GET", ("/health",), _health)
+    return App(router, keeper.startup, keeper.shutdown)
+
+
+def _openai_paths(path: str) -> tuple[str, ...]:
+    """OpenAI's path, and the same under OpenRouter's ``/api/v1`` and bare."""
+    return (f"/v1{path}", f"/api/v1{path}", path)
+
+
+StateHandler = Callable[[State, Request], Awaitable[Response | StreamingResponse]]
+
+
+def _guard(
+    keeper: Gatekeeper, handler: StateHandler, encode: ErrorEncoder
+) -> Callable[[Request], Awaitable[Response | StreamingResponse]]:
+    async def endpoint(request: Request) -> Response | StreamingResponse:
+        state = keeper.state
         try:
-            yield
-        finally:
-            await transport.close()
-            if sim_runner is not None:
-                await sim_runner.cleanup()
-
-    def state() -> State:
-        return holder["state"]
-
-    routes = [
-        Route(p, _endpoint(state, _chat), methods=["POST"])
-        for p in ("/v1/chat/completions", "/chat/completions", "/api/v1/chat/completions")
-    ]
-    routes += [
-        Route(p, _endpoint(state, _embeddings), methods=["POST"])
-        for p in ("/v1/embeddings", "/embeddings", "/api/v1/embeddings")
-    ]
-    routes += [
-        Route(p, _endpoint(state, _models), methods=["GET"])
-        for p in ("/v1/models", "/models", "/api/v1/models")
-    ]
-    routes.append(Route("/health", _endpoint(state, _health), methods=["GET"]))
-    return Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error},
-    )
-
-
-Handler = Callable[[State, Request], Awaitable[Response]]
-
-
-def _endpoint(
-    state: Callable[[], State], handler: Handler
-) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await handler(state(), request)
+            if state is None:
+                raise GatewayError("overloaded", "junction is starting up; retry shortly")
+            return await handler(state, request)
+        except TooLarge as exc:
+            return error_response(_too_large(exc.limit), encode)
+        except Disconnected:
+            return Response(b"", 499)
         except Exception as exc:  # every failure leaves in the error shape
-            return error_response(as_gateway_error(exc), openai_chat.encode_error)
+            return error_response(as_gateway_error(exc), encode)
 
     return endpoint
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    kind: ErrorKind = "not_found" if exc.status_code == 404 else "invalid_request"
-    message = {
-        404: f"No route {request.url.path}. See docs/ for the API.",
-        405: f"{request.method} is not allowed on {request.url.path}.",
-    }.get(exc.status_code, str(exc.detail))
-    err = GatewayError(kind, message, status=exc.status_code)
+async def _not_found(request: Request, status: int) -> Response:
+    kind: ErrorKind = "not_found" if status == 404 else "invalid_request"
+    if status == 404:
+        message = f"There is no route {request.path}. The API is described in docs/."
+    else:
+        message = f"{request.method} is not allowed on {request.path}."
+    err = GatewayError(kind, message, status=status)
     return error_response(err, openai_chat.encode_error)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    if not body:
-        raise GatewayError("invalid_request", "The request body is empty; send a JSON object.")
-    return body
 
 
 def _too_large(limit: int) -> GatewayError:
@@ -158,13 +151,19 @@ def _too_large(limit: int) -> GatewayError:
     )
 
 
-async def _chat(st: State, request: Request) -> Response:
-    body = await read_body(request, st.max_body)
-    req = openai_chat.decode_request(body)
+async def _read(request: Request, limit: int) -> bytes:
+    body = await request.body(limit)
+    if not body:
+        raise GatewayError("invalid_request", "The request body is empty; send a JSON object.")
+    return body
+
+
+async def _chat(st: State, request: Request) -> Response | StreamingResponse:
+    req = openai_chat.decode_request(await _read(request, st.max_body))
     trace = Trace()
     if not req.stream:
         response = await st.gateway.chat(req, trace)
-        return Response(openai_chat.encode_response(response), media_type=_JSON)
+        return Response(openai_chat.encode_response(response))
     events = await st.gateway.chat_stream(req, trace)
     # The first event decides the status: failures before it are HTTP errors.
     try:
@@ -172,9 +171,7 @@ async def _chat(st: State, request: Request) -> Response:
     except StopAsyncIteration:
         raise GatewayError("provider_unavailable", "the provider sent an empty stream") from None
     encoder = openai_chat.StreamEncoder(include_usage=req.include_usage)
-    return StreamingResponse(
-        _sse(first, events, encoder), media_type="text/event-stream", headers=_SSE_HEADERS
-    )
+    return StreamingResponse(_sse(first, events, encoder), headers=_SSE_HEADERS)
 
 
 async def _sse(
@@ -196,11 +193,9 @@ async def _sse(
 
 
 async def _embeddings(st: State, request: Request) -> Response:
-    body = await read_body(request, st.max_body)
-    req = openai_chat.decode_embeddings_request(body)
+    req = openai_chat.decode_embeddings_request(await _read(request, st.max_body))
     response = await st.gateway.embed(req, Trace())
-    out = openai_chat.encode_embeddings_response(response, req.encoding_format)
-    return Response(out, media_type=_JSON)
+    return Response(openai_chat.encode_embeddings_response(response, req.encoding_format))
 
 
 async def _models(st: State, request: Request) -> Response:
@@ -208,13 +203,8 @@ async def _models(st: State, request: Request) -> Response:
         {"id": r.name, "object": "model", "created": int(st.started), "owned_by": r.owned_by}
         for r in st.gateway.routes.values()
     ]
-    return Response(msgspec.json.encode({"object": "list", "data": data}), media_type=_JSON)
+    return Response(msgspec.json.encode({"object": "list", "data": data}))
 
 
 async def _health(st: State, request: Request) -> Response:
-    body = {"status": "ok", "models": len(st.gateway.routes)}
-    return Response(msgspec.json.encode(body), media_type=_JSON)
-
-
-def env_snapshot() -> Mapping[str, str]:
-    return dict(os.environ)
+    return Response(msgspec.json.encode({"status": "ok", "models": len(st.gateway.routes)}))

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 
 import msgspec
-from starlette.responses import Response
 
+from junction.server.asgi import Response
 from junction.types import GatewayError
 
 log = logging.getLogger("junction.server")
@@ -24,14 +24,14 @@ def as_gateway_error(exc: BaseException) -> GatewayError:
         return GatewayError("invalid_request", f"Request body is not valid JSON: {exc}")
     if isinstance(exc, msgspec.ValidationError):
         return GatewayError("invalid_request", f"Invalid request: {exc}")
-    log.exception("unexpected error while handling a request", exc_info=exc)
+    log.error("unexpected error while handling a request", exc_info=exc)
     return GatewayError(
         "server", "junction hit an internal error handling this request; it has been logged."
     )
 
 
 def error_response(err: GatewayError, encode: ErrorEncoder) -> Response:
-    headers = {}
+    headers: list[tuple[str, str]] = []
     if err.retry_after is not None:
-        headers["retry-after"] = str(max(0, round(err.retry_after)))
-    return Response(encode(err), err.status, headers, media_type="application/json")
+        headers.append(("retry-after", str(max(0, round(err.retry_after)))))
+    return Response(encode(err), err.status, headers)

@@ -191,8 +191,8 @@ def _apply_limits(text: str, request: ChatRequest) -> tuple[str, FinishReason, s
             found = (at, seq)
     if found is not None:
         text = text[: found[0]]
-    if request.max_tokens is not None and count_tokens(text) > request.max_tokens:
-        return text[: 4 * request.max_tokens], "length", None
+    if request.max_tokens is not None and count_tokens(text) > max(0, request.max_tokens):
+        return text[: 4 * max(0, request.max_tokens)], "length", None
     return text, "stop", found[1] if found else None
 
 

@@ -1,0 +1,242 @@
+"""A small ASGI layer: exact-path routing, bounded bodies, direct SSE writes.
+
+Measured in docs/decisions.md: a framework's per-request and per-chunk work
+costs about as much as the rest of the gateway, so junction speaks ASGI
+itself. What it needs is little: a route table, a bounded body reader,
+JSON responses and a streaming response that writes each frame straight to
+``send`` and cancels the producer when the client goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class Disconnected(Exception):
+    """The client went away before its request body was read."""
+
+
+class Request:
+    __slots__ = ("_headers", "params", "receive", "scope")
+
+    def __init__(self, scope: Scope, receive: Receive, params: dict[str, str]) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.params = params
+        self._headers: dict[str, str] | None = None
+
+    @property
+    def method(self) -> str:
+        method: str = self.scope["method"]
+        return method
+
+    @property
+    def path(self) -> str:
+        path: str = self.scope["path"]
+        return path
+
+    @property
+    def query(self) -> str:
+        raw: bytes = self.scope.get("query_string", b"")
+        return raw.decode("latin-1")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self._headers is None:
+            self._headers = {
+                k.decode("latin-1"): v.decode("latin-1") for k, v in self.scope["headers"]
+            }
+        return self._headers
+
+    async def body(self, limit: int) -> bytes:
+        declared = self.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise TooLarge(limit)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise Disconnected
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(limit)
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class Response:
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(
+        self,
+        body: bytes,
+        status: int = 200,
+        headers: Iterable[tuple[str, str]] = (),
+        media_type: str = "application/json",
+    ) -> None:
+        self.body = body
+        self.status = status
+        self.headers = [(b"content-type", media_type.encode())]
+        self.headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [*self.headers, (b"content-length", str(len(self.body)).encode())]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+class StreamingResponse:
+    """Writes each frame of ``frames`` as it is produced.
+
+    A watcher waits for ``http.disconnect``; when it comes, the producer is
+    cancelled (which closes the upstream call) and ``frames`` is closed.
+    """
+
+    __slots__ = ("frames", "headers", "status")
+
+    def __init__(
+        self,
+        frames: AsyncIterator[bytes],
+        status: int = 200,
+        headers: Iterable[tuple[str, str]] = (),
+        media_type: str = "text/event-stream",
+    ) -> None:
+        self.frames = frames
+        self.status = status
+        self.headers = [(b"content-type", media_type.encode())]
+        self.headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        producer = asyncio.current_task()
+        assert producer is not None
+        watcher = asyncio.get_running_loop().create_task(_cancel_on_disconnect(receive, producer))
+        try:
+            await send(
+                {"type": "http.response.start", "status": self.status, "headers": self.headers}
+            )
+            async for frame in self.frames:
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        except OSError:
+            pass  # the client went away while a frame was being written
+        except asyncio.CancelledError:
+            # Cancelled by the watcher (client gone): done. Anything else
+            # (server shutdown) propagates.
+            if not watcher.done() or watcher.cancelled():
+                raise
+            producer.uncancel()
+        finally:
+            watcher.cancel()
+            aclose = getattr(self.frames, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()
+
+
+async def _cancel_on_disconnect(receive: Receive, task: asyncio.Task[Any]) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            task.cancel()
+            return
+
+
+Handler = Callable[[Request], Awaitable[Response | StreamingResponse]]
+Fallback = Callable[[Request, int], Awaitable[Response]]
+
+
+class Router:
+    """Exact paths in a dict; parametrised paths as prefix + suffix matches."""
+
+    def __init__(self, not_found: Fallback) -> None:
+        self._exact: dict[str, dict[str, Handler]] = {}
+        self._patterns: list[tuple[str, str, str, str, Handler]] = []
+        self._not_found = not_found
+
+    def add(self, method: str, path: str, handler: Handler) -> None:
+        if "{" not in path:
+            self._exact.setdefault(path, {})[method] = handler
+            return
+        prefix, rest = path.split("{", 1)
+        name, suffix = rest.split("}", 1)
+        self._patterns.append((method, prefix, suffix, name, handler))
+
+    def match(self, method: str, path: str) -> tuple[Handler | None, dict[str, str], bool]:
+        """The handler, path params, and whether the path exists at all."""
+        methods = self._exact.get(path)
+        if methods is not None:
+            return methods.get(method), {}, True
+        found_path = False
+        for m, prefix, suffix, name, handler in self._patterns:
+            if path.startswith(prefix) and path.endswith(suffix):
+                value = path[len(prefix) : len(path) - len(suffix)]
+                if not value:
+                    continue
+                found_path = True
+                if m == method:
+                    return handler, {name: value}, True
+        return None, {}, found_path
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler, params, exists = self.match(scope["method"], scope["path"])
+        request = Request(scope, receive, params)
+        if handler is None:
+            response: Response | StreamingResponse = await self._not_found(
+                request, 405 if exists else 404
+            )
+        else:
+            response = await handler(request)
+        await response(scope, receive, send)
+
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class App:
+    """The ASGI callable: lifespan hooks and the router."""
+
+    def __init__(self, router: Router, startup: Hook, shutdown: Hook) -> None:
+        self.router = router
+        self._startup = startup
+        self._shutdown = shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self.router.dispatch(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self._startup()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self._shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,42 @@
+"""Validators for the published OpenAPI documents in ../shared/specs."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pytest
+import yaml
+
+from _shared import SPECS
+
+SPEC = SPECS / "openai-openapi.yaml"
+
+
+def _nullable(node: Any) -> Any:
+    """OpenAPI 3.0 ``nullable: true`` (still used in places) as JSON Schema."""
+    if isinstance(node, list):
+        return [_nullable(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _nullable(v) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable") is True:
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@functools.cache
+def _components() -> dict[str, Any]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    spec = yaml.load(SPEC.read_text(), Loader=loader)
+    return {"schemas": _nullable(spec["components"]["schemas"])}
+
+
+@functools.cache
+def validator(name: str) -> Any:
+    if not SPEC.is_file():
+        pytest.skip("the OpenAI OpenAPI document is not present in ../shared")
+    import jsonschema
+
+    schema = {"$ref": f"#/components/schemas/{name}", "components": _components()}
+    return jsonschema.Draft202012Validator(schema)
