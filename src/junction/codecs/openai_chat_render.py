@@ -111,6 +111,8 @@ class _OResponse(msgspec.Struct, omit_defaults=True):
     provider: str | None = None
     system_fingerprint: str | None = None
     service_tier: str | None = None
+    warnings: list[str] | None = None
+    """junction's own: parameters dropped for the target (drop_params)."""
 
 
 class _ODelta(msgspec.Struct, omit_defaults=True):
@@ -226,6 +228,7 @@ def encode_response(response: ChatResponse) -> bytes:
             provider=response.provider,
             system_fingerprint=response.system_fingerprint,
             service_tier=response.service_tier if response.service_tier in _SERVICE_TIERS else None,
+            warnings=response.warnings or None,
         )
     )
 

@@ -1,0 +1,60 @@
+"""jsonschema validators for schemas of OpenRouter's OpenAPI 3.1 document in ../shared/specs."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pytest
+import yaml
+from _shared import SPECS
+
+SPEC = SPECS / "openrouter-openapi.yaml"
+
+
+def _nullable(node: Any) -> Any:
+    """OpenAPI 3.0's ``nullable: true`` as JSON Schema (3.1 documents rarely still use it)."""
+    if isinstance(node, list):
+        return [_nullable(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _nullable(v) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable") is True:
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@functools.cache
+def _schemas() -> dict[str, Any]:
+    if not SPEC.is_file():
+        pytest.skip("the OpenRouter OpenAPI document is not present in ../shared")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    spec = yaml.load(SPEC.read_text(), Loader=loader)
+    schemas: dict[str, Any] = _nullable(spec["components"]["schemas"])
+    return schemas
+
+
+def schema(name: str) -> dict[str, Any]:
+    found: dict[str, Any] = _schemas()[name]
+    return found
+
+
+@functools.cache
+def validator(name: str, *, any_provider_name: bool = False) -> Any:
+    """A Draft 2020-12 validator for ``#/components/schemas/<name>``.
+
+    ``any_provider_name`` opens the closed ``ProviderName`` enum to any string,
+    for providers OpenRouter does not list (junction's simulator, local servers).
+    """
+    import jsonschema
+
+    schemas = dict(_schemas())
+    if any_provider_name:
+        schemas["ProviderName"] = {"type": "string"}
+    root = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": schemas}}
+    return jsonschema.Draft202012Validator(root)
+
+
+def errors(name: str, instance: Any, *, any_provider_name: bool = False) -> list[str]:
+    found = validator(name, any_provider_name=any_provider_name).iter_errors(instance)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in found]
