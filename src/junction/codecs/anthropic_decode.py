@@ -37,11 +37,13 @@ _CHOICE_MODES: dict[str, Literal["auto", "none", "required", "tool"]] = {
 }
 
 
-def decode_request(body: bytes) -> ChatRequest:
+def decode_request(body: bytes, *, count_tokens: bool = False) -> ChatRequest:
     """Validate and translate an Anthropic ``/v1/messages`` body.
 
-    Raises GatewayError(invalid_request) naming the bad field (``param``)."""
-    raw = _parse(body)
+    ``count_tokens``: the ``/v1/messages/count_tokens`` body, which has no
+    ``max_tokens``. Raises GatewayError(invalid_request) naming the bad
+    field (``param``)."""
+    raw = _parse(body, count_tokens)
     try:
         wire = msgspec.convert(raw, w.WRequest)
     except msgspec.ValidationError as exc:
@@ -71,13 +73,15 @@ def decode_request(body: bytes) -> ChatRequest:
     return request
 
 
-def _parse(body: bytes) -> dict[str, Any]:
+def _parse(body: bytes, count_tokens: bool) -> dict[str, Any]:
     try:
         raw = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise GatewayError("invalid_request", f"request body is not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise GatewayError("invalid_request", "request body must be a JSON object")
+    if count_tokens:
+        raw.setdefault("max_tokens", 1)
     for name in ("model", "messages", "max_tokens"):
         if name not in raw:
             raise GatewayError(

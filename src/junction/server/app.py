@@ -16,9 +16,10 @@ from typing import Any
 
 import msgspec
 
-from junction.codecs import openai_chat
+from junction.codecs import anthropic_messages, openai_chat
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
+from junction.gateway.tokens import estimate_prompt_tokens
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -28,6 +29,7 @@ from junction.server.asgi import (
     StreamingResponse,
     TooLarge,
 )
+from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, Door, StreamWriter
 from junction.server.errors import ErrorEncoder, as_gateway_error, error_response
 from junction.transport import Transport
 from junction.types import ErrorKind, GatewayError, StreamEvent
@@ -94,14 +96,23 @@ def create_app(
     keeper = Gatekeeper(config, embedded_sim, sim_profile)
     router = Router(_not_found)
 
-    def add(method: str, paths: tuple[str, ...], handler: StateHandler) -> None:
-        wrapped = _guard(keeper, handler, openai_chat.encode_error)
+    def add(
+        method: str, paths: tuple[str, ...], handler: StateHandler, door: Door = OPENAI_CHAT
+    ) -> None:
+        wrapped = _guard(keeper, handler, door.error)
         for path in paths:
             router.add(method, path, wrapped)
 
-    add("POST", _openai_paths("/chat/completions"), _chat)
+    add("POST", _openai_paths("/chat/completions"), _chat(OPENAI_CHAT))
     add("POST", _openai_paths("/embeddings"), _embeddings)
     add("GET", _openai_paths("/models"), _models)
+    add("POST", ("/v1/messages", "/api/v1/messages"), _chat(ANTHROPIC_MESSAGES), ANTHROPIC_MESSAGES)
+    add(
+        "POST",
+        ("/v1/messages/count_tokens", "/api/v1/messages/count_tokens"),
+        _count_tokens,
+        ANTHROPIC_MESSAGES,
+    )
     add("GET", ("/health",), _health)
     return App(router, keeper.startup, keeper.shutdown)
 
@@ -158,38 +169,54 @@ async def _read(request: Request, limit: int) -> bytes:
     return body
 
 
-async def _chat(st: State, request: Request) -> Response | StreamingResponse:
-    req = openai_chat.decode_request(await _read(request, st.max_body))
-    trace = Trace()
-    if not req.stream:
-        response = await st.gateway.chat(req, trace)
-        return Response(openai_chat.encode_response(response))
-    events = await st.gateway.chat_stream(req, trace)
-    # The first event decides the status: failures before it are HTTP errors.
-    try:
-        first = await anext(events)
-    except StopAsyncIteration:
-        raise GatewayError("provider_unavailable", "the provider sent an empty stream") from None
-    encoder = openai_chat.StreamEncoder(include_usage=req.include_usage)
-    return StreamingResponse(_sse(first, events, encoder), headers=_SSE_HEADERS)
+def _chat(door: Door) -> StateHandler:
+    async def chat(st: State, request: Request) -> Response | StreamingResponse:
+        req = door.decode(await _read(request, st.max_body))
+        trace = Trace()
+        if not req.stream:
+            response = await st.gateway.chat(req, trace)
+            return Response(door.encode(response))
+        events = await st.gateway.chat_stream(req, trace)
+        # The first event decides the status: failures before it are HTTP errors.
+        try:
+            first = await anext(events)
+        except StopAsyncIteration:
+            raise GatewayError(
+                "provider_unavailable", "the provider sent an empty stream"
+            ) from None
+        frames = _relay(first, events, door.writer(req), door.finish_after_error)
+        return StreamingResponse(frames, headers=_SSE_HEADERS)
+
+    return chat
 
 
-async def _sse(
-    first: StreamEvent, events: AsyncIterator[StreamEvent], encoder: openai_chat.StreamEncoder
+async def _relay(
+    first: StreamEvent,
+    events: AsyncIterator[StreamEvent],
+    writer: StreamWriter,
+    finish_after_error: bool,
 ) -> AsyncIterator[bytes]:
     try:
-        yield encoder.encode(first)
+        yield writer.encode(first)
         async for event in events:
-            frame = encoder.encode(event)
+            frame = writer.encode(event)
             if frame:
                 yield frame
     except Exception as exc:
-        yield encoder.error(as_gateway_error(exc))
+        yield writer.error(as_gateway_error(exc))
+        if not finish_after_error:
+            return
     finally:
         # Closing the event iterator closes the upstream connection: a
         # client that goes away cancels the provider call.
         await events.aclose()  # type: ignore[attr-defined]
-    yield encoder.finish()
+    yield writer.finish()
+
+
+async def _count_tokens(st: State, request: Request) -> Response:
+    req = anthropic_messages.decode_request(await _read(request, st.max_body), count_tokens=True)
+    st.gateway.route(req.model)
+    return Response(msgspec.json.encode({"input_tokens": estimate_prompt_tokens(req)}))
 
 
 async def _embeddings(st: State, request: Request) -> Response:

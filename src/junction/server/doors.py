@@ -1,0 +1,54 @@
+"""Ingress doors: one per client-facing wire API.
+
+A door is the server side of a codec, as data: how to read a request, how
+to write a response, a stream and an error. The chat handler is the same
+for every door.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from junction.codecs import anthropic_messages, openai_chat
+from junction.types import ChatRequest, ChatResponse, GatewayError, StreamEvent
+
+
+class StreamWriter(Protocol):
+    def encode(self, event: StreamEvent) -> bytes: ...
+
+    def finish(self) -> bytes: ...
+
+    def error(self, err: GatewayError) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    name: str
+    decode: Callable[[bytes], ChatRequest]
+    encode: Callable[[ChatResponse], bytes]
+    writer: Callable[[ChatRequest], StreamWriter]
+    error: Callable[[GatewayError], bytes]
+    finish_after_error: bool
+    """Whether the stream's normal trailer follows an in-stream error
+    (OpenAI's ``[DONE]`` does; Anthropic's ``error`` event is the end)."""
+
+
+OPENAI_CHAT = Door(
+    "openai_chat",
+    openai_chat.decode_request,
+    openai_chat.encode_response,
+    lambda req: openai_chat.StreamEncoder(include_usage=req.include_usage),
+    openai_chat.encode_error,
+    finish_after_error=True,
+)
+
+ANTHROPIC_MESSAGES = Door(
+    "anthropic_messages",
+    anthropic_messages.decode_request,
+    anthropic_messages.encode_response,
+    lambda req: anthropic_messages.StreamEncoder(model=req.model),
+    anthropic_messages.encode_error,
+    finish_after_error=False,
+)
