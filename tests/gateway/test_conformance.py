@@ -329,6 +329,9 @@ async def test_upstream_500_fails_over(gw: Stack, dialect: str) -> None:
         ("unavailable", 503, openai.InternalServerError),
         ("reset", 502, openai.InternalServerError),
         ("malformed", 502, openai.InternalServerError),
+        ("bad_request", 400, openai.BadRequestError),
+        ("auth_error", 401, openai.AuthenticationError),
+        ("not_found", 404, openai.NotFoundError),
     ],
 )
 async def test_error_mapping(

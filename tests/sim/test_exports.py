@@ -30,6 +30,9 @@ def test_exports() -> None:
         "reset",
         "stream_cut",
         "malformed",
+        "bad_request",
+        "auth_error",
+        "not_found",
     )
 
 

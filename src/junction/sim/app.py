@@ -4,6 +4,10 @@ Provider routes (the wire work is done by the codecs' server side):
 
 - OpenAI: ``POST /v1/chat/completions`` (plain and ``stream``, with
   ``stream_options.include_usage``), ``POST /v1/embeddings``, ``GET /v1/models``.
+- OpenAI Responses: ``POST /v1/responses`` (plain and ``stream``).
+- Azure OpenAI deployments: ``POST /openai/deployments/{deployment}/chat/completions``
+  and ``.../embeddings``, in OpenAI's format with the deployment as the model;
+  ``?api-version=`` is required (400 without it, as Azure answers).
 - Anthropic: ``POST /v1/messages`` (plain and ``stream``); ``GET /v1/models``
   answers in Anthropic's shape when the request has an ``anthropic-version``
   header.
@@ -11,6 +15,9 @@ Provider routes (the wire work is done by the codecs' server side):
   ``:streamGenerateContent?alt=sse``, ``:embedContent``, ``:batchEmbedContents``
   (also under ``/v1/`` and ``/v1alpha/``, which google-genai may use);
   ``GET /v1beta/models``.
+- AWS Bedrock: ``POST /model/{modelId}/converse``, ``/converse-stream`` (binary
+  event stream) and ``/invoke`` (Titan / Cohere embedding models); see
+  :mod:`junction.sim.bedrock` (SigV4 accepted unverified, logged as ``x-sim-auth``).
 
 Any API key is accepted (``Authorization: Bearer``, ``x-api-key``,
 ``x-goog-api-key``, ``api-key`` or ``?key=``); whether one was sent is
@@ -52,13 +59,16 @@ import socket
 import struct
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 from aiohttp import web
 
+from junction.sim.bedrock import BEDROCK, SIGV4
 from junction.sim.dialects import ANTHROPIC, GEMINI, OPENAI, Dialect, GeminiDialect
 from junction.sim.generate import embed, generate
 from junction.sim.profile import FaultKind, ModelConfig, Profile, ProfileError, parse_patch
+from junction.sim.responses import OPENAI_RESPONSES
 from junction.sim.state import FailRequest, SimState
 from junction.sim.stream import chunk_tokens, plan
 from junction.types import ChatRequest, ChatResponse, Finish, GatewayError
@@ -66,14 +76,38 @@ from junction.types import ChatRequest, ChatResponse, Finish, GatewayError
 STATE = web.AppKey("junction_sim_state", SimState)
 SHUTDOWN = web.AppKey("junction_sim_shutdown", asyncio.Event)
 
-_ID_PREFIX = {"openai": "chatcmpl-sim", "anthropic": "msg_sim", "gemini": "sim"}
+_ID_PREFIX = {
+    "openai": "chatcmpl-sim",
+    "openai_responses": "resp_sim",
+    "anthropic": "msg_sim",
+    "gemini": "sim",
+    "bedrock": "bedrock-sim",
+}
 _MALFORMED_BODY = b'{"id": "sim-malformed", "choices": [{"message": <<this is not JSON>>'
-_EARLY_FAULTS = frozenset({"rate_limit", "server_error", "unavailable", "timeout", "reset"})
+_EARLY_FAULTS = frozenset(
+    {
+        "rate_limit",
+        "server_error",
+        "unavailable",
+        "timeout",
+        "reset",
+        "bad_request",
+        "auth_error",
+        "not_found",
+    }
+)
 _JSON = "application/json"
 _GEMINI_VERSIONS = ("v1beta", "v1", "v1alpha")
 _MAX_BODY = 64 * 1024 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_SSE = "text/event-stream; charset=utf-8"
+
+
+def _hook(dialect: object, name: str, default: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An optional dialect hook (Bedrock: ``error_headers``, ``logged_headers``)."""
+    found: Callable[[Any], Any] = getattr(dialect, name, default)
+    return found
 
 
 class _ModelField(msgspec.Struct):
@@ -86,7 +120,7 @@ class _ModelField(msgspec.Struct):
 def _key_sent(request: web.Request) -> bool:
     headers = request.headers
     auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer ") and auth[7:].strip():
+    if (auth.lower().startswith("bearer ") and auth[7:].strip()) or auth.startswith(SIGV4):
         return True
     names = ("x-api-key", "x-goog-api-key", "api-key")
     return any(headers.get(n) for n in names) or bool(request.query.get("key"))
@@ -122,7 +156,10 @@ def _error(state: SimState, dialect: Dialect, err: GatewayError) -> web.Response
         headers["retry-after"] = str(max(0, math.ceil(err.retry_after)))
         headers["retry-after-ms"] = str(int(err.retry_after * 1000))
     return web.Response(
-        status=err.status, body=dialect.encode_error(err), content_type=_JSON, headers=headers
+        status=err.status,
+        body=dialect.encode_error(err),
+        content_type=_JSON,
+        headers={**headers, **_hook(dialect, "error_headers", lambda _: {})(err)},
     )
 
 
@@ -139,6 +176,12 @@ def _fault_error(kind: FaultKind, model: str, config: ModelConfig) -> GatewayErr
         return GatewayError(
             "overloaded", f"simulated outage: model {model} is unavailable", status=503
         )
+    if kind == "bad_request":
+        return GatewayError("invalid_request", f"simulated rejection of a request to {model}")
+    if kind == "auth_error":
+        return GatewayError("authentication", "simulated: the API key was rejected")
+    if kind == "not_found":
+        return GatewayError("not_found", f"simulated: the model {model} does not exist")
     return None
 
 
@@ -167,7 +210,7 @@ class _Call:
             method=r.method,
             path=r.path,
             query=r.query,
-            headers=r.headers,
+            headers=_hook(self.dialect, "logged_headers", lambda h: h)(r.headers),
             model=model,
             key_sent=self.key_sent,
             raw=self.raw,
@@ -253,7 +296,10 @@ async def _stream(
 ) -> web.StreamResponse:
     await _sleep(call.state, config, config.ttft_ms / 1000)
     resp = web.StreamResponse(
-        headers={"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
+        headers={
+            "content-type": getattr(call.dialect, "stream_content_type", _SSE),
+            "cache-control": "no-cache",
+        }
     )
     await resp.prepare(call.request)
     encoder = call.dialect.stream_encoder(chat)
@@ -294,7 +340,10 @@ async def _embed_reply(
 
 
 async def _openai_embeddings(request: web.Request) -> web.StreamResponse:
-    call = _Call(request, OPENAI, await request.read(), "embeddings")
+    return await _openai_embed(_Call(request, OPENAI, await request.read(), "embeddings"))
+
+
+async def _openai_embed(call: _Call) -> web.StreamResponse:
     call.record(_body_model(call.raw))
     err = call.auth_error()
     if err is not None:
@@ -331,6 +380,46 @@ async def _gemini_embeddings(call: _Call, model: str, batch: bool) -> web.Stream
 async def _openai_chat(request: web.Request) -> web.StreamResponse:
     call = _Call(request, OPENAI, await request.read(), "chat")
     return await _chat(call, None, False)
+
+
+async def _openai_responses(request: web.Request) -> web.StreamResponse:
+    call = _Call(request, OPENAI_RESPONSES, await request.read(), "chat")
+    return await _chat(call, None, False)
+
+
+def _as_deployment(raw: bytes, deployment: str) -> bytes:
+    """The body with ``model`` set to the deployment: Azure serves the
+    deployment in the path, whatever the body names (or if it names none)."""
+    try:
+        body = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return raw
+    if not isinstance(body, dict):
+        return raw
+    body["model"] = deployment
+    return msgspec.json.encode(body)
+
+
+async def _azure_deployment(request: web.Request) -> web.StreamResponse:
+    """Azure OpenAI's classic paths: OpenAI's wire format behind
+    ``/openai/deployments/{deployment}/...?api-version=...``."""
+    deployment = request.match_info["deployment"]
+    chat = request.path.endswith("/chat/completions")
+    raw = _as_deployment(await request.read(), deployment)
+    call = _Call(request, OPENAI, raw, "chat" if chat else "embeddings")
+    if not request.query.get("api-version"):
+        call.record(deployment)
+        return call.error(
+            GatewayError(
+                "invalid_request",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+                param="api-version",
+                code="MissingApiVersionParameter",
+            )
+        )
+    if chat:
+        return await _chat(call, deployment, False)
+    return await _openai_embed(call)
 
 
 async def _anthropic_messages(request: web.Request) -> web.StreamResponse:
@@ -380,6 +469,31 @@ async def _models(request: web.Request) -> web.StreamResponse:
         return _json({"data": data, "has_more": False, "first_id": first, "last_id": last})
     models = [{"id": n, "object": "model", "created": 0, "owned_by": "junction-sim"} for n in names]
     return _json({"object": "list", "data": models})
+
+
+async def _bedrock(request: web.Request) -> web.StreamResponse:
+    model, operation = request.match_info["model"], request.match_info["operation"]
+    raw = await request.read()
+    if operation != "invoke":
+        return await _chat(_Call(request, BEDROCK, raw, "chat"), model, operation != "converse")
+    call = _Call(request, BEDROCK, raw, "embeddings")
+    call.record(model)
+    err = call.auth_error()
+    if err is None and not BEDROCK.is_embedding_model(model):
+        err = GatewayError(
+            "invalid_request",
+            f"the simulator's InvokeModel serves embedding models only (amazon.titan-embed-*, "
+            f"cohere.embed-*), not {model!r}; use /converse for chat",
+        )
+    if err is not None:
+        return call.error(err)
+    try:
+        req = BEDROCK.decode_embeddings(raw, model=model)
+    except GatewayError as exc:
+        return call.error(exc)
+    return await _embed_reply(
+        call, model, lambda config: BEDROCK.encode_embeddings(embed(req, config), model=model)
+    )
 
 
 async def _gemini_models(request: web.Request) -> web.StreamResponse:
@@ -479,12 +593,17 @@ def create_app(profile: Profile | None = None) -> web.Application:
     app[SHUTDOWN] = asyncio.Event()
     app.on_shutdown.append(_wake_hangs)
     app.router.add_post("/v1/chat/completions", _openai_chat)
+    app.router.add_post("/v1/responses", _openai_responses)
     app.router.add_post("/v1/embeddings", _openai_embeddings)
+    azure = "/openai/deployments/{deployment}"
+    app.router.add_post(f"{azure}/chat/completions", _azure_deployment)
+    app.router.add_post(f"{azure}/embeddings", _azure_deployment)
     app.router.add_get("/v1/models", _models)
     app.router.add_post("/v1/messages", _anthropic_messages)
     for version in _GEMINI_VERSIONS:
         app.router.add_post(f"/{version}/models/{{target}}", _gemini)
     app.router.add_get("/v1beta/models", _gemini_models)
+    app.router.add_post("/model/{model}/{operation:converse|converse-stream|invoke}", _bedrock)
     app.router.add_get("/health", _health)
     app.router.add_get("/_sim/config", _config)
     app.router.add_put("/_sim/models/{model}", _put_model)

@@ -18,7 +18,16 @@ import msgspec
 import yaml
 
 FaultKind = Literal[
-    "rate_limit", "server_error", "unavailable", "timeout", "reset", "stream_cut", "malformed"
+    "rate_limit",
+    "server_error",
+    "unavailable",
+    "timeout",
+    "reset",
+    "stream_cut",
+    "malformed",
+    "bad_request",
+    "auth_error",
+    "not_found",
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
@@ -42,6 +51,9 @@ class Faults(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, fro
     reset: Rate = 0.0
     stream_cut: Rate = 0.0
     malformed: Rate = 0.0
+    bad_request: Rate = 0.0
+    auth_error: Rate = 0.0
+    not_found: Rate = 0.0
 
     def rate(self, kind: FaultKind) -> float:
         value: float = getattr(self, kind)
