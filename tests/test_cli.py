@@ -163,3 +163,17 @@ def test_bad_config_exits_2_with_the_place() -> None:
     assert result.returncode == 2
     assert "README.md" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_with_sim_runs_the_simulator_in_process(procs: list[Proc], tmp_path: Path) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text("models:\n  gpt-4o-mini:\n    output_tokens: 3\n")
+    port = free_port()
+    args = ("serve", "--config", "examples/sim.yaml", "--with-sim", "--sim-profile", str(profile))
+    gw = Proc(*args, "--port", str(port), port=port)
+    procs.append(gw)
+    gw.wait_ready()
+    r = chat(gw.url, "sim/openai", "say something")
+    assert r.status_code == 200, r.text
+    # The profile given on the command line is the one the simulator runs.
+    assert r.json()["usage"]["completion_tokens"] == 3

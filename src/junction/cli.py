@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="bind address (default 127.0.0.1 or server.host)")
     serve.add_argument("--port", type=int, help="port (default 4000 or server.port)")
+    serve.add_argument(
+        "--with-sim",
+        action="store_true",
+        help="also run the provider simulator in-process; ${JUNCTION_SIM_URL} in the config "
+        "points at it",
+    )
+    serve.add_argument("--sim-profile", help="simulator profile for --with-sim")
     serve.set_defaults(run=_serve)
 
     sim = sub.add_parser("sim", help="run the provider simulator")
@@ -66,15 +73,29 @@ def resolve_config(path: str | None) -> tuple[Config | None, str]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from junction.server.app import create_app
+    from junction.server.app import ConfigSource, create_app
 
-    config, how = resolve_config(args.config)
+    if args.with_sim and not args.config:
+        raise ConfigError("--with-sim goes with --config (without a config, serve runs the demo)")
+    if args.with_sim:
+        # Validate now (errors before the server starts), load again once the
+        # simulator's URL is known.
+        path = args.config
+        config: Config | None = load_config(path, {**os.environ, "JUNCTION_SIM_URL": "http://sim"})
+        source: ConfigSource | None = lambda url: load_config(  # noqa: E731
+            path, {**os.environ, "JUNCTION_SIM_URL": url}
+        )
+        how = f"config {path} with the simulator in-process"
+    else:
+        config, how = resolve_config(args.config)
+        source = config
     server = config.server if config is not None else None
     host = args.host or (server.host if server else "127.0.0.1")
     port = args.port or (server.port if server else 4000)
     level = server.log_level if server else "info"
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    app = create_app(config, embedded_sim=config is None)
+    embedded = config is None or args.with_sim
+    app = create_app(source, embedded_sim=embedded, sim_profile=args.sim_profile)
     print(f"junction {__version__} on http://{host}:{port} ({how})", file=sys.stderr)
     uvicorn.run(
         app,

@@ -55,7 +55,9 @@ def demo_config(sim_url: str) -> Config:
 class Gatekeeper:
     """Holds what start-up builds; handlers reach the gateway through it."""
 
-    def __init__(self, config: Config | None, embedded_sim: bool, sim_profile: str | None):
+    def __init__(
+        self, config: ConfigSource | None, embedded_sim: bool, sim_profile: str | None
+    ) -> None:
         self._config = config
         self._embedded_sim = embedded_sim
         self._sim_profile = sim_profile
@@ -63,7 +65,8 @@ class Gatekeeper:
         self.state: State | None = None
 
     async def startup(self) -> None:
-        cfg = self._config
+        source = self._config
+        cfg = source if isinstance(source, Config) else None
         if self._embedded_sim:
             from junction.sim import app as sim_app
             from junction.sim.profile import load_profile
@@ -71,8 +74,7 @@ class Gatekeeper:
             profile = load_profile(self._sim_profile) if self._sim_profile else None
             self._sim_runner, sim_url = await sim_app.start(profile, "127.0.0.1", 0)
             log.info("embedded simulator at %s", sim_url)
-            if cfg is None:
-                cfg = demo_config(sim_url)
+            cfg = demo_config(sim_url) if source is None else _load(source, sim_url)
         if cfg is None:
             raise RuntimeError("create_app needs a config or embedded_sim=True")
         self.state = State(Gateway(cfg, Transport()), cfg.server.max_body_bytes, time.time())
@@ -84,8 +86,17 @@ class Gatekeeper:
             await self._sim_runner.cleanup()
 
 
+ConfigSource = Config | Callable[[str], Config]
+"""A config, or (with the embedded simulator) a function of the
+simulator's URL that loads one, so ``${JUNCTION_SIM_URL}`` can point at it."""
+
+
+def _load(source: ConfigSource, sim_url: str) -> Config:
+    return source if isinstance(source, Config) else source(sim_url)
+
+
 def create_app(
-    config: Config | None = None,
+    config: ConfigSource | None = None,
     *,
     embedded_sim: bool = False,
     sim_profile: str | None = None,
