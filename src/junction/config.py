@@ -17,6 +17,9 @@ import msgspec
 import yaml
 
 from junction import providers
+from junction.catalog import QUANTIZATIONS
+from junction.routing import parse_preferences
+from junction.types import GatewayError
 
 
 class ConfigError(Exception):
@@ -39,12 +42,14 @@ class Secret(str):
 
 
 class Price(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """USD per million tokens."""
+    """USD per million tokens (``request``: USD per request). Each field set
+    here overrides the genai-prices catalog entry for the deployment."""
 
-    input: float
-    output: float
+    input: float | None = None
+    output: float | None = None
     cache_read: float | None = None
     cache_write: float | None = None
+    request: float | None = None
 
 
 class Timeouts(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -68,6 +73,16 @@ class Deployment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     timeouts: Timeouts | None = None
     context_window: int | None = None
     max_output_tokens: int | None = None
+    quantization: str | None = None
+    data_collection: Literal["allow", "deny"] = "allow"
+    """``allow``: the provider may store or train on prompts."""
+    zdr: bool = False
+    """Zero data retention endpoint."""
+    supported_parameters: list[str] | None = None
+    """Canonical parameters this deployment takes; default: its dialect's
+    table less its vendor's refusals."""
+    input_modalities: list[str] = msgspec.field(default_factory=lambda: ["text", "image"])
+    output_modalities: list[str] = msgspec.field(default_factory=lambda: ["text"])
 
     @property
     def label(self) -> str:
@@ -79,6 +94,18 @@ class Model(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     kind: Literal["chat", "embedding"] = "chat"
     description: str | None = None
     drop_params: bool | None = None
+    provider: dict[str, Any] | None = None
+    """Default provider preferences (OpenRouter's ``provider`` object)."""
+
+
+class Routing(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    provider: dict[str, Any] | None = None
+    """Global default provider preferences (OpenRouter's ``provider`` object)."""
+    sticky: bool = True
+    """Keep a conversation on the endpoint holding its prompt cache while
+    cache reads there are cheaper than input."""
+    seed: int | None = None
+    """Seed for the weighted random choice (reproducible runs)."""
 
 
 class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -97,6 +124,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     server: Server = msgspec.field(default_factory=Server)
     timeouts: Timeouts = msgspec.field(default_factory=Timeouts)
+    routing: Routing = msgspec.field(default_factory=Routing)
     source: str = "<config>"
 
 
@@ -199,37 +227,65 @@ def _locate(message: str, lines: dict[str, int], source: str) -> str:
     return f"{source}:{line}: {_dotted(path) or 'top level'}: {what}"
 
 
+def _check_preferences(raw: dict[str, Any] | None, key: str, line: int, source: str) -> None:
+    if raw is None:
+        return
+    try:
+        parse_preferences(raw)
+    except GatewayError as exc:
+        raise ConfigError(f"{source}:{line}: {key}: {exc.message}") from None
+
+
 def _check(config: Config, lines: dict[str, int]) -> None:
     names = {v.name for v in providers.vendors()}
+    _check_preferences(
+        config.routing.provider,
+        "routing.provider",
+        lines.get("$.routing.provider", 1),
+        config.source,
+    )
     for model_name, model in config.models.items():
         where = f"$.models.{model_name}"
+        _check_preferences(
+            model.provider,
+            f"models.{model_name}.provider",
+            lines.get(f"{where}.provider", 1),
+            config.source,
+        )
         if not model.deployments:
             raise ConfigError(
                 f"{config.source}:{lines.get(where, 1)}: models.{model_name}: "
                 "needs at least one deployment"
             )
+        labels: set[str] = set()
         for i, dep in enumerate(model.deployments):
             dpath = f"{where}.deployments[{i}]"
-            vendor = providers.vendor(dep.provider)
             line = lines.get(f"{dpath}.provider", lines.get(dpath, 1))
-            key = f"models.{model_name}.deployments[{i}]"
-            if vendor is None:
-                known = ", ".join(sorted(names))
+            here = f"{config.source}:{line}: models.{model_name}.deployments[{i}]"
+            _check_deployment(dep, here, names)
+            if dep.label in labels:
                 raise ConfigError(
-                    f"{config.source}:{line}: {key}.provider: unknown provider "
-                    f"{dep.provider!r} (known: {known})"
+                    f"{here}.name: two deployments of this model are called {dep.label!r}; "
+                    "give each a distinct name"
                 )
-            if dep.base_url is None and vendor.base_url is None:
-                raise ConfigError(
-                    f"{config.source}:{line}: {key}.base_url: provider {dep.provider!r} "
-                    "has no default base URL; set base_url"
-                )
-            url = dep.base_url or ""
-            if url and not url.startswith(("http://", "https://")):
-                raise ConfigError(
-                    f"{config.source}:{lines.get(dpath + '.base_url', line)}: {key}.base_url: "
-                    f"must start with http:// or https:// (got {url!r})"
-                )
+            labels.add(dep.label)
+
+
+def _check_deployment(dep: Deployment, here: str, names: set[str]) -> None:
+    vendor = providers.vendor(dep.provider)
+    if vendor is None:
+        known = ", ".join(sorted(names))
+        raise ConfigError(f"{here}.provider: unknown provider {dep.provider!r} (known: {known})")
+    if dep.base_url is None and vendor.base_url is None:
+        raise ConfigError(
+            f"{here}.base_url: provider {dep.provider!r} has no default base URL; set base_url"
+        )
+    url = dep.base_url or ""
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{here}.base_url: must start with http:// or https:// (got {url!r})")
+    if dep.quantization is not None and dep.quantization not in QUANTIZATIONS:
+        known = ", ".join(sorted(QUANTIZATIONS))
+        raise ConfigError(f"{here}.quantization: {dep.quantization!r} is not one of {known}")
 
 
 def config_from_env(env: Mapping[str, str]) -> Config | None:

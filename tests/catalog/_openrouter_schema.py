@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from _shared import SPECS
 
 SPEC = SPECS / "openrouter-openapi.yaml"

@@ -161,7 +161,8 @@ def test_public_endpoint_with_stats_matches_the_spec() -> None:
     assert shown["status"] == 0
     assert (shown["uptime_last_5m"], shown["uptime_last_30m"]) == (100.0, 99.5)
     assert shown["uptime_last_1d"] == pytest.approx(99.8)
-    assert shown["latency_last_30m"] == {"p50": 250.0, "p75": 350.0, "p90": 480.0, "p99": 850.0}
+    # Milliseconds in, seconds out: OpenRouter's own example shows p50 0.25.
+    assert shown["latency_last_30m"] == {"p50": 0.25, "p75": 0.35, "p90": 0.48, "p99": 0.85}
     assert shown["throughput_last_30m"]["p50"] == 45.2
     assert shown["pricing"]["input_cache_read"] == "0.0000002"
     assert shown["pricing"]["input_cache_write"] == "0.0000011"

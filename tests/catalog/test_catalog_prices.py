@@ -13,8 +13,8 @@ from typing import Any
 import genai_prices
 import pytest
 import yaml
-from _shared import RECORDED
 
+from _shared import RECORDED
 from junction.catalog import Price, PriceTier, cost, genai_provider_id, merge_price, resolve_price
 from junction.types import Usage
 
@@ -93,7 +93,11 @@ def test_openai_reasoning_is_billed_as_output() -> None:
         cached_tokens=raw["input_tokens_details"]["cached_tokens"],
         reasoning_tokens=raw["output_tokens_details"]["reasoning_tokens"],
     )
-    assert (usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens) == (124, 1926, 1792)
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.reasoning_tokens) == (
+        124,
+        1926,
+        1792,
+    )
     price = resolve_price("openai", body["model"], None, WHEN)
     assert price is not None
     # gpt-5: $1.25 input, $10 output, $0.125 cache read per Mtok
@@ -170,7 +174,9 @@ def test_deepseek_price_depends_on_when(when: datetime, rates: tuple[float, floa
     assert (price.input, price.cache_read, price.output) == rates
     expected = ((563 - 512) * inp + 512 * read + 116 * out) / 1e6
     assert cost(usage, price) == pytest.approx(expected, abs=1e-9)
-    assert cost(usage, price) == pytest.approx(_calc(usage, body["model"], "deepseek", when), abs=1e-9)
+    assert cost(usage, price) == pytest.approx(
+        _calc(usage, body["model"], "deepseek", when), abs=1e-9
+    )
 
 
 # --- tiers --------------------------------------------------------------------------
@@ -205,7 +211,9 @@ def test_tier_fields_left_unset_inherit_the_base() -> None:
 
 def test_request_fee_and_missing_cache_prices() -> None:
     price = Price(input=2.0, output=8.0, request=0.004)
-    usage = Usage(prompt_tokens=1_000, completion_tokens=500, cached_tokens=300, cache_write_tokens=200)
+    usage = Usage(
+        prompt_tokens=1_000, completion_tokens=500, cached_tokens=300, cache_write_tokens=200
+    )
     # no cache prices: cache reads and writes are billed as input
     assert cost(usage, price) == pytest.approx((1_000 * 2.0 + 500 * 8.0) / 1e6 + 0.004, abs=1e-12)
 

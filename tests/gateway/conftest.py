@@ -73,6 +73,11 @@ class Stack:
     sim_url: str
     sim: httpx.AsyncClient
     http: httpx.AsyncClient
+    app: Any
+
+    @property
+    def gateway(self) -> Any:
+        return self.app.context.state.gateway
 
     async def sim_fail(self, model: str, kind: str, count: int = 1) -> None:
         r = await self.sim.post("/_sim/fail", json={"model": model, "kind": kind, "count": count})
@@ -111,11 +116,12 @@ async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
 @pytest.fixture(scope="session")
 async def stack() -> AsyncIterator[Stack]:
     runner, sim_url = await start(Profile())
-    server, task, url = await serve(create_app(stack_config(sim_url)))
+    app = create_app(stack_config(sim_url))
+    server, task, url = await serve(app)
     sim = httpx.AsyncClient(base_url=sim_url, timeout=10)
     http = httpx.AsyncClient(base_url=url, timeout=30)
     try:
-        yield Stack(url, sim_url, sim, http)
+        yield Stack(url, sim_url, sim, http, app)
     finally:
         await http.aclose()
         await sim.aclose()
@@ -126,7 +132,9 @@ async def stack() -> AsyncIterator[Stack]:
 
 @pytest.fixture
 async def gw(stack: Stack) -> Stack:
-    """The stack with the simulator back at its profile before each test."""
+    """The stack with the simulator back at its profile and the gateway's
+    live statistics forgotten, before each test."""
     r = await stack.sim.post("/_sim/reset")
     assert r.status_code == 200
+    stack.gateway.reset_state()
     return stack

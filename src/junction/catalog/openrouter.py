@@ -222,10 +222,15 @@ def _percent(fraction: float | None) -> float | None:
     return None if fraction is None else round(fraction * 100.0, 4)
 
 
-def _percentiles(p: Percentiles | None) -> dict[str, float] | None:
+def _percentiles(p: Percentiles | None, scale: float = 1.0) -> dict[str, float] | None:
     if p is None:
         return None
-    return {"p50": p.p50, "p75": p.p75, "p90": p.p90, "p99": p.p99}
+    return {
+        "p50": round(p.p50 * scale, 6),
+        "p75": round(p.p75 * scale, 6),
+        "p90": round(p.p90 * scale, 6),
+        "p99": round(p.p99 * scale, 6),
+    }
 
 
 def public_endpoint(
@@ -255,7 +260,8 @@ def public_endpoint(
         "uptime_last_5m": _percent(live.uptime_5m),
         "uptime_last_30m": _percent(live.uptime_30m),
         "uptime_last_1d": _percent(live.uptime_1d),
-        "latency_last_30m": _percentiles(live.latency_30m),
+        # OpenRouter reports latency in seconds (its example: p50 0.25).
+        "latency_last_30m": _percentiles(live.latency_30m, 0.001),
         "throughput_last_30m": _percentiles(live.throughput_30m),
         "supports_implicit_caching": info.supports_implicit_caching,
     }

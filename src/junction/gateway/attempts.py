@@ -1,7 +1,9 @@
-"""The attempt loop: try a model's endpoints in order, fail over on
-retryable errors, never after anything reached the client.
+"""The attempt loop: try endpoints in order, fail over on retryable errors,
+never after anything reached the client.
 
-Each attempt is recorded (endpoint, outcome, latency) for accounting.
+Every attempt is recorded in the request's :class:`Trace` (endpoint,
+status, time to first token, latency, whether it timed out), which
+accounting turns into endpoint statistics, the generation log and cost.
 """
 
 from __future__ import annotations
@@ -30,10 +32,16 @@ from junction.types import (
 
 @dataclass(slots=True)
 class Attempt:
-    endpoint: str
+    endpoint: Endpoint
     status: int
     latency_ms: float
+    ttft_ms: float | None = None
     error: str | None = None
+    timeout: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 @dataclass(slots=True)
@@ -42,7 +50,32 @@ class Trace:
 
     attempts: list[Attempt] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    served_by: str | None = None
+    served: Endpoint | None = None
+    model: str | None = None
+    """The model that answered (after a ``models`` fallback)."""
+    started: float = field(default_factory=time.time)
+
+    @property
+    def served_by(self) -> str | None:
+        return self.served.label if self.served is not None else None
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000
+
+
+def _failed(trace: Trace, ep: Endpoint, started: float, exc: GatewayError) -> None:
+    timeout = exc.kind == "timeout"
+    trace.attempts.append(Attempt(ep, exc.status, _ms(started), None, exc.message, timeout))
+
+
+def _served(trace: Trace, ep: Endpoint, started: float, warnings: list[str], ttft: bool) -> Attempt:
+    latency = _ms(started)
+    attempt = Attempt(ep, 200, latency, latency if ttft else None)
+    trace.attempts.append(attempt)
+    trace.served = ep
+    trace.warnings.extend(warnings)
+    return attempt
 
 
 async def call(
@@ -63,18 +96,16 @@ async def call(
                 raise ep.codec.decode_error(reply.status, reply.headers, reply.body, ep.target)
             response = _decode(ep, reply.body)
         except GatewayError as exc:
-            _record(trace, ep, started, exc)
+            _failed(trace, ep, started, exc)
             failures.append(exc)
             if _final(exc):
                 raise
             continue
-        _record(trace, ep, started, None)
-        trace.served_by = ep.label
-        trace.warnings.extend(warnings)
+        _served(trace, ep, started, warnings, ttft=False)
         response.provider = ep.label
         response.warnings.extend(warnings)
         return response
-    raise _exhausted(failures)
+    raise exhausted(failures)
 
 
 async def stream(
@@ -94,6 +125,7 @@ async def stream(
     for ep in endpoints:
         started = time.perf_counter()
         held: list[StreamEvent] | None = []
+        attempt: Attempt | None = None
         try:
             prepared, warnings = fit(request, ep, drop)
             http = ep.codec.encode_request(prepared, ep.target)
@@ -106,32 +138,33 @@ async def stream(
                     events = _feed(ep, decoder.feed, chunk)
                     if held is not None:
                         held.extend(events)
-                        if not any(not isinstance(e, StreamStart) for e in held):
+                        if all(isinstance(e, StreamStart) for e in held):
                             continue
                         events, held = held, None
-                        _record(trace, ep, started, None)
-                        trace.served_by = ep.label
-                        trace.warnings.extend(warnings)
+                        attempt = _served(trace, ep, started, warnings, ttft=True)
                     for event in events:
                         yield event
                 tail = _feed(ep, _closer(decoder), b"")
                 if held is not None:
                     tail = held + tail
-                    _record(trace, ep, started, None)
-                    trace.served_by = ep.label
-                    trace.warnings.extend(warnings)
+                    attempt = _served(trace, ep, started, warnings, ttft=True)
                 for event in tail:
                     yield event
+                if attempt is not None:
+                    attempt.latency_ms = _ms(started)
                 return
         except GatewayError as exc:
-            if held is None:
-                trace.attempts[-1].error = exc.message
+            if attempt is not None:  # already streaming to the client
+                attempt.latency_ms = _ms(started)
+                attempt.error = exc.message
+                attempt.status = exc.status
+                attempt.timeout = exc.kind == "timeout"
                 raise
-            _record(trace, ep, started, exc)
+            _failed(trace, ep, started, exc)
             failures.append(exc)
             if _final(exc):
                 raise
-    raise _exhausted(failures)
+    raise exhausted(failures)
 
 
 async def embed(
@@ -159,16 +192,15 @@ async def embed(
             except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
                 raise _unreadable(ep, exc) from None
         except GatewayError as exc:
-            _record(trace, ep, started, exc)
+            _failed(trace, ep, started, exc)
             failures.append(exc)
             if _final(exc):
                 raise
             continue
-        _record(trace, ep, started, None)
-        trace.served_by = ep.label
+        _served(trace, ep, started, [], ttft=False)
         response.provider = ep.label
         return response
-    raise _exhausted(failures)
+    raise exhausted(failures)
 
 
 def _decode(ep: Endpoint, body: bytes) -> ChatResponse:
@@ -213,20 +245,15 @@ def _final(exc: GatewayError) -> bool:
     return exc.kind != "unsupported_parameter"
 
 
-def _record(trace: Trace, ep: Endpoint, started: float, exc: GatewayError | None) -> None:
-    latency = (time.perf_counter() - started) * 1000
-    status = 200 if exc is None else exc.status
-    trace.attempts.append(Attempt(ep.label, status, latency, None if exc is None else exc.message))
-
-
-def _exhausted(failures: list[GatewayError]) -> GatewayError:
+def exhausted(failures: Sequence[GatewayError]) -> GatewayError:
+    """One error for a list of failed attempts, naming each."""
     if not failures:
         return GatewayError("provider_unavailable", "the model has no endpoint to call")
     last = failures[-1]
     if len(failures) == 1:
         return last
     tried = "; ".join(f.message for f in failures)
-    message = f"all {len(failures)} endpoints failed: {tried}"
+    message = f"all {len(failures)} attempts failed: {tried}"
     if isinstance(last, UpstreamError):
         return UpstreamError(
             last.kind,

@@ -1,9 +1,14 @@
 """The gateway: the request path from canonical request to canonical answer.
 
-The policy layers are composed here, in order, and nowhere else. Today the
-path is: resolve the model -> the attempt loop over its endpoints. Later
-layers (auth, limits, budgets, cache, provider selection, accounting) slot
-in between, each its own module.
+The layers are composed here, in order, and nowhere else:
+
+1. model fallback list (``models: [...]``, OpenRouter's field): each model
+   in turn, any error moves on;
+2. provider selection (gateway/planner.py): the model's endpoints ordered
+   by preferences, price, live statistics and sticky routing;
+3. the attempt loop (gateway/attempts.py): fail over on retryable errors;
+4. accounting (gateway/accounting.py): cost, endpoint statistics, the
+   generation log — once per request, at the end of a stream for streams.
 """
 
 from __future__ import annotations
@@ -12,17 +17,22 @@ from collections.abc import AsyncIterator
 
 from junction.config import Config
 from junction.gateway import attempts
+from junction.gateway.accounting import Accountant, Generations
 from junction.gateway.attempts import Trace
-from junction.gateway.routes import ModelRoute, build_routes
+from junction.gateway.planner import Plan, Planner
+from junction.gateway.routes import ModelRoute, build_routes, global_preferences
+from junction.routing import EndpointStats, StickyRoutes
 from junction.transport import Transport
 from junction.types import (
     ChatRequest,
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
+    Finish,
     GatewayError,
     StreamEvent,
     StreamStart,
+    UsageReport,
 )
 
 
@@ -31,56 +41,106 @@ class Gateway:
         self.config = config
         self.transport = transport
         self.routes: dict[str, ModelRoute] = build_routes(config)
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        """Forget live statistics, sticky routes and the generation log."""
+        config = self.config
+        self.stats = EndpointStats()
+        sticky = StickyRoutes() if config.routing.sticky else None
+        self.planner = Planner(
+            self.routes, global_preferences(config), self.stats, sticky, config.routing.seed
+        )
+        self.generations = Generations()
+        self.accountant = Accountant(self.stats, sticky, self.generations)
 
     def route(self, model: str, kind: str = "chat") -> ModelRoute:
-        found = self.routes.get(model)
-        if found is None:
-            raise GatewayError(
-                "not_found",
-                f"The model {model!r} does not exist here. "
-                "GET /v1/models lists the models this gateway serves.",
-                param="model",
-                code="model_not_found",
-            )
-        if found.kind != kind:
-            raise GatewayError(
-                "invalid_request",
-                f"The model {model!r} is a {found.kind} model; it cannot serve {kind} requests.",
-                param="model",
-            )
-        return found
+        return self.planner.route(model, kind)[0]
 
     def _drop(self, request: ChatRequest, route: ModelRoute) -> bool:
         asked = request.extra.get("drop_params")
         return asked if isinstance(asked, bool) else route.drop_params
 
+    def _models(self, request: ChatRequest) -> list[str]:
+        """The model, then the request's ``models`` fallbacks (deduplicated)."""
+        extra = request.extra.get("models")
+        if not extra:
+            return [request.model]
+        if not isinstance(extra, list) or not all(isinstance(m, str) for m in extra):
+            raise GatewayError(
+                "invalid_request", "models must be a list of model names", param="models"
+            )
+        return list(dict.fromkeys([request.model, *extra]))
+
     async def chat(self, request: ChatRequest, trace: Trace | None = None) -> ChatResponse:
-        route = self.route(request.model)
         trace = trace if trace is not None else Trace()
-        drop = self._drop(request, route)
-        response = await attempts.call(self.transport, route.endpoints, request, drop, trace)
-        response.model = route.name
-        return response
+        failures: list[GatewayError] = []
+        for name in self._models(request):
+            try:
+                plan = self.planner.plan(request, name)
+                response = await attempts.call(
+                    self.transport, plan.endpoints, request, self._drop(request, plan.route), trace
+                )
+            except GatewayError as exc:
+                failures.append(exc)
+                continue
+            trace.model = response.model = plan.route.name
+            self.accountant.price(trace, response.usage)
+            first = response.choices[0] if response.choices else None
+            self.accountant.settle(
+                trace,
+                response_id=response.id,
+                usage=response.usage,
+                streamed=False,
+                sticky_key=plan.sticky_key,
+                finish=(first.finish_reason, first.native_finish_reason) if first else (None, None),
+            )
+            return response
+        self._settle_failure(trace)
+        raise attempts.exhausted(failures)
 
     async def chat_stream(
         self, request: ChatRequest, trace: Trace | None = None
     ) -> AsyncIterator[StreamEvent]:
-        """Resolves the model before the first event, so that an unknown
-        model is an HTTP error, not a broken stream."""
-        route = self.route(request.model)
+        """Plans before the first event, so that an unknown model or an
+        impossible preference is an HTTP error, not a broken stream."""
         trace = trace if trace is not None else Trace()
-        drop = self._drop(request, route)
-        return self._relay(route, request, drop, trace)
+        names = self._models(request)
+        plans: list[Plan] = []
+        failures: list[GatewayError] = []
+        for name in names:
+            try:
+                plans.append(self.planner.plan(request, name))
+            except GatewayError as exc:
+                failures.append(exc)
+        if not plans:
+            raise attempts.exhausted(failures)
+        return self._relay(plans, request, trace, failures)
 
     async def _relay(
-        self, route: ModelRoute, request: ChatRequest, drop: bool, trace: Trace
+        self, plans: list[Plan], request: ChatRequest, trace: Trace, failures: list[GatewayError]
     ) -> AsyncIterator[StreamEvent]:
-        events = attempts.stream(self.transport, route.endpoints, request, drop, trace)
-        async for event in events:
-            if isinstance(event, StreamStart):
-                event.model = route.name
-                event.provider = trace.served_by
-            yield event
+        for plan in plans:
+            drop = self._drop(request, plan.route)
+            events = attempts.stream(self.transport, plan.endpoints, request, drop, trace)
+            started = False
+            try:
+                async for event in _watch(events, plan, trace, self.accountant):
+                    started = True
+                    yield event
+                return
+            except GatewayError as exc:
+                if started:
+                    raise
+                failures.append(exc)
+        self._settle_failure(trace)
+        raise attempts.exhausted(failures)
+
+    def _settle_failure(self, trace: Trace) -> None:
+        if trace.attempts:
+            self.accountant.settle(
+                trace, response_id="", usage=None, streamed=False, sticky_key=None
+            )
 
     async def embed(
         self, request: EmbeddingRequest, trace: Trace | None = None
@@ -90,3 +150,37 @@ class Gateway:
         response = await attempts.embed(self.transport, route.endpoints, request, trace)
         response.model = route.name
         return response
+
+
+async def _watch(
+    events: AsyncIterator[StreamEvent], plan: Plan, trace: Trace, accountant: Accountant
+) -> AsyncIterator[StreamEvent]:
+    """Relay a stream, pricing its usage as it passes and settling at the end."""
+    response_id = ""
+    usage = None
+    finish: tuple[str | None, str | None] = (None, None)
+    complete = False
+    try:
+        async for event in events:
+            if isinstance(event, StreamStart):
+                trace.model = event.model = plan.route.name
+                event.provider = trace.served_by
+                response_id = event.id
+            elif isinstance(event, UsageReport):
+                usage = event.usage
+                accountant.price(trace, usage)
+            elif isinstance(event, Finish) and event.index == 0:
+                finish = (event.reason, event.native)
+            yield event
+        complete = True
+    finally:
+        if trace.served is not None:
+            accountant.settle(
+                trace,
+                response_id=response_id,
+                usage=usage,
+                streamed=True,
+                sticky_key=plan.sticky_key,
+                finish=finish,
+                cancelled=not complete,
+            )

@@ -1,17 +1,22 @@
 """What the config becomes at start-up: per model, ready-to-use endpoints.
 
 Everything a request needs is resolved here once: the codec, the target
-(URL, key, quirks), the timeouts and the parameter support set. The hot
-path only looks things up.
+(URL, key, quirks), the timeouts, the parameter support set, the price
+(genai-prices with the config's overrides) and the routing defaults. The
+hot path only looks things up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 from junction import providers
+from junction.catalog import EndpointInfo, ModelInfo, Price, resolve_price
 from junction.codecs.base import ChatCodec, Target
 from junction.config import Config, Deployment, Model, Secret, Timeouts
+from junction.config import Price as PriceConfig
+from junction.routing import ProviderPreferences, parse_preferences
 from junction.transport import Limits
 
 
@@ -26,6 +31,7 @@ class Endpoint:
     limits: Limits
     supported: frozenset[str]
     deployment: Deployment
+    info: EndpointInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,33 +40,80 @@ class ModelRoute:
     kind: str
     endpoints: tuple[Endpoint, ...]
     drop_params: bool
+    info: ModelInfo
+    preferences: ProviderPreferences | None
+    by_id: dict[str, Endpoint]
     description: str | None = None
-    owned_by: str = field(default="junction")
+    owned_by: str = "junction"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(e.label for e in self.endpoints)
+
+    @property
+    def unpriced(self) -> bool:
+        """Some endpoint has no known price: balancing by price is off."""
+        return any(e.info.price is None for e in self.endpoints)
 
 
 def build_routes(config: Config) -> dict[str, ModelRoute]:
+    created = int(time.time())
     return {
-        name: _route(name, model, config.timeouts, config.server.drop_params)
+        name: _route(name, model, config.timeouts, config.server.drop_params, created)
         for name, model in config.models.items()
     }
 
 
-def _route(name: str, model: Model, timeouts: Timeouts, drop_default: bool) -> ModelRoute:
-    endpoints = tuple(_endpoint(dep, timeouts) for dep in model.deployments)
-    drop = drop_default if model.drop_params is None else model.drop_params
-    owner = model.deployments[0].provider
-    return ModelRoute(name, model.kind, endpoints, drop, model.description, owner)
+def global_preferences(config: Config) -> ProviderPreferences | None:
+    raw = config.routing.provider
+    return parse_preferences(raw) if raw is not None else None
 
 
-def _endpoint(dep: Deployment, defaults: Timeouts) -> Endpoint:
+def _route(name: str, model: Model, timeouts: Timeouts, drop: bool, created: int) -> ModelRoute:
+    endpoints = tuple(_endpoint(name, dep, timeouts) for dep in model.deployments)
+    info = ModelInfo(
+        name=name,
+        endpoints=tuple(e.info for e in endpoints),
+        description=model.description or "",
+        created=created,
+    )
+    return ModelRoute(
+        name=name,
+        kind=model.kind,
+        endpoints=endpoints,
+        drop_params=drop if model.drop_params is None else model.drop_params,
+        info=info,
+        preferences=parse_preferences(model.provider) if model.provider is not None else None,
+        by_id={e.info.id: e for e in endpoints},
+        description=model.description,
+        owned_by=model.deployments[0].provider,
+    )
+
+
+def _price(dep: Deployment) -> Price | None:
+    override: PriceConfig | None = dep.price
+    wanted = (
+        Price(
+            input=override.input,
+            output=override.output,
+            cache_read=override.cache_read,
+            cache_write=override.cache_write,
+            request=override.request,
+        )
+        if override is not None
+        else None
+    )
+    return resolve_price(dep.provider, dep.model, wanted)
+
+
+def _endpoint(model: str, dep: Deployment, defaults: Timeouts) -> Endpoint:
     vendor = providers.vendor(dep.provider)
     if vendor is None:  # config validation already refused this
         raise ValueError(f"unknown provider {dep.provider!r}")
     key = dep.api_key.reveal() if isinstance(dep.api_key, Secret) else dep.api_key
-    base_url = dep.base_url or vendor.base_url or ""
     target = Target(
         provider=dep.label,
-        base_url=base_url,
+        base_url=dep.base_url or vendor.base_url or "",
         model=dep.model,
         api_key=key or None,
         headers=dict(dep.headers),
@@ -68,7 +121,25 @@ def _endpoint(dep: Deployment, defaults: Timeouts) -> Endpoint:
         api_version=dep.api_version or vendor.api_version,
     )
     t = dep.timeouts or defaults
-    supported = frozenset(providers.params(vendor.dialect)) - vendor.quirks.unsupported
+    if dep.supported_parameters is not None:
+        supported = frozenset(dep.supported_parameters)
+    else:
+        supported = frozenset(providers.params(vendor.dialect)) - vendor.quirks.unsupported
+    info = EndpointInfo(
+        id=f"{model}@{dep.label}",
+        model=model,
+        provider=dep.label,
+        upstream_model=dep.model,
+        context_length=dep.context_window,
+        max_output_tokens=dep.max_output_tokens,
+        supported_parameters=supported | _markers(supported),
+        input_modalities=tuple(dep.input_modalities),
+        output_modalities=tuple(dep.output_modalities),
+        quantization=dep.quantization,
+        data_collection=dep.data_collection,
+        zdr=dep.zdr,
+        price=_price(dep),
+    )
     return Endpoint(
         label=dep.label,
         dialect=vendor.dialect,
@@ -77,4 +148,10 @@ def _endpoint(dep: Deployment, defaults: Timeouts) -> Endpoint:
         limits=Limits(t.connect, t.first_token, t.total),
         supported=supported,
         deployment=dep,
+        info=info,
     )
+
+
+def _markers(supported: frozenset[str]) -> frozenset[str]:
+    """Capability markers the selector knows: JSON-schema output."""
+    return frozenset({"structured_outputs"}) if "response_format" in supported else frozenset()

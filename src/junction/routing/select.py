@@ -190,18 +190,26 @@ def _circuit_filter(
 class _Ctx:
     """Per-call lookups, computed at most once per endpoint."""
 
-    __slots__ = ("now", "prompt", "stats")
+    __slots__ = ("_prices", "now", "prompt", "stats")
 
     def __init__(self, stats: StatsStore, now: float, prompt: int) -> None:
         self.stats = stats
         self.now = now
         self.prompt = prompt
+        self._prices: dict[str, float | None] = {}
 
     def price(self, endpoint: EndpointInfo) -> float | None:
-        if endpoint.price is None:
-            return None
-        inp, out = _rates(endpoint.price, self.prompt)
-        return inp + out
+        """Input + output USD per Mtok at this prompt size (``None``: unpriced)."""
+        try:
+            return self._prices[endpoint.id]
+        except KeyError:
+            pass
+        value = None
+        if endpoint.price is not None:
+            inp, out = _rates(endpoint.price, self.prompt)
+            value = inp + out
+        self._prices[endpoint.id] = value
+        return value
 
     def throughput(self, endpoint: EndpointInfo) -> Percentiles | None:
         return self.stats.throughput(endpoint.id, now=self.now, window_s=_WINDOW_S)

@@ -187,7 +187,9 @@ class _Endpoint:
         "day_ok",
         "day_total",
         "fine",
+        "last_failure",
         "opened_at",
+        "recent",
         "sec_fail",
         "sec_index",
         "sec_ok",
@@ -203,8 +205,10 @@ class _Endpoint:
         self.day_ok = [0] * _DAY_SLOTS
         self.day_total = [0] * _DAY_SLOTS
         self.consecutive = 0
+        self.last_failure = -math.inf
         self.opened_at: float | None = None
         self.version = 0
+        self.recent: tuple[int, int, float, bool] = (-1, -1, 0.0, False)
         self.cache: dict[tuple[str, float], _CacheEntry] = {}
 
 
@@ -300,6 +304,7 @@ class EndpointStats:
             ep.sec_ok[slot] = ep.sec_fail[slot] = 0
         if failed:
             ep.sec_fail[slot] += 1
+            ep.last_failure = max(ep.last_failure, float(second))
         else:
             ep.sec_ok[slot] += 1
         if counts_for_uptime:
@@ -352,19 +357,27 @@ class EndpointStats:
 
     def recent_failures(self, endpoint_id: str, *, now: float, window_s: float = 30.0) -> bool:
         ep = self._endpoints.get(endpoint_id)
-        if ep is None:
-            return False
         if window_s > _SECOND_SLOTS:
             raise ValueError(f"window_s must be at most {_SECOND_SLOTS} s")
         current = int(now)
         oldest = current - max(1, math.ceil(window_s)) + 1
+        if ep is None or ep.last_failure < oldest:  # the common, healthy case: O(1)
+            return False
+        cached = ep.recent
+        if cached[0] == current and cached[1] == ep.version and cached[2] == window_s:
+            return cached[3]
         ok = failed = 0
-        for slot in range(_SECOND_SLOTS):
-            if oldest <= ep.sec_index[slot] <= current:
+        for second in range(oldest, current + 1):
+            slot = second % _SECOND_SLOTS
+            if ep.sec_index[slot] == second:
                 ok += ep.sec_ok[slot]
                 failed += ep.sec_fail[slot]
         cfg = self.config
-        return failed >= cfg.recent_min_failures and failed >= cfg.recent_min_share * (ok + failed)
+        result = failed >= cfg.recent_min_failures and failed >= cfg.recent_min_share * (
+            ok + failed
+        )
+        ep.recent = (current, ep.version, window_s, result)
+        return result
 
     def _rate(self, endpoint_id: str, now: float, window_s: float, timeouts: bool) -> float | None:
         ep = self._endpoints.get(endpoint_id)

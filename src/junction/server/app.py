@@ -13,12 +13,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qs
 
 import msgspec
 
+from junction.catalog import openrouter_model, public_endpoint
 from junction.codecs import anthropic_messages, openai_chat
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
+from junction.gateway.accounting import generation_view
 from junction.gateway.tokens import estimate_prompt_tokens
 from junction.server.asgi import (
     App,
@@ -117,6 +120,8 @@ def create_app(
     add("POST", _openai_paths("/chat/completions"), _chat(OPENAI_CHAT))
     add("POST", _openai_paths("/embeddings"), _embeddings)
     add("GET", _openai_paths("/models"), _models)
+    add("GET", tuple(p + "/{model}/endpoints" for p in _openai_paths("/models")), _endpoints)
+    add("GET", _openai_paths("/generation"), _generation)
     add("POST", ("/v1/messages", "/api/v1/messages"), _chat(ANTHROPIC_MESSAGES), ANTHROPIC_MESSAGES)
     add(
         "POST",
@@ -125,7 +130,7 @@ def create_app(
         ANTHROPIC_MESSAGES,
     )
     add("GET", ("/health",), _health)
-    return App(router, keeper.startup, keeper.shutdown)
+    return App(router, keeper.startup, keeper.shutdown, keeper)
 
 
 def _openai_paths(path: str) -> tuple[str, ...]:
@@ -237,11 +242,58 @@ async def _embeddings(st: State, request: Request) -> Response:
 
 
 async def _models(st: State, request: Request) -> Response:
-    data: list[dict[str, Any]] = [
-        {"id": r.name, "object": "model", "created": int(st.started), "owned_by": r.owned_by}
-        for r in st.gateway.routes.values()
-    ]
+    """OpenAI's model list, each entry also in OpenRouter's ``Model`` shape
+    (pricing, context_length, supported_parameters, architecture)."""
+    data: list[dict[str, Any]] = []
+    for route in st.gateway.routes.values():
+        entry = openrouter_model(route.info)
+        entry.update(object="model", owned_by=route.owned_by, kind=route.kind)
+        entry["links"] = {"details": f"/api/v1/models/{route.name}/endpoints"}
+        data.append(entry)
     return Response(msgspec.json.encode({"object": "list", "data": data}))
+
+
+async def _endpoints(st: State, request: Request) -> Response:
+    """OpenRouter's ``GET /models/{author}/{slug}/endpoints``, with live stats."""
+    route = st.gateway.route(request.params["model"], kind=_kind_of(st, request))
+    now = time.monotonic()
+    model = openrouter_model(route.info)
+    endpoints = [
+        public_endpoint(e.info, st.gateway.stats.snapshot(e.info.id, now=now))
+        for e in route.endpoints
+    ]
+    body = {
+        "data": {
+            "id": route.name,
+            "name": model["name"],
+            "created": model["created"],
+            "description": model["description"],
+            "architecture": model["architecture"],
+            "endpoints": endpoints,
+        }
+    }
+    return Response(msgspec.json.encode(body))
+
+
+def _kind_of(st: State, request: Request) -> str:
+    found = st.gateway.routes.get(request.params["model"])
+    return found.kind if found is not None else "chat"
+
+
+async def _generation(st: State, request: Request) -> Response:
+    """OpenRouter's ``GET /generation?id=...``: cost, tokens and every attempt."""
+    wanted = parse_qs(request.query).get("id", [""])[0]
+    if not wanted:
+        raise GatewayError("invalid_request", "Pass the generation id: /v1/generation?id=...")
+    found = st.gateway.generations.get(wanted)
+    if found is None:
+        raise GatewayError(
+            "not_found",
+            f"No generation {wanted!r} here (the log keeps the most recent "
+            f"{st.gateway.generations.capacity} in memory).",
+            param="id",
+        )
+    return Response(msgspec.json.encode({"data": generation_view(found)}))
 
 
 async def _health(st: State, request: Request) -> Response:

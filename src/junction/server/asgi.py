@@ -214,10 +214,14 @@ Hook = Callable[[], Awaitable[None]]
 class App:
     """The ASGI callable: lifespan hooks and the router."""
 
-    def __init__(self, router: Router, startup: Hook, shutdown: Hook) -> None:
+    def __init__(
+        self, router: Router, startup: Hook, shutdown: Hook, context: object = None
+    ) -> None:
         self.router = router
         self._startup = startup
         self._shutdown = shutdown
+        self.context = context
+        """What the app was built around (junction's Gatekeeper), for embedders."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

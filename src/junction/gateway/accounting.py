@@ -1,0 +1,184 @@
+"""After a request: endpoint statistics, cost, sticky routes, the generation log.
+
+Runs once per request (at the end of a stream for streams), never per
+chunk. Cost uses the serving endpoint's price (genai-prices with config
+overrides), cached and cache-write tokens priced as such.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from junction.catalog import cost
+from junction.gateway.attempts import Attempt, Trace
+from junction.routing import EndpointStats, StickyRoutes
+from junction.types import Usage
+
+
+@dataclass(slots=True)
+class Generation:
+    """One request as the generation lookup shows it."""
+
+    id: str
+    model: str
+    created: float
+    streamed: bool
+    attempts: list[Attempt]
+    usage: Usage | None = None
+    provider: str | None = None
+    finish_reason: str | None = None
+    native_finish_reason: str | None = None
+    cancelled: bool = False
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    upstream_model: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Generations:
+    """The most recent generations, by id (bounded, oldest dropped first)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, Generation] = OrderedDict()
+
+    def add(self, generation: Generation) -> None:
+        self._items[generation.id] = generation
+        if len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def get(self, generation_id: str) -> Generation | None:
+        return self._items.get(generation_id)
+
+
+class Accountant:
+    def __init__(
+        self, stats: EndpointStats, sticky: StickyRoutes | None, generations: Generations
+    ) -> None:
+        self.stats = stats
+        self.sticky = sticky
+        self.generations = generations
+
+    def price(self, trace: Trace, usage: Usage | None) -> None:
+        """Set ``usage.cost`` from the serving endpoint's price (None if unpriced)."""
+        served = trace.served
+        if usage is None or served is None or served.info.price is None:
+            return
+        usage.cost = cost(usage, served.info.price)
+
+    def settle(
+        self,
+        trace: Trace,
+        *,
+        response_id: str,
+        usage: Usage | None,
+        streamed: bool,
+        sticky_key: str | None,
+        finish: tuple[str | None, str | None] = (None, None),
+        cancelled: bool = False,
+    ) -> None:
+        now = time.monotonic()
+        served = trace.served
+        for attempt in trace.attempts:
+            output = usage.completion_tokens if usage is not None and attempt.ok else 0
+            self.stats.record(
+                attempt.endpoint.info.id,
+                ok=attempt.ok,
+                timeout=attempt.timeout,
+                status=attempt.status,
+                ttft_ms=attempt.ttft_ms,
+                latency_ms=attempt.latency_ms,
+                output_tokens=output,
+                now=now,
+            )
+        if self.sticky is not None and sticky_key and served is not None and usage is not None:
+            self.sticky.remember(
+                sticky_key,
+                served.info.id,
+                now,
+                cached_tokens=usage.cached_tokens,
+                price=served.info.price,
+            )
+        last = trace.attempts[-1] if trace.attempts else None
+        self.generations.add(
+            Generation(
+                id=response_id,
+                model=trace.model or "",
+                created=trace.started,
+                streamed=streamed,
+                attempts=list(trace.attempts),
+                usage=usage,
+                provider=served.label if served is not None else None,
+                finish_reason=finish[0],
+                native_finish_reason=finish[1],
+                cancelled=cancelled,
+                latency_ms=(time.time() - trace.started) * 1000,
+                ttft_ms=last.ttft_ms if last is not None else None,
+                upstream_model=served.target.model if served is not None else None,
+            )
+        )
+
+
+def generation_view(g: Generation) -> dict[str, Any]:
+    """OpenRouter's ``GET /generation`` ``data`` object."""
+    usage = g.usage or Usage()
+    total = usage.cost
+    return {
+        "id": g.id,
+        "upstream_id": g.id,
+        "total_cost": total if total is not None else 0.0,
+        "cache_discount": None,
+        "upstream_inference_cost": total,
+        "created_at": datetime.fromtimestamp(g.created, tz=UTC).isoformat(),
+        "model": g.model,
+        "app_id": None,
+        "streamed": g.streamed,
+        "cancelled": g.cancelled,
+        "provider_name": g.provider,
+        "latency": round(g.latency_ms, 3),
+        "moderation_latency": None,
+        "generation_time": round(g.latency_ms - (g.ttft_ms or 0.0), 3) if g.ttft_ms else None,
+        "finish_reason": g.finish_reason,
+        "native_finish_reason": g.native_finish_reason,
+        "service_tier": None,
+        "tokens_prompt": usage.prompt_tokens,
+        "tokens_completion": usage.completion_tokens,
+        "native_tokens_prompt": usage.prompt_tokens,
+        "native_tokens_completion": usage.completion_tokens,
+        "native_tokens_completion_images": 0,
+        "native_tokens_reasoning": usage.reasoning_tokens,
+        "native_tokens_cached": usage.cached_tokens,
+        "num_media_prompt": None,
+        "num_input_audio_prompt": None,
+        "num_media_completion": None,
+        "num_search_results": None,
+        "num_fetches": None,
+        "web_search_engine": None,
+        "origin": "",
+        "usage": total if total is not None else 0.0,
+        "is_byok": True,
+        "external_user": None,
+        "api_type": "completions",
+        "preset_id": None,
+        "router": None,
+        "provider_responses": [
+            {
+                "provider_name": a.endpoint.label,
+                "endpoint_id": a.endpoint.info.id,
+                "model_permaslug": a.endpoint.target.model,
+                "status": a.status,
+                "latency": round(a.latency_ms, 3),
+                "is_byok": True,
+                **({"error": a.error} if a.error else {}),
+            }
+            for a in g.attempts
+        ],
+        "user_agent": None,
+        "http_referer": None,
+        "data_region": "global",
+        "workspace_id": None,
+    }
