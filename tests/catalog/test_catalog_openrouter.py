@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from _openrouter_schema import errors
 
+from _openrouter_schema import errors
 from junction.catalog import (
     Catalog,
     EndpointInfo,

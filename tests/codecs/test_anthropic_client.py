@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from _anthropic_fixtures import (
     EXCHANGES,
     FINISH,
@@ -16,7 +17,6 @@ from _anthropic_fixtures import (
     recorded_message,
     unsupported_blocks,
 )
-
 from junction.codecs.anthropic_messages import CODEC
 from junction.codecs.base import Target
 from junction.types import (

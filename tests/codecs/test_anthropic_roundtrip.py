@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 import pytest
-from _anthropic_fixtures import EXCHANGES, Exchange, params, request_unsupported
 
+from _anthropic_fixtures import EXCHANGES, Exchange, params, request_unsupported
 from junction.codecs.anthropic_messages import CODEC, decode_request
 from junction.codecs.base import Target
 

@@ -12,6 +12,10 @@ from typing import Any
 
 import anthropic
 import pytest
+from anthropic.types import Message, RawMessageStreamEvent
+from anthropic.types.shared import ErrorResponse
+from pydantic import TypeAdapter
+
 from _anthropic_fixtures import (
     EXCHANGES,
     Exchange,
@@ -21,10 +25,6 @@ from _anthropic_fixtures import (
     sse_events,
     unsupported_blocks,
 )
-from anthropic.types import Message, RawMessageStreamEvent
-from anthropic.types.shared import ErrorResponse
-from pydantic import TypeAdapter
-
 from junction.codecs.anthropic_messages import (
     CODEC,
     StreamEncoder,

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from _gemini_fixtures import exchanges, require_fixtures, skip_reason
 
+from _gemini_fixtures import exchanges, require_fixtures, skip_reason
 from junction.codecs.base import Quirks, Target
 from junction.codecs.gemini import CODEC, decode_request
 from junction.types import (

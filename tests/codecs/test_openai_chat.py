@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 import pytest
+
 from _openai_fixtures import (
     CHAT,
     SKIP_REQUEST,
@@ -20,7 +21,6 @@ from _openai_fixtures import (
     params,
     sse_json_frames,
 )
-
 from _openapi import validator
 from junction.codecs.base import Quirks, Target
 from junction.codecs.openai_chat import (

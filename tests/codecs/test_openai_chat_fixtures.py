@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+
 from _openai_fixtures import (
     CHAT,
     SKIP_DIRS,
@@ -22,7 +23,6 @@ from _openai_fixtures import (
     expected_stream,
     params,
 )
-
 from junction.codecs.base import Quirks, Target
 from junction.codecs.openai_chat import CODEC, decode_request
 from junction.types import (

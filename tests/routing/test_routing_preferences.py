@@ -11,7 +11,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "catalog"))
 
 from _openrouter_schema import errors, schema
-
 from junction.routing import (
     MaxPrice,
     PercentileCutoffs,

@@ -17,10 +17,16 @@ from junction.types.embeddings import EmbeddingRequest, EmbeddingResponse
 from junction.types.http import HttpRequest
 
 AuthScheme = Literal["bearer", "api-key", "x-api-key", "x-goog-api-key", "none"]
+UrlStyle = Literal["openai", "azure-deployment"]
 
 
 class Quirks(msgspec.Struct, frozen=True, omit_defaults=True):
-    """How one vendor departs from its dialect. Data, not code paths."""
+    """How one vendor departs from its dialect. Data, not code paths.
+
+    Every default is the dialect's own behaviour, so ``Quirks()`` is the
+    reference API (OpenAI for ``openai_chat``). docs/compatibility.md lists
+    which vendor sets what (``scripts/gen-compat`` writes it from this data).
+    """
 
     auth: AuthScheme = "bearer"
     max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
@@ -29,9 +35,27 @@ class Quirks(msgspec.Struct, frozen=True, omit_defaults=True):
     stream_usage: bool = True
     """Accepts ``stream_options.include_usage``."""
     pass_extra: frozenset[str] = frozenset()
-    """Request ``extra`` fields forwarded unchanged (OpenRouter's own fields)."""
+    """Fields beyond the dialect this vendor takes, by wire name. A canonical
+    parameter the dialect does not carry (``top_k``, ``repetition_penalty``)
+    is then sent from the request's field (and counts as supported); any other
+    name is forwarded unchanged from the request's ``extra`` (OpenRouter's
+    ``provider``, vLLM's ``min_p``). ``reasoning`` sends OpenRouter's reasoning
+    object, ``cache_control`` the cache hints."""
     reasoning_field: str | None = None
     """Message field with reasoning text (DeepSeek ``reasoning_content``)."""
+    send_reasoning_back: bool = True
+    """With ``reasoning_field`` set: earlier assistant turns carry their
+    reasoning in that field when sent back."""
+    url_style: UrlStyle = "openai"
+    """``azure-deployment``: Azure OpenAI's classic paths,
+    ``{base}/openai/deployments/{model}/chat/completions?api-version=...``."""
+    tool_call_id_length: int | None = None
+    """Tool-call ids must be exactly this many ASCII letters and digits
+    (Mistral: 9); other ids are rewritten to a hash of that form."""
+    min_temperature: float | None = None
+    """A lower ``temperature`` is raised to this (Groq: 0 becomes 1e-8)."""
+    send_message_name: bool = True
+    """Sends ``messages[].name`` (Groq refuses it: it is left out)."""
 
 
 class Target(msgspec.Struct, frozen=True, omit_defaults=True):

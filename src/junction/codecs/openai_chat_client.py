@@ -1,14 +1,17 @@
 """OpenAI Chat Completions, client side: calling OpenAI and every vendor that
 speaks its dialect (Groq, DeepSeek, Mistral, OpenRouter, Cerebras, Ollama,
-vLLM...). Vendor differences come from ``target.quirks``, never from the
-vendor's name. Request encoding lives here; decoding what comes back is in
-``openai_chat_decode``.
+vLLM, Azure...). Vendor differences come from ``target.quirks``, never from
+the vendor's name. Request encoding lives here; decoding what comes back is
+in ``openai_chat_decode``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import string
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 
@@ -37,6 +40,35 @@ from junction.types.embeddings import EmbeddingRequest, EmbeddingResponse
 from junction.types.http import HttpRequest
 
 _json = msgspec.json.Encoder().encode
+
+AZURE_API_VERSION = "2024-10-21"
+"""Azure OpenAI's GA data-plane version, used when a deployment-style target
+names none (the ``azure-deployments`` vendor record defaults to it)."""
+
+_BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+def vendor_tool_call_id(call_id: str, length: int) -> str:
+    """``call_id`` as ``length`` ASCII letters and digits (Mistral's rule).
+
+    An id already of that form is kept, so ids the vendor made itself go
+    back unchanged; any other id becomes base62 digits of its SHA-256, the
+    same for the assistant's tool call and the tool result that answers it.
+    """
+    if len(call_id) == length and call_id.isascii() and call_id.isalnum():
+        return call_id
+    number = int.from_bytes(hashlib.sha256(call_id.encode()).digest(), "big")
+    digits = []
+    for _ in range(length):
+        number, digit = divmod(number, 62)
+        digits.append(_BASE62[digit])
+    return "".join(digits)
+
+
+def _call_id(call_id: str, quirks: Quirks) -> str:
+    length = quirks.tool_call_id_length
+    return call_id if length is None else vendor_tool_call_id(call_id, length)
+
 
 # --- request -------------------------------------------------------------------
 
@@ -92,33 +124,39 @@ def _assistant(message: Message, quirks: Quirks) -> dict[str, Any]:
     out: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
     if calls:
         out["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            {
+                "id": _call_id(c.id, quirks),
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments},
+            }
             for c in calls
         ]
     if message.refusal:
         out["refusal"] = message.refusal
-    if message.name:
+    if message.name and quirks.send_message_name:
         out["name"] = message.name
-    if quirks.reasoning_field:
+    if quirks.reasoning_field and quirks.send_reasoning_back:
         thinking = "".join(p.text for p in message.thinking())
         if thinking:
             out[quirks.reasoning_field] = thinking
     return out
 
 
-def _tool_results(parts: list[Part], cache: bool) -> list[dict[str, Any]]:
+def _tool_results(parts: list[Part], quirks: Quirks) -> list[dict[str, Any]]:
     """One ``tool`` message per result; images or files a tool returned follow
     in a user message (OpenAI tool messages take text only)."""
+    cache = "cache_control" in quirks.pass_extra
     out: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
     for part in parts:
         if not isinstance(part, ToolResultPart):
             continue
+        call_id = _call_id(part.tool_call_id, quirks)
         text = "".join(p.text for p in part.content if isinstance(p, TextPart))
-        out.append({"role": "tool", "tool_call_id": part.tool_call_id, "content": text})
+        out.append({"role": "tool", "tool_call_id": call_id, "content": text})
         media = [p for p in part.content if not isinstance(p, TextPart)]
         if media:
-            attachments.append({"type": "text", "text": f"Attachments of {part.tool_call_id}:"})
+            attachments.append({"type": "text", "text": f"Attachments of {call_id}:"})
             attachments.extend(w for w in (_media_part(p, cache) for p in media) if w)
     if attachments:
         out.append({"role": "user", "content": attachments})
@@ -133,13 +171,13 @@ def _messages(messages: list[Message], quirks: Quirks) -> list[dict[str, Any]]:
             out.append(_assistant(m, quirks))
             continue
         if any(isinstance(p, ToolResultPart) for p in m.content):
-            out.extend(_tool_results(m.content, cache))
+            out.extend(_tool_results(m.content, quirks))
             rest: list[Part] = [p for p in m.content if not isinstance(p, ToolResultPart)]
             if not rest:
                 continue
             m = Message(role="user" if m.role == "tool" else m.role, content=rest, name=m.name)
         wire: dict[str, Any] = {"role": m.role, "content": _content(m.content, cache)}
-        if m.name:
+        if m.name and quirks.send_message_name:
             wire["name"] = m.name
         out.append(wire)
     return out
@@ -224,27 +262,61 @@ def _params(request: ChatRequest, quirks: Quirks, body: dict[str, Any]) -> None:
         value = getattr(request, name)
         if value is not None:
             body[name] = value
+    floor = quirks.min_temperature
+    if floor is not None and request.temperature is not None and request.temperature < floor:
+        body["temperature"] = floor
     if request.stop:
         body["stop"] = request.stop
     if request.n != 1:
         body["n"] = request.n
     if request.logprobs:
         body["logprobs"] = True
-    extra = quirks.pass_extra
+    reasoning = request.reasoning
+    if reasoning is not None:
+        if "reasoning" in quirks.pass_extra:
+            body["reasoning"] = _reasoning_object(reasoning)
+        elif (effort := _effort(reasoning)) is not None:
+            body["reasoning_effort"] = effort
+    _pass_extra(request, quirks.pass_extra, body)
+
+
+def _pass_extra(request: ChatRequest, extra: frozenset[str], body: dict[str, Any]) -> None:
+    """What ``Quirks.pass_extra`` names: canonical fields the dialect lacks,
+    then the request's unmapped fields, unchanged."""
     for name in ("top_k", "repetition_penalty"):
         if name in extra and getattr(request, name) is not None:
             body[name] = getattr(request, name)
     if "cache_control" in extra and request.cache_control is not None:
         body["cache_control"] = msgspec.to_builtins(request.cache_control)
-    reasoning = request.reasoning
-    if reasoning is not None:
-        if "reasoning" in extra:
-            body["reasoning"] = _reasoning_object(reasoning)
-        elif (effort := _effort(reasoning)) is not None:
-            body["reasoning_effort"] = effort
     for name in extra:
         if name in request.extra:
             body[name] = request.extra[name]
+
+
+def _url(target: Target, path: str) -> str:
+    """The endpoint URL: OpenAI's ``{base}/{path}``, or Azure's deployment form."""
+    if target.quirks.url_style != "azure-deployment":
+        return join_url(target.base_url, path)
+    base = target.base_url.rstrip("/").removesuffix("/openai")
+    version = quote(target.api_version or AZURE_API_VERSION, safe="")
+    deployment = quote(target.model, safe="")
+    return f"{base}/openai/deployments/{deployment}/{path}?api-version={version}"
+
+
+_WIRE_NAMES: dict[str, tuple[str, ...]] = {
+    "max_tokens": ("max_tokens", "max_completion_tokens"),
+    "reasoning": ("reasoning_effort", "reasoning"),
+    "tools": ("tools", "tool_choice"),
+}
+
+
+def _without_refused(body: dict[str, Any], quirks: Quirks) -> None:
+    """Never send what the vendor refuses. The gateway drops those first
+    (with a warning); this also covers values ``ChatRequest.given`` does not
+    count as set, such as ``parallel_tool_calls: false``."""
+    for name in quirks.unsupported:
+        for key in _WIRE_NAMES.get(name, (name,)):
+            body.pop(key, None)
 
 
 def _headers(target: Target, stream: bool) -> dict[str, str]:
@@ -276,9 +348,10 @@ class OpenAIChatCodec:
                 body["stream_options"] = {"include_usage": True}
         _params(request, quirks, body)
         _tools(request, body)
+        _without_refused(body, quirks)
         return HttpRequest(
             method="POST",
-            url=join_url(target.base_url, "chat/completions"),
+            url=_url(target, "chat/completions"),
             headers=_headers(target, request.stream),
             body=_json(body),
             stream=request.stream,
@@ -305,7 +378,7 @@ class OpenAIChatCodec:
             body["user"] = request.user
         return HttpRequest(
             method="POST",
-            url=join_url(target.base_url, "embeddings"),
+            url=_url(target, "embeddings"),
             headers=_headers(target, False),
             body=_json(body),
         )

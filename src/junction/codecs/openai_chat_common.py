@@ -5,22 +5,31 @@ from __future__ import annotations
 from junction.types import ErrorKind, FinishReason
 
 FINISH_REASONS: dict[str, FinishReason] = {
+    # OpenAI (and Groq, xAI, Cerebras, Fireworks, OpenRouter's normalised field)
     "stop": "stop",
     "length": "length",
     "tool_calls": "tool_calls",
     "content_filter": "content_filter",
-    "function_call": "tool_calls",
+    "function_call": "tool_calls",  # OpenAI's legacy functions; Together, Groq
+    # Together
     "eos": "stop",
+    # Mistral
+    "model_length": "length",  # the model's context window, not max_tokens
+    "error": "error",  # also OpenRouter's normalised vocabulary and vLLM
+    # DeepSeek
+    "insufficient_system_resource": "error",
+    # vLLM (RequestOutput.finish_reason)
+    "abort": "error",
+    "repetition": "stop",  # stopped by its repetition detector
+    # Anthropic's vocabulary, as OpenAI-compatible shims of Claude echo it
     "end_turn": "stop",
     "stop_sequence": "stop",
-    "model_length": "length",
     "max_tokens": "length",
     "tool_use": "tool_calls",
-    "insufficient_system_resource": "error",
-    "error": "error",
 }
 """Every finish reason seen from OpenAI-compatible vendors, normalised.
-Anything else maps to ``stop`` with the native value kept."""
+Anything else maps to ``stop``; decoders keep the native value beside it
+(``Choice.native_finish_reason``, ``Finish.native``)."""
 
 
 def normalise_finish(native: str) -> FinishReason:

@@ -497,4 +497,6 @@ def _tool_output(i: int, item: _WItem) -> Message:
             where = f"{path}.output[{j}]"
             _check_part("user", part, where)
             content.append(_input_part(part, where))
-    return Message(role="tool", content=[ToolResultPart(tool_call_id=item.call_id, content=content)])
+    return Message(
+        role="tool", content=[ToolResultPart(tool_call_id=item.call_id, content=content)]
+    )

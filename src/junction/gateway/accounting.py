@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,8 +58,13 @@ class Generations:
 
 class Accountant:
     def __init__(
-        self, stats: EndpointStats, sticky: StickyRoutes | None, generations: Generations
+        self,
+        stats: EndpointStats,
+        sticky: StickyRoutes | None,
+        generations: Generations,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.clock = clock
         self.stats = stats
         self.sticky = sticky
         self.generations = generations
@@ -81,7 +87,7 @@ class Accountant:
         finish: tuple[str | None, str | None] = (None, None),
         cancelled: bool = False,
     ) -> None:
-        now = time.monotonic()
+        now = self.clock()
         served = trace.served
         for attempt in trace.attempts:
             output = usage.completion_tokens if usage is not None and attempt.ok else 0

@@ -13,7 +13,8 @@ The layers are composed here, in order, and nowhere else:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 
 from junction.config import Config
 from junction.gateway import attempts
@@ -37,9 +38,13 @@ from junction.types import (
 
 
 class Gateway:
-    def __init__(self, config: Config, transport: Transport) -> None:
+    def __init__(
+        self, config: Config, transport: Transport, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.config = config
         self.transport = transport
+        self.clock = clock
+        """The clock of live statistics and sticky routes (seconds)."""
         self.routes: dict[str, ModelRoute] = build_routes(config)
         self.reset_state()
 
@@ -49,10 +54,18 @@ class Gateway:
         self.stats = EndpointStats()
         sticky = StickyRoutes() if config.routing.sticky else None
         self.planner = Planner(
-            self.routes, global_preferences(config), self.stats, sticky, config.routing.seed
+            self.routes,
+            global_preferences(config),
+            self.stats,
+            sticky,
+            config.routing.seed,
+            self._now,
         )
         self.generations = Generations()
-        self.accountant = Accountant(self.stats, sticky, self.generations)
+        self.accountant = Accountant(self.stats, sticky, self.generations, self._now)
+
+    def _now(self) -> float:
+        return self.clock()
 
     def route(self, model: str, kind: str = "chat") -> ModelRoute:
         return self.planner.route(model, kind)[0]

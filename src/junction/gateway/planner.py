@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -49,7 +50,9 @@ class Planner:
         stats: EndpointStats,
         sticky: StickyRoutes | None,
         seed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.clock = clock
         self.routes = routes
         self.defaults = defaults
         self.stats = stats
@@ -92,7 +95,7 @@ class Planner:
             # order is the failover order (open circuits still skipped).
             prefs = msgspec.structs.replace(prefs, order=route.labels)
         given = request.given()
-        now = time.monotonic()
+        now = self.clock()
         selection = select(
             route.info.endpoints,
             prefs,

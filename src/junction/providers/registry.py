@@ -10,8 +10,10 @@ from junction.providers.vendors import BUILTIN_VENDORS, Vendor
 _VENDORS: dict[str, Vendor] = {}
 _DIALECTS: dict[str, str] = {
     "openai_chat": "junction.codecs.openai_chat",
+    "openai_responses": "junction.codecs.openai_responses",
     "anthropic_messages": "junction.codecs.anthropic_messages",
     "gemini": "junction.codecs.gemini",
+    "bedrock_converse": "junction.codecs.bedrock_converse",
 }
 _CODECS: dict[str, ChatCodec] = {}
 

@@ -256,7 +256,7 @@ async def _models(st: State, request: Request) -> Response:
 async def _endpoints(st: State, request: Request) -> Response:
     """OpenRouter's ``GET /models/{author}/{slug}/endpoints``, with live stats."""
     route = st.gateway.route(request.params["model"], kind=_kind_of(st, request))
-    now = time.monotonic()
+    now = st.gateway.clock()
     model = openrouter_model(route.info)
     endpoints = [
         public_endpoint(e.info, st.gateway.stats.snapshot(e.info.id, now=now))
