@@ -97,7 +97,7 @@ def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_example_config_loads_and_demo_copy_is_identical() -> None:
     example = ROOT / "examples" / "sim.yaml"
     config = load_config(example, {"JUNCTION_SIM_URL": "http://127.0.0.1:9999"})
-    assert set(config.models) == {"sim/openai", "sim/anthropic", "sim/gemini", "sim/embedding"}
+    assert {"sim/openai", "sim/anthropic", "sim/gemini", "sim/embedding"} <= set(config.models)
     assert config.models["sim/openai"].deployments[0].base_url == "http://127.0.0.1:9999/v1"
     demo = ROOT / "src" / "junction" / "demo.yaml"
     assert demo.read_text() == example.read_text()

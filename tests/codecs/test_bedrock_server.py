@@ -202,7 +202,7 @@ def test_simulator_garbage_frame_is_reported_unreadable() -> None:
         (GatewayError("rate_limit", "x"), "ThrottlingException"),
         (GatewayError("invalid_request", "x"), "ValidationException"),
         (GatewayError("not_found", "x"), "ResourceNotFoundException"),
-        (GatewayError("authentication", "x"), "AccessDeniedException"),
+        (GatewayError("authentication", "x"), "UnrecognizedClientException"),
         (GatewayError("overloaded", "x", status=503), "ServiceUnavailableException"),
         (GatewayError("server", "x", status=500), "InternalServerException"),
     ],

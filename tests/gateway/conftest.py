@@ -19,9 +19,23 @@ from junction.server.app import create_app
 from junction.sim import Profile, start
 
 ROOT = Path(__file__).resolve().parents[2]
-DIALECTS = ("openai", "anthropic", "gemini")
-UPSTREAM = {"openai": "gpt-4o-mini", "anthropic": "claude-sonnet-4-5", "gemini": "gemini-2.5-flash"}
-SIM_BASE = {"openai": "{sim}/v1", "anthropic": "{sim}", "gemini": "{sim}"}
+DIALECTS = ("openai", "anthropic", "gemini", "bedrock", "responses")
+UPSTREAM = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-sonnet-4-5",
+    "gemini": "gemini-2.5-flash",
+    "bedrock": "anthropic.claude-3-5-haiku-20241022-v1:0",
+    "responses": "gpt-4.1-mini",
+}
+SIM_BASE = {
+    "openai": "{sim}/v1",
+    "anthropic": "{sim}",
+    "gemini": "{sim}",
+    "bedrock": "{sim}",
+    "responses": "{sim}/v1",
+}
+VENDOR = {"responses": "openai-responses"}
+KEY = {"bedrock": "'AKIDTEST:secret'"}
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens
 
 
@@ -30,21 +44,22 @@ def _test_models(sim: str) -> str:
     out = ["models:"]
     for d in DIALECTS:
         base = SIM_BASE[d].format(sim=sim)
+        v, k = VENDOR.get(d, d), KEY.get(d, "k")
         out += [
             f"  test/pair-{d}:",
             "    deployments:",
-            f"      - {{provider: {d}, name: {d}-primary, model: primary-{d}, "
-            f"base_url: '{base}', api_key: k}}",
-            f"      - {{provider: {d}, name: {d}-backup, model: backup-{d}, "
-            f"base_url: '{base}', api_key: k}}",
+            f"      - {{provider: {v}, name: {d}-primary, model: primary-{d}, "
+            f"base_url: '{base}', api_key: {k}}}",
+            f"      - {{provider: {v}, name: {d}-backup, model: backup-{d}, "
+            f"base_url: '{base}', api_key: {k}}}",
             f"  test/single-{d}:",
             "    deployments:",
-            f"      - {{provider: {d}, name: {d}-single, model: single-{d}, "
-            f"base_url: '{base}', api_key: k}}",
+            f"      - {{provider: {v}, name: {d}-single, model: single-{d}, "
+            f"base_url: '{base}', api_key: {k}}}",
             f"  test/quick-{d}:",
             "    deployments:",
-            f"      - {{provider: {d}, name: {d}-quick, model: quick-{d}, base_url: '{base}', "
-            "api_key: k, timeouts: {connect: 1, first_token: 0.5, total: 1.5}}",
+            f"      - {{provider: {v}, name: {d}-quick, model: quick-{d}, base_url: '{base}', "
+            f"api_key: {k}, timeouts: {{connect: 1, first_token: 0.5, total: 1.5}}}}",
         ]
     out += [
         "  test/dead-then-alive:",

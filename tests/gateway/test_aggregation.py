@@ -99,7 +99,7 @@ async def test_sort_by_price_and_the_floor_suffix(agg: tuple[Stack, Clock]) -> N
 
 
 async def test_sort_by_latency_and_throughput_use_live_stats(agg: tuple[Stack, Clock]) -> None:
-    gw, _ = agg
+    gw, clock = agg
     # The simulator's sleeps are lower bounds: the slow ones are slow for sure.
     await gw.sim_model("llama-cheap", {"ttft_ms": 300, "tokens_per_second": 100})
     await gw.sim_model("llama-flaky", {"ttft_ms": 200, "tokens_per_second": 200})
@@ -108,6 +108,8 @@ async def test_sort_by_latency_and_throughput_use_live_stats(agg: tuple[Stack, C
         for _ in range(2):
             r = await ask(gw, stream=True, provider={"order": [label], "allow_fallbacks": False})
             assert r.status_code == 200
+            clock.now += 0.2
+    clock.now += 1.1  # past the statistics' refresh interval, as a real clock would be
     assert await served(gw, provider={"sort": "latency"}) == "sim-fast"
     assert await served(gw, provider={"sort": "throughput"}) == "sim-fast"
     r = await gw.http.post(

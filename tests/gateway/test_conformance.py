@@ -117,8 +117,12 @@ async def test_system_prompt_reaches_upstream_in_its_dialect(gw: Stack, dialect:
         text = system if isinstance(system, str) else system[0]["text"]
         assert text == "You are terse."
         assert all(m["role"] != "system" for m in body["messages"])
-    else:
+    elif dialect == "gemini":
         assert body["systemInstruction"]["parts"][0]["text"] == "You are terse."
+    elif dialect == "bedrock":
+        assert body["system"] == [{"text": "You are terse."}]
+    else:
+        assert body["instructions"] == "You are terse."
 
 
 async def test_streaming_with_usage(gw: Stack, dialect: str) -> None:
@@ -259,13 +263,23 @@ async def test_image_input(gw: Stack, dialect: str) -> None:
     elif dialect == "anthropic":
         image = body["messages"][0]["content"][1]
         assert image["source"] == {"type": "base64", "media_type": "image/png", "data": PIXEL}
-    else:
+    elif dialect == "gemini":
         inline = body["contents"][0]["parts"][1]["inlineData"]
         assert inline["mimeType"] == "image/png"
         assert base64.b64decode(inline["data"]) == base64.b64decode(PIXEL)
+    elif dialect == "bedrock":
+        image = body["messages"][0]["content"][1]["image"]
+        assert image["format"] == "png"
+        assert base64.b64decode(image["source"]["bytes"]) == base64.b64decode(PIXEL)
+    else:
+        part = body["input"][0]["content"][1]
+        assert part["type"] == "input_image"
+        assert part["image_url"] == f"data:image/png;base64,{PIXEL}"
 
 
 async def test_stop_sequence(gw: Stack, dialect: str) -> None:
+    if dialect == "responses":
+        pytest.skip("the Responses API has no stop parameter (dropped with a warning)")
     completion = await client(gw).chat.completions.create(
         model=model(dialect),
         messages=[{"role": "user", "content": "echo: alpha beta HALT gamma"}],
@@ -278,6 +292,7 @@ async def test_stop_sequence(gw: Stack, dialect: str) -> None:
         "openai": lambda b: b["stop"],
         "anthropic": lambda b: b["stop_sequences"],
         "gemini": lambda b: b["generationConfig"]["stopSequences"],
+        "bedrock": lambda b: b["inferenceConfig"]["stopSequences"],
     }[dialect](body)
     assert sent == ["HALT"]
 

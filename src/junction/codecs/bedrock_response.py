@@ -217,6 +217,8 @@ def encode_response(response: ChatResponse, latency_ms: int = 0) -> bytes:
         if choice.message.refusal and not content:
             content.append({"text": choice.message.refusal})
         stop = w.native_stop_reason(choice.finish_reason, choice.native_finish_reason)
+        if stop == "end_turn" and choice.stop_sequence:
+            stop = "stop_sequence"
     return msgspec.json.encode(
         {
             "output": {"message": {"role": "assistant", "content": content}},

@@ -257,7 +257,10 @@ class StreamEncoder:
         elif isinstance(event, ToolCallDelta):
             out += self._tool(event)
         else:
-            out += self._stop(w.native_stop_reason(event.reason, event.native))
+            stop = w.native_stop_reason(event.reason, event.native)
+            if stop == "end_turn" and event.stop_sequence:
+                stop = "stop_sequence"
+            out += self._stop(stop)
         return out
 
     def finish(self) -> bytes:

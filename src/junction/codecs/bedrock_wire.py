@@ -286,7 +286,7 @@ STREAM_EXCEPTIONS: dict[str, int] = {
 
 _TYPE_BY_STATUS: dict[int, str] = {
     400: "ValidationException",
-    401: "AccessDeniedException",
+    401: "UnrecognizedClientException",
     403: "AccessDeniedException",
     404: "ResourceNotFoundException",
     408: "ModelTimeoutException",

@@ -32,7 +32,13 @@ from junction.server.asgi import (
     StreamingResponse,
     TooLarge,
 )
-from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, Door, StreamWriter
+from junction.server.doors import (
+    ANTHROPIC_MESSAGES,
+    OPENAI_CHAT,
+    OPENAI_RESPONSES,
+    Door,
+    StreamWriter,
+)
 from junction.server.errors import ErrorEncoder, as_gateway_error, error_response
 from junction.transport import Transport
 from junction.types import ErrorKind, GatewayError, StreamEvent
@@ -129,6 +135,7 @@ def create_app(
         _count_tokens,
         ANTHROPIC_MESSAGES,
     )
+    add("POST", _openai_paths("/responses"), _chat(OPENAI_RESPONSES), OPENAI_RESPONSES)
     add("GET", ("/health",), _health)
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
@@ -191,7 +198,7 @@ def _chat(door: Door) -> StateHandler:
         trace = Trace()
         if not req.stream:
             response = await st.gateway.chat(req, trace)
-            return Response(door.encode(response))
+            return Response(door.encode(response, req))
         events = await st.gateway.chat_stream(req, trace)
         # The first event decides the status: failures before it are HTTP errors.
         try:

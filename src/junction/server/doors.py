@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from junction.codecs import anthropic_messages, openai_chat
+from junction.codecs import anthropic_messages, openai_chat, openai_responses
 from junction.types import ChatRequest, ChatResponse, GatewayError, StreamEvent
 
 
@@ -27,7 +27,7 @@ class StreamWriter(Protocol):
 class Door:
     name: str
     decode: Callable[[bytes], ChatRequest]
-    encode: Callable[[ChatResponse], bytes]
+    encode: Callable[[ChatResponse, ChatRequest], bytes]
     writer: Callable[[ChatRequest], StreamWriter]
     error: Callable[[GatewayError], bytes]
     finish_after_error: bool
@@ -38,7 +38,7 @@ class Door:
 OPENAI_CHAT = Door(
     "openai_chat",
     openai_chat.decode_request,
-    openai_chat.encode_response,
+    lambda response, _: openai_chat.encode_response(response),
     lambda req: openai_chat.StreamEncoder(include_usage=req.include_usage),
     openai_chat.encode_error,
     finish_after_error=True,
@@ -47,8 +47,17 @@ OPENAI_CHAT = Door(
 ANTHROPIC_MESSAGES = Door(
     "anthropic_messages",
     anthropic_messages.decode_request,
-    anthropic_messages.encode_response,
+    lambda response, _: anthropic_messages.encode_response(response),
     lambda req: anthropic_messages.StreamEncoder(model=req.model),
     anthropic_messages.encode_error,
+    finish_after_error=False,
+)
+
+OPENAI_RESPONSES = Door(
+    "openai_responses",
+    openai_responses.decode_request,
+    openai_responses.encode_response,
+    lambda req: openai_responses.StreamEncoder(req),
+    openai_responses.encode_error,
     finish_after_error=False,
 )
