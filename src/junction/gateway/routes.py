@@ -16,6 +16,7 @@ from junction.catalog import EndpointInfo, ModelInfo, Price, resolve_price
 from junction.codecs.base import ChatCodec, Target
 from junction.config import Config, Deployment, Model, Secret, Timeouts
 from junction.config import Price as PriceConfig
+from junction.providers.quirks import supported_params
 from junction.routing import ProviderPreferences, parse_preferences
 from junction.transport import Limits
 
@@ -124,7 +125,7 @@ def _endpoint(model: str, dep: Deployment, defaults: Timeouts) -> Endpoint:
     if dep.supported_parameters is not None:
         supported = frozenset(dep.supported_parameters)
     else:
-        supported = frozenset(providers.params(vendor.dialect)) - vendor.quirks.unsupported
+        supported = supported_params(vendor)
     info = EndpointInfo(
         id=f"{model}@{dep.label}",
         model=model,

@@ -196,7 +196,9 @@ class ChatRequest(msgspec.Struct, omit_defaults=True):
         out: set[str] = set()
         for name in _OPTIONAL_PARAMS:
             value = getattr(self, name)
-            if value is None or value is False or value == [] or value == {}:
+            if value is None or value == [] or value == {}:
+                continue
+            if value is False and name != "parallel_tool_calls":
                 continue
             if name == "n" and value == 1:
                 continue
