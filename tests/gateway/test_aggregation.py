@@ -279,3 +279,39 @@ async def test_models_list_has_openrouter_fields(agg: tuple[Stack, Clock]) -> No
     assert llama["context_length"] == 131072
     assert "tools" in llama["supported_parameters"]
     assert models["sim/openai"]["pricing"]["prompt"] == "0.00000015"  # genai-prices: gpt-4o-mini
+
+
+async def test_sticky_routing_follows_the_prompt_cache(agg: tuple[Stack, Clock]) -> None:
+    gw, clock = agg
+    for upstream in UPSTREAM.values():
+        await gw.sim_model(upstream, {"prompt_cache": True})
+    system = {"role": "system", "content": "You are the cached assistant. " * 20}
+
+    async def talk(text: str, **fields: Any) -> dict[str, Any]:
+        body = {"model": "sim/llama", "messages": [system, {"role": "user", "content": text}]}
+        r = await gw.http.post("/v1/chat/completions", json={**body, **fields})
+        assert r.status_code == 200, r.text
+        out: dict[str, Any] = r.json()
+        return out
+
+    first = await talk("echo: start", provider={"only": ["sim-fast"]})
+    assert first["usage"]["prompt_tokens_details"]["cached_tokens"] == 0
+    second = await talk("echo: start", provider={"only": ["sim-fast"]})
+    usage = second["usage"]
+    cached = usage["prompt_tokens_details"]["cached_tokens"]
+    assert cached > 0
+    # Cached input is billed at the cache-read price (0.03 vs 0.30 per Mtok).
+    expected = ((usage["prompt_tokens"] - cached) * 0.30 + cached * 0.03) / 1e6
+    expected += usage["completion_tokens"] * 0.60 / 1e6
+    assert usage["cost"] == pytest.approx(expected, rel=1e-12)
+    # The conversation now sticks to sim-fast, though 1/p² would pick it ~7% of the time.
+    picks = Counter([(await talk("echo: start"))["provider"] for _ in range(15)])
+    assert picks == Counter({"sim-fast": 15})
+    # An explicit order turns stickiness off.
+    assert (await talk("echo: start", provider={"order": ["sim-cheap"]}))["provider"] == "sim-cheap"
+    # After 10 idle minutes the conversation is free again (with sim-fast's
+    # cache off, so that landing there does not make it stick anew).
+    await gw.sim_model("llama-fast", {"prompt_cache": False})
+    clock.now += 601
+    picks = Counter([(await talk("echo: start"))["provider"] for _ in range(30)])
+    assert picks["sim-fast"] < 15, picks

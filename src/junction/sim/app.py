@@ -66,7 +66,7 @@ from aiohttp import web
 
 from junction.sim.bedrock import BEDROCK, SIGV4
 from junction.sim.dialects import ANTHROPIC, GEMINI, OPENAI, Dialect, GeminiDialect
-from junction.sim.generate import embed, generate
+from junction.sim.generate import count_tokens, embed, generate
 from junction.sim.profile import FaultKind, ModelConfig, Profile, ProfileError, parse_patch
 from junction.sim.responses import OPENAI_RESPONSES
 from junction.sim.state import FailRequest, SimState
@@ -279,12 +279,30 @@ async def _chat(call: _Call, model: str | None, stream: bool) -> web.StreamRespo
         response = generate(chat, config, f"{_ID_PREFIX[call.dialect.name]}-{uuid.uuid4().hex}")
     except GatewayError as exc:
         return call.error(exc)
+    if config.prompt_cache:
+        _prompt_cache(call.state, chat, response)
     if chat.stream:
         return await _stream(call, chat, response, config, fault)
     seconds = config.ttft_ms / 1000
     if config.tokens_per_second > 0 and response.usage is not None:
         seconds += response.usage.completion_tokens / config.tokens_per_second
     return await call.respond(config, call.dialect.encode_response(response), seconds, fault)
+
+
+def _prompt_cache(state: SimState, chat: ChatRequest, response: ChatResponse) -> None:
+    """A repeated prefix (first system + first user message) reads the cache."""
+    prefix = [m for m in chat.messages if m.role in ("system", "developer")][:1]
+    prefix += [m for m in chat.messages if m.role == "user"][:1]
+    text = "\n".join(m.text() for m in prefix)
+    key = (chat.model, text)
+    usage = response.usage
+    if usage is None or not text:
+        return
+    if key in state.cached_prefixes:
+        usage.cached_tokens = min(usage.prompt_tokens - 1, count_tokens(text) + 4 * len(prefix))
+    else:
+        state.cached_prefixes.add(key)
+        usage.cache_write_tokens = 0
 
 
 async def _stream(

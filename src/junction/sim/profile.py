@@ -75,6 +75,7 @@ class ModelSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     retry_after_s: NonNegative | None = None
     hang_ms: NonNegative | None = None
     stream_cut_after: Count | None = None
+    prompt_cache: bool | None = None
 
     def over(self, base: ModelSettings) -> ModelSettings:
         """These settings laid over ``base``: set fields win."""
@@ -98,6 +99,9 @@ class ModelConfig(msgspec.Struct, frozen=True):
     retry_after_s: float = 1.0
     hang_ms: float = 600_000.0
     stream_cut_after: int = 2
+    prompt_cache: bool = False
+    """Report a repeated prompt prefix (first system + first user message)
+    as cached input tokens, as providers with prompt caching do."""
 
 
 _DEFAULTS = ModelConfig()

@@ -95,6 +95,7 @@ class SimState:
         self._forced: list[_Forced] = []
         self._log: deque[_Pending] = deque(maxlen=self.loaded.max_logged_requests)
         self.requests = 0
+        self.cached_prefixes: set[tuple[str, str]] = set()
         self.by_model: Counter[str] = Counter()
         self.by_dialect: Counter[str] = Counter()
         self.by_endpoint: Counter[str] = Counter()
