@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from _openrouter_schema import errors
 from conftest import ROOT, Stack, serve
 from junction.config import load_config
 from junction.server.app import create_app
@@ -315,3 +316,19 @@ async def test_sticky_routing_follows_the_prompt_cache(agg: tuple[Stack, Clock])
     clock.now += 601
     picks = Counter([(await talk("echo: start"))["provider"] for _ in range(30)])
     assert picks["sim-fast"] < 15, picks
+
+
+async def test_openrouter_shapes_validate_against_its_spec(agg: tuple[Stack, Clock]) -> None:
+    gw, _ = agg
+    r = await ask(gw, provider={"order": ["sim-flaky", "sim-cheap"]})
+    models = (await gw.http.get("/api/v1/models")).json()["data"]
+    for model in models:
+        assert errors("Model", model, any_provider_name=True) == [], model["id"]
+    endpoints = (await gw.http.get("/api/v1/models/sim/llama/endpoints")).json()
+    assert errors("ListEndpointsResponse", endpoints["data"], any_provider_name=True) == []
+    generation = (await gw.http.get("/api/v1/generation", params={"id": r.json()["id"]})).json()
+    found = errors("GenerationResponse", generation, any_provider_name=True)
+    # ProviderResponse.provider_name is a closed list of OpenRouter's own
+    # providers, written inline; a self-hosted provider is not in it.
+    assert [e for e in found if "/provider_name: 'sim-" not in e] == []
+    assert len(found) == 2  # the two attempts' provider names, nothing else
