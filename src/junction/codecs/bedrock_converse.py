@@ -45,6 +45,7 @@ from junction.codecs.bedrock_decode import decode_request
 from junction.codecs.bedrock_embed import (
     decode_embeddings_body,
     decode_embeddings_request,
+    embed_family,
     embeddings_body,
     encode_embeddings_response,
 )
@@ -182,6 +183,11 @@ class BedrockConverseCodec:
 
     def decode_embeddings(self, body: bytes, target: Target) -> EmbeddingResponse:
         return decode_embeddings_body(body, target.model, target.provider)
+
+    def embedding_batch_limit(self, target: Target) -> int | None:
+        """Texts per upstream call: Titan takes one, Cohere up to 96."""
+        family = embed_family(target.model)
+        return 1 if family == "titan" else 96 if family == "cohere" else None
 
     def _build(
         self, target: Target, path: str, body: bytes, accept: str, stream: bool

@@ -8,6 +8,7 @@ accounting turns into endpoint statistics, the generation log and cost.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -183,14 +184,7 @@ async def embed(
             )
             continue
         try:
-            http = codec.encode_embeddings(request, ep.target)
-            reply = await transport.send(http, ep.limits, ep.label)
-            if reply.status >= 400:
-                raise ep.codec.decode_error(reply.status, reply.headers, reply.body, ep.target)
-            try:
-                response = codec.decode_embeddings(reply.body, ep.target)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
-                raise _unreadable(ep, exc) from None
+            response = await _embed_batches(transport, ep, codec, request)
         except GatewayError as exc:
             _failed(trace, ep, started, exc)
             failures.append(exc)
@@ -201,6 +195,41 @@ async def embed(
         response.provider = ep.label
         return response
     raise exhausted(failures)
+
+
+async def _embed_batches(
+    transport: Transport, ep: Endpoint, codec: EmbeddingCodec, request: EmbeddingRequest
+) -> EmbeddingResponse:
+    """One upstream call, or several in parallel when the model takes fewer
+    inputs per call than the request has (Bedrock Titan takes one)."""
+    limit_of = getattr(codec, "embedding_batch_limit", None)
+    limit = limit_of(ep.target) if limit_of is not None else None
+    inputs = request.input
+    if limit is None or len(inputs) <= limit:
+        return await _embed_once(transport, ep, codec, request)
+    parts = [
+        msgspec.structs.replace(request, input=inputs[i : i + limit])
+        for i in range(0, len(inputs), limit)
+    ]
+    answers = await asyncio.gather(*(_embed_once(transport, ep, codec, p) for p in parts))
+    merged = answers[0]
+    for extra in answers[1:]:
+        merged.data.extend(extra.data)
+        merged.usage.prompt_tokens += extra.usage.prompt_tokens
+    return merged
+
+
+async def _embed_once(
+    transport: Transport, ep: Endpoint, codec: EmbeddingCodec, request: EmbeddingRequest
+) -> EmbeddingResponse:
+    http = codec.encode_embeddings(request, ep.target)
+    reply = await transport.send(http, ep.limits, ep.label)
+    if reply.status >= 400:
+        raise ep.codec.decode_error(reply.status, reply.headers, reply.body, ep.target)
+    try:
+        return codec.decode_embeddings(reply.body, ep.target)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+        raise _unreadable(ep, exc) from None
 
 
 def _decode(ep: Endpoint, body: bytes) -> ChatResponse:
