@@ -256,3 +256,20 @@ async def test_cache_control_reaches_an_anthropic_upstream(gw: Stack, dialect: s
         {"type": "text", "text": "A long prefix", "cache_control": {"type": "ephemeral"}}
     ]
     assert json.dumps(body).count("cache_control") == 1
+
+
+async def test_cache_usage_passes_through(gw: Stack, dialect: str) -> None:
+    await gw.sim_model(UPSTREAM[dialect], {"prompt_cache": True})
+    kwargs: dict[str, Any] = {
+        "model": model(dialect),
+        "max_tokens": 64,
+        "system": "A long shared prefix. " * 30,
+        "messages": [{"role": "user", "content": "echo: cached"}],
+    }
+    first = await client(gw).messages.create(**kwargs)
+    second = await client(gw).messages.create(**kwargs)
+    assert (first.usage.cache_read_input_tokens or 0) == 0
+    cached = second.usage.cache_read_input_tokens or 0
+    assert cached > 0
+    # Anthropic's input_tokens excludes cache reads: the total is unchanged.
+    assert second.usage.input_tokens + cached == first.usage.input_tokens
