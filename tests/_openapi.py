@@ -13,13 +13,13 @@ from _shared import SPECS
 SPEC = SPECS / "openai-openapi.yaml"
 
 
-def _nullable(node: Any) -> Any:
+def nullable(node: Any) -> Any:
     """OpenAPI 3.0 ``nullable: true`` (still used in places) as JSON Schema."""
     if isinstance(node, list):
-        return [_nullable(n) for n in node]
+        return [nullable(n) for n in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _nullable(v) for k, v in node.items() if k != "nullable"}
+    out = {k: nullable(v) for k, v in node.items() if k != "nullable"}
     if node.get("nullable") is True:
         return {"anyOf": [out, {"type": "null"}]}
     return out
@@ -29,7 +29,7 @@ def _nullable(node: Any) -> Any:
 def _components() -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     spec = yaml.load(SPEC.read_text(), Loader=loader)
-    return {"schemas": _nullable(spec["components"]["schemas"])}
+    return {"schemas": nullable(spec["components"]["schemas"])}
 
 
 @functools.cache

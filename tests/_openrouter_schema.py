@@ -8,21 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
+from _openapi import nullable as _nullable
 from _shared import SPECS
 
 SPEC = SPECS / "openrouter-openapi.yaml"
-
-
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0's ``nullable: true`` as JSON Schema (3.1 documents rarely still use it)."""
-    if isinstance(node, list):
-        return [_nullable(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _nullable(v) for k, v in node.items() if k != "nullable"}
-    if node.get("nullable") is True:
-        return {"anyOf": [out, {"type": "null"}]}
-    return out
 
 
 @functools.cache
