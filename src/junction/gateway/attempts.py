@@ -115,8 +115,10 @@ async def stream(
     request: ChatRequest,
     drop: bool,
     trace: Trace,
-) -> AsyncIterator[StreamEvent]:
-    """Canonical events of the first endpoint that starts streaming.
+) -> AsyncIterator[list[StreamEvent]]:
+    """Canonical events of the first endpoint that starts streaming, in
+    batches: the events decoded from one upstream read (so the client gets
+    one write per upstream read, not one per event).
 
     Events are held back only until the first content event has been
     decoded: a failure before that moves on to the next endpoint; after it,
@@ -143,14 +145,14 @@ async def stream(
                             continue
                         events, held = held, None
                         attempt = _served(trace, ep, started, warnings, ttft=True)
-                    for event in events:
-                        yield event
+                    if events:
+                        yield events
                 tail = _feed(ep, _closer(decoder), b"")
                 if held is not None:
                     tail = held + tail
                     attempt = _served(trace, ep, started, warnings, ttft=True)
-                for event in tail:
-                    yield event
+                if tail:
+                    yield tail
                 if attempt is not None:
                     attempt.latency_ms = _ms(started)
                 return

@@ -114,7 +114,7 @@ class Gateway:
 
     async def chat_stream(
         self, request: ChatRequest, trace: Trace | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncIterator[list[StreamEvent]]:
         """Plans before the first event, so that an unknown model or an
         impossible preference is an HTTP error, not a broken stream."""
         trace = trace if trace is not None else Trace()
@@ -132,15 +132,15 @@ class Gateway:
 
     async def _relay(
         self, plans: list[Plan], request: ChatRequest, trace: Trace, failures: list[GatewayError]
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncIterator[list[StreamEvent]]:
         for plan in plans:
             drop = self._drop(request, plan.route)
             events = attempts.stream(self.transport, plan.endpoints, request, drop, trace)
             started = False
             try:
-                async for event in _watch(events, plan, trace, self.accountant):
+                async for batch in _watch(events, plan, trace, self.accountant):
                     started = True
-                    yield event
+                    yield batch
                 return
             except GatewayError as exc:
                 if started:
@@ -166,25 +166,26 @@ class Gateway:
 
 
 async def _watch(
-    events: AsyncIterator[StreamEvent], plan: Plan, trace: Trace, accountant: Accountant
-) -> AsyncIterator[StreamEvent]:
+    batches: AsyncIterator[list[StreamEvent]], plan: Plan, trace: Trace, accountant: Accountant
+) -> AsyncIterator[list[StreamEvent]]:
     """Relay a stream, pricing its usage as it passes and settling at the end."""
     response_id = ""
     usage = None
     finish: tuple[str | None, str | None] = (None, None)
     complete = False
     try:
-        async for event in events:
-            if isinstance(event, StreamStart):
-                trace.model = event.model = plan.route.name
-                event.provider = trace.served_by
-                response_id = event.id
-            elif isinstance(event, UsageReport):
-                usage = event.usage
-                accountant.price(trace, usage)
-            elif isinstance(event, Finish) and event.index == 0:
-                finish = (event.reason, event.native)
-            yield event
+        async for batch in batches:
+            for event in batch:
+                if isinstance(event, StreamStart):
+                    trace.model = event.model = plan.route.name
+                    event.provider = trace.served_by
+                    response_id = event.id
+                elif isinstance(event, UsageReport):
+                    usage = event.usage
+                    accountant.price(trace, usage)
+                elif isinstance(event, Finish) and event.index == 0:
+                    finish = (event.reason, event.native)
+            yield batch
         complete = True
     finally:
         if trace.served is not None:

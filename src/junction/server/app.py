@@ -214,17 +214,19 @@ def _chat(door: Door) -> StateHandler:
 
 
 async def _relay(
-    first: StreamEvent,
-    events: AsyncIterator[StreamEvent],
+    first: list[StreamEvent],
+    batches: AsyncIterator[list[StreamEvent]],
     writer: StreamWriter,
     finish_after_error: bool,
 ) -> AsyncIterator[bytes]:
+    """One write per upstream read: the frames of a batch go out together."""
+    encode = writer.encode
     try:
-        yield writer.encode(first)
-        async for event in events:
-            frame = writer.encode(event)
-            if frame:
-                yield frame
+        yield b"".join([encode(e) for e in first])
+        async for batch in batches:
+            frames = b"".join([encode(e) for e in batch])
+            if frames:
+                yield frames
     except Exception as exc:
         yield writer.error(as_gateway_error(exc))
         if not finish_after_error:
@@ -232,7 +234,7 @@ async def _relay(
     finally:
         # Closing the event iterator closes the upstream connection: a
         # client that goes away cancels the provider call.
-        await events.aclose()  # type: ignore[attr-defined]
+        await batches.aclose()  # type: ignore[attr-defined]
     yield writer.finish()
 
 

@@ -43,7 +43,7 @@ class StreamReply:
     """An open streaming response. Iterate :meth:`chunks`; always ``close``
     (or use ``async with``): closing early cancels the upstream call."""
 
-    __slots__ = ("_deadline", "_label", "_response", "headers", "status")
+    __slots__ = ("_deadline", "_label", "_response", "_timer", "headers", "status")
 
     def __init__(self, response: aiohttp.ClientResponse, label: str, deadline: float) -> None:
         self._response = response
@@ -51,30 +51,36 @@ class StreamReply:
         self._deadline = deadline
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
+        # One timer for the whole attempt (not a timeout per read): at the
+        # deadline the response is closed, and the read that was waiting
+        # fails; chunks() then reports the total timeout.
+        self._timer = asyncio.get_running_loop().call_at(deadline, response.close)
 
     async def read(self) -> bytes:
         return await self._response.read()
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Bytes as they arrive (no re-chunking)."""
-        loop = asyncio.get_running_loop()
         content = self._response.content
         while True:
-            remaining = self._deadline - loop.time()
-            if remaining <= 0:
-                raise _timeout(self._label, "total")
             try:
-                async with asyncio.timeout(remaining):
-                    data = await content.readany()
-            except TimeoutError:
-                raise _timeout(self._label, "total") from None
+                data = await content.readany()
             except aiohttp.ClientError as exc:
-                raise _cut(self._label, exc) from None
+                raise self._failure(exc) from None
             if not data:
-                return
+                if self._timer.cancelled() or not self._expired():
+                    return
+                raise _timeout(self._label, "total")
             yield data
 
+    def _expired(self) -> bool:
+        return asyncio.get_running_loop().time() >= self._deadline
+
+    def _failure(self, exc: BaseException) -> UpstreamError:
+        return _timeout(self._label, "total") if self._expired() else _cut(self._label, exc)
+
     async def close(self) -> None:
+        self._timer.cancel()
         self._response.close()
 
     async def __aenter__(self) -> StreamReply:
@@ -86,6 +92,7 @@ class StreamReply:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._timer.cancel()
         self._response.close()
 
 
@@ -121,12 +128,9 @@ class Transport:
         """Send and read the whole body."""
         async with await self.open(request, limits, label) as reply:
             try:
-                async with asyncio.timeout(max(0.0, reply._deadline - _now())):
-                    body = await reply.read()
-            except TimeoutError:
-                raise _timeout(label, "total") from None
+                body = await reply.read()
             except aiohttp.ClientError as exc:
-                raise _cut(label, exc) from None
+                raise reply._failure(exc) from None
             return Reply(reply.status, reply.headers, body)
 
     async def open(self, request: HttpRequest, limits: Limits, label: str) -> StreamReply:
