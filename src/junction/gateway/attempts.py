@@ -87,10 +87,11 @@ async def call(
     trace: Trace,
 ) -> ChatResponse:
     failures: list[GatewayError] = []
+    given = request.given()
     for ep in endpoints:
         started = time.perf_counter()
         try:
-            prepared, warnings = fit(request, ep, drop)
+            prepared, warnings = fit(request, ep, drop, given)
             http = ep.codec.encode_request(prepared, ep.target)
             reply = await transport.send(http, ep.limits, ep.label)
             if reply.status >= 400:
@@ -125,12 +126,13 @@ async def stream(
     the error is raised to the client's stream.
     """
     failures: list[GatewayError] = []
+    given = request.given()
     for ep in endpoints:
         started = time.perf_counter()
         held: list[StreamEvent] | None = []
         attempt: Attempt | None = None
         try:
-            prepared, warnings = fit(request, ep, drop)
+            prepared, warnings = fit(request, ep, drop, given)
             http = ep.codec.encode_request(prepared, ep.target)
             async with await transport.open(http, ep.limits, ep.label) as reply:
                 if reply.status >= 400:

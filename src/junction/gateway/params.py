@@ -20,16 +20,18 @@ _RESET: dict[str, object] = {
 }
 
 
-def unsupported(request: ChatRequest, endpoint: Endpoint) -> list[str]:
-    return sorted(request.given() - endpoint.supported)
-
-
-def fit(request: ChatRequest, endpoint: Endpoint, drop: bool) -> tuple[ChatRequest, list[str]]:
+def fit(
+    request: ChatRequest, endpoint: Endpoint, drop: bool, given: set[str] | None = None
+) -> tuple[ChatRequest, list[str]]:
     """The request as this endpoint can take it, and the warnings to record.
 
-    Raises ``GatewayError(unsupported_parameter)`` when ``drop`` is off.
+    ``given`` is ``request.given()`` when the caller has it already. Raises
+    ``GatewayError(unsupported_parameter)`` when ``drop`` is off.
     """
-    missing = unsupported(request, endpoint)
+    asked = request.given() if given is None else given
+    if asked <= endpoint.supported:
+        return request, []
+    missing = sorted(asked - endpoint.supported)
     if not missing:
         return request, []
     if not drop:
