@@ -104,7 +104,9 @@ async def test_sort_by_latency_and_throughput_use_live_stats(agg: tuple[Stack, C
     # The simulator's sleeps are lower bounds: the slow ones are slow for sure.
     await gw.sim_model("llama-cheap", {"ttft_ms": 300, "tokens_per_second": 100})
     await gw.sim_model("llama-flaky", {"ttft_ms": 200, "tokens_per_second": 200})
-    await gw.sim_model("llama-fast", {"ttft_ms": 0, "tokens_per_second": 0})
+    # Fast but paced, so that its throughput is measurable (an unpaced
+    # answer arrives in one read and has no generation time to divide by).
+    await gw.sim_model("llama-fast", {"ttft_ms": 0, "tokens_per_second": 2000})
     for label in PRICES:  # warm the statistics: two streamed requests each
         for _ in range(2):
             r = await ask(gw, stream=True, provider={"order": [label], "allow_fallbacks": False})
