@@ -315,12 +315,34 @@ def test_sort_by_throughput_and_latency_from_stats() -> None:
     _streamed(stats, fast, ttft=500, tps=200, now=990.0)
     _streamed(stats, quick, ttft=50, tps=80, now=990.0)
     endpoints = [slow, fast, quick, unseen]
+    # An endpoint with no traffic in the window is tried first, once, to be
+    # measured (bench/aggregation.py showed a cold start otherwise never
+    # finds the fast providers); the measured ones follow, best first.
     by_tput = run(endpoints, parse_preferences({"sort": "throughput"}), stats=stats)
-    assert names(by_tput) == ["fast", "quick", "slow", "unseen"]
+    assert names(by_tput) == ["unseen", "fast", "quick", "slow"]
     by_latency = run(endpoints, parse_preferences({"sort": {"by": "latency"}}), stats=stats)
-    assert names(by_latency) == ["quick", "fast", "slow", "unseen"]
+    assert names(by_latency) == ["unseen", "quick", "fast", "slow"]
     exacto = run(endpoints, parse_preferences({"sort": "exacto"}), stats=stats)
     assert names(exacto) == names(by_tput)
+
+
+def test_sort_puts_unmeasured_and_failing_endpoints_after_measured_ones() -> None:
+    stats = _stats()
+    measured, failed_once, failing = ep("measured", 3.0), ep("failed-once", 1.0), ep("failing", 0.5)
+    _streamed(stats, measured, ttft=800, tps=10, now=990.0)
+    stats.record(
+        failed_once.id, ok=False, timeout=False, status=500, ttft_ms=None, latency_ms=5.0,
+        output_tokens=0, now=990.0,
+    )  # fmt: skip
+    for _ in range(4):
+        stats.record(
+            failing.id, ok=False, timeout=False, status=503, ttft_ms=None, latency_ms=5.0,
+            output_tokens=0, now=995.0,
+        )  # fmt: skip
+    order = run(
+        [failing, failed_once, measured], parse_preferences({"sort": "latency"}), stats=stats
+    )
+    assert names(order) == ["measured", "failed-once", "failing"]
 
 
 def test_sort_ties_go_to_the_cheaper() -> None:

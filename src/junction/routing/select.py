@@ -245,22 +245,27 @@ def _by_price(
 
 
 def _sorted(endpoints: list[EndpointInfo], by: str, ctx: _Ctx) -> list[EndpointInfo]:
+    """Sort by a live measure. An endpoint with no traffic at all in the
+    window goes first (explore: it is measured by one request, so a cold
+    start or an endpoint idle for 5 minutes gets re-measured); endpoints
+    with measurements follow, best first; then those with traffic but no
+    measurement (only failures); endpoints failing recently go last."""
     if by == "price":
         return _by_price(endpoints, ctx, None)
     cheap = {e.id: i for i, e in enumerate(_by_price(endpoints, ctx, None))}
-    if by == "latency":
 
-        def latency_key(e: EndpointInfo) -> tuple[bool, float, int]:
+    def key(e: EndpointInfo) -> tuple[int, float, int]:
+        if ctx.stats.recent_failures(e.id, now=ctx.now):
+            return (3, 0.0, cheap[e.id])
+        if ctx.stats.uptime(e.id, now=ctx.now, window_s=_WINDOW_S) is None:
+            return (0, 0.0, cheap[e.id])
+        if by == "latency":
             p = ctx.latency(e)
-            return (p is None, p.p50 if p is not None else 0.0, cheap[e.id])
+            return (1, p.p50, cheap[e.id]) if p is not None else (2, 0.0, cheap[e.id])
+        t = ctx.throughput(e)
+        return (1, -t.p50, cheap[e.id]) if t is not None else (2, 0.0, cheap[e.id])
 
-        return sorted(endpoints, key=latency_key)
-
-    def throughput_key(e: EndpointInfo) -> tuple[bool, float, int]:
-        p = ctx.throughput(e)
-        return (p is None, -p.p50 if p is not None else 0.0, cheap[e.id])
-
-    return sorted(endpoints, key=throughput_key)
+    return sorted(endpoints, key=key)
 
 
 _PCTS = ("p50", "p75", "p90", "p99")
