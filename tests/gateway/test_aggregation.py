@@ -102,8 +102,10 @@ async def test_sort_by_price_and_the_floor_suffix(agg: tuple[Stack, Clock]) -> N
 async def test_sort_by_latency_and_throughput_use_live_stats(agg: tuple[Stack, Clock]) -> None:
     gw, clock = agg
     # The simulator's sleeps are lower bounds: the slow ones are slow for sure.
-    await gw.sim_model("llama-cheap", {"ttft_ms": 300, "tokens_per_second": 100})
-    await gw.sim_model("llama-flaky", {"ttft_ms": 200, "tokens_per_second": 200})
+    # (Throughput is an upper bound here: 24 tokens at 20 / 40 tokens/s take
+    # at least ~1.1 s / ~0.55 s, however busy the machine is.)
+    await gw.sim_model("llama-cheap", {"ttft_ms": 300, "tokens_per_second": 20})
+    await gw.sim_model("llama-flaky", {"ttft_ms": 200, "tokens_per_second": 40})
     # Fast but paced, so that its throughput is measurable (an unpaced
     # answer arrives in one read and has no generation time to divide by).
     await gw.sim_model("llama-fast", {"ttft_ms": 0, "tokens_per_second": 2000})
