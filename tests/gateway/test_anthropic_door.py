@@ -273,3 +273,23 @@ async def test_cache_usage_passes_through(gw: Stack, dialect: str) -> None:
     assert cached > 0
     # Anthropic's input_tokens excludes cache reads: the total is unchanged.
     assert second.usage.input_tokens + cached == first.usage.input_tokens
+
+
+async def test_count_tokens_is_the_providers_own_for_anthropic(gw: Stack, dialect: str) -> None:
+    body = {
+        "model": model(dialect),
+        "system": "Count me.",
+        "messages": [{"role": "user", "content": "how many tokens is this?"}],
+    }
+    r = await gw.http.post("/v1/messages/count_tokens", json=body)
+    assert r.status_code == 200
+    if dialect == "anthropic":
+        assert r.headers["x-junction-token-count"] == "provider"
+        seen = (await gw.sim_requests(1))[-1]
+        assert seen["path"] == "/v1/messages/count_tokens"
+        assert "max_tokens" not in seen["body"]
+        assert seen["body"]["system"] in ("Count me.", [{"type": "text", "text": "Count me."}])
+    else:
+        # No count_tokens API behind this model: junction's estimate, said so.
+        assert r.headers["x-junction-token-count"] == "estimate"
+    assert r.json()["input_tokens"] > 0

@@ -118,6 +118,27 @@ class AnthropicMessagesCodec:
     ) -> UpstreamError:
         return decode_error(status, headers, body, target)
 
+    def encode_count_tokens(self, request: ChatRequest, target: Target) -> HttpRequest:
+        """``POST /v1/messages/count_tokens``: the request's model, system,
+        messages, tools, tool choice and thinking, nothing else."""
+        full = msgspec.to_builtins(encode_body(request, target))
+        body = {k: v for k, v in full.items() if k in _COUNTED}
+        return HttpRequest(
+            method="POST",
+            url=_messages_url(target.base_url) + "/count_tokens",
+            headers=_headers(target),
+            body=msgspec.json.encode(body),
+        )
+
+    def decode_count_tokens(self, body: bytes) -> int:
+        return msgspec.json.decode(body, type=_TokenCount).input_tokens
+
+
+class _TokenCount(msgspec.Struct):
+    input_tokens: int
+
+
+_COUNTED = frozenset({"model", "messages", "system", "tools", "tool_choice", "thinking"})
 
 CODEC = AnthropicMessagesCodec()
 

@@ -102,6 +102,15 @@ class ChatCodec(Protocol):
 
 
 @runtime_checkable
+class TokenCounter(Protocol):
+    """An optional ability: a dialect whose provider counts prompt tokens."""
+
+    def encode_count_tokens(self, request: ChatRequest, target: Target) -> HttpRequest: ...
+
+    def decode_count_tokens(self, body: bytes) -> int: ...
+
+
+@runtime_checkable
 class EmbeddingCodec(Protocol):
     """An optional ability: a dialect that can also embed."""
 

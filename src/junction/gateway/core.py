@@ -16,12 +16,16 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 
+import msgspec
+
+from junction.codecs.base import TokenCounter
 from junction.config import Config
 from junction.gateway import attempts
 from junction.gateway.accounting import Accountant, Generations
 from junction.gateway.attempts import Trace
 from junction.gateway.planner import Plan, Planner
 from junction.gateway.routes import ModelRoute, build_routes, global_preferences
+from junction.gateway.tokens import estimate_prompt_tokens
 from junction.routing import EndpointStats, StickyRoutes
 from junction.transport import Transport
 from junction.types import (
@@ -154,6 +158,26 @@ class Gateway:
             self.accountant.settle(
                 trace, response_id="", usage=None, streamed=False, sticky_key=None
             )
+
+    async def count_tokens(self, request: ChatRequest) -> tuple[int, bool]:
+        """Input tokens of a request, and whether the count is exact.
+
+        Exact when the model's first endpoint can count (Anthropic's
+        count_tokens); otherwise, or if that call fails, junction's own
+        estimate (gateway/tokens.py).
+        """
+        route = self.route(request.model)
+        for ep in route.endpoints[:1]:
+            counter = ep.codec
+            if isinstance(counter, TokenCounter):
+                try:
+                    http = counter.encode_count_tokens(request, ep.target)
+                    reply = await self.transport.send(http, ep.limits, ep.label)
+                    if reply.status < 400:
+                        return counter.decode_count_tokens(reply.body), True
+                except (GatewayError, msgspec.DecodeError, msgspec.ValidationError):
+                    pass
+        return estimate_prompt_tokens(request), False
 
     async def embed(
         self, request: EmbeddingRequest, trace: Trace | None = None

@@ -22,7 +22,6 @@ from junction.codecs import anthropic_messages, openai_chat
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
-from junction.gateway.tokens import estimate_prompt_tokens
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -240,8 +239,10 @@ async def _relay(
 
 async def _count_tokens(st: State, request: Request) -> Response:
     req = anthropic_messages.decode_request(await _read(request, st.max_body), count_tokens=True)
-    st.gateway.route(req.model)
-    return Response(msgspec.json.encode({"input_tokens": estimate_prompt_tokens(req)}))
+    count, exact = await st.gateway.count_tokens(req)
+    source = "provider" if exact else "estimate"
+    headers = (("x-junction-token-count", source),)
+    return Response(msgspec.json.encode({"input_tokens": count}), headers=headers)
 
 
 async def _embeddings(st: State, request: Request) -> Response:

@@ -64,9 +64,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from junction.codecs import anthropic_messages
 from junction.sim.bedrock import BEDROCK, SIGV4
 from junction.sim.dialects import ANTHROPIC, GEMINI, OPENAI, Dialect, GeminiDialect
-from junction.sim.generate import count_tokens, embed, generate
+from junction.sim.generate import count_tokens, embed, generate, prompt_tokens
 from junction.sim.profile import FaultKind, ModelConfig, Profile, ProfileError, parse_patch
 from junction.sim.responses import OPENAI_RESPONSES
 from junction.sim.state import FailRequest, SimState
@@ -445,6 +446,18 @@ async def _anthropic_messages(request: web.Request) -> web.StreamResponse:
     return await _chat(call, None, False)
 
 
+async def _anthropic_count_tokens(request: web.Request) -> web.StreamResponse:
+    """Anthropic's count_tokens: the simulator's own prompt count."""
+    raw = await request.read()
+    call = _Call(request, ANTHROPIC, raw, "count_tokens")
+    call.record(_body_model(raw))
+    try:
+        chat = anthropic_messages.decode_request(raw, count_tokens=True)
+    except GatewayError as exc:
+        return call.error(exc)
+    return _json({"input_tokens": prompt_tokens(chat)})
+
+
 async def _gemini(request: web.Request) -> web.StreamResponse:
     model, _, method = request.match_info["target"].partition(":")
     raw = await request.read()
@@ -618,6 +631,7 @@ def create_app(profile: Profile | None = None) -> web.Application:
     app.router.add_post(f"{azure}/embeddings", _azure_deployment)
     app.router.add_get("/v1/models", _models)
     app.router.add_post("/v1/messages", _anthropic_messages)
+    app.router.add_post("/v1/messages/count_tokens", _anthropic_count_tokens)
     for version in _GEMINI_VERSIONS:
         app.router.add_post(f"/{version}/models/{{target}}", _gemini)
     app.router.add_get("/v1beta/models", _gemini_models)
