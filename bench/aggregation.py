@@ -308,6 +308,9 @@ class Junction:
             model=MODEL,
         )
         self.select_ns.append(time.perf_counter_ns() - started)
+        first = selection.ordered[0].id  # as gateway/planner.py does
+        if self.stats.circuit_state(first, now=now) == "half_open":
+            self.stats.begin_probe(first, now=now)
         return [self._index[e.id] for e in selection.ordered]
 
 

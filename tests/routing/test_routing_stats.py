@@ -237,3 +237,56 @@ def test_windows_beyond_the_rings_are_refused() -> None:
         stats.ttft(EP, now=0.0, window_s=3600.0)
     with pytest.raises(ValueError, match="window_s"):
         stats.recent_failures(EP, now=0.0, window_s=120.0)
+
+
+def test_a_half_open_circuit_takes_one_probe_at_a_time() -> None:
+    stats = EndpointStats(
+        config=StatsConfig(
+            breaker=BreakerConfig(failure_threshold=2, cooldown_s=30, probe_ttl_s=60)
+        )
+    )
+    for t in (100.0, 101.0):
+        stats.record(
+            "e",
+            ok=False,
+            timeout=True,
+            status=504,
+            ttft_ms=None,
+            latency_ms=10_000.0,
+            output_tokens=0,
+            now=t,
+        )
+    assert stats.circuit_state("e", now=120.0) == "open"
+    assert stats.circuit_state("e", now=131.5) == "half_open"
+    stats.begin_probe("e", now=131.5)
+    # While the probe is out, nobody else is sent there.
+    assert stats.circuit_state("e", now=140.0) == "open"
+    # The probe fails: open again, for a full cool-down.
+    stats.record(
+        "e",
+        ok=False,
+        timeout=True,
+        status=504,
+        ttft_ms=None,
+        latency_ms=10_000.0,
+        output_tokens=0,
+        now=141.5,
+    )
+    assert stats.circuit_state("e", now=150.0) == "open"
+    assert stats.circuit_state("e", now=172.0) == "half_open"
+    stats.begin_probe("e", now=172.0)
+    # A probe whose outcome never comes back frees the endpoint after its TTL.
+    assert stats.circuit_state("e", now=231.0) == "open"
+    assert stats.circuit_state("e", now=232.5) == "half_open"
+    stats.begin_probe("e", now=232.5)
+    stats.record(
+        "e",
+        ok=True,
+        timeout=False,
+        status=200,
+        ttft_ms=50.0,
+        latency_ms=80.0,
+        output_tokens=5,
+        now=233.0,
+    )
+    assert stats.circuit_state("e", now=233.1) == "closed"

@@ -69,6 +69,9 @@ _QUANTILES = (0.50, 0.75, 0.90, 0.99)
 class BreakerConfig(msgspec.Struct, frozen=True):
     failure_threshold: int = 5
     cooldown_s: float = 30.0
+    probe_ttl_s: float = 120.0
+    """How long a half-open endpoint's probe (one request) holds it
+    for itself before another request may probe."""
 
 
 class StatsConfig(msgspec.Struct, frozen=True):
@@ -98,6 +101,8 @@ class StatsStore(Protocol):
     def recent_failures(self, endpoint_id: str, *, now: float, window_s: float = 30.0) -> bool: ...
 
     def circuit_state(self, endpoint_id: str, *, now: float) -> CircuitState: ...
+
+    def begin_probe(self, endpoint_id: str, *, now: float) -> None: ...
 
     def ttft(
         self, endpoint_id: str, *, now: float, window_s: float = 300.0
@@ -189,6 +194,7 @@ class _Endpoint:
         "fine",
         "last_failure",
         "opened_at",
+        "probe_until",
         "recent",
         "sec_fail",
         "sec_index",
@@ -207,6 +213,7 @@ class _Endpoint:
         self.consecutive = 0
         self.last_failure = -math.inf
         self.opened_at: float | None = None
+        self.probe_until: float | None = None
         self.version = 0
         self.recent: tuple[int, int, float, bool] = (-1, -1, 0.0, False)
         self.cache: dict[tuple[str, float], _CacheEntry] = {}
@@ -330,6 +337,7 @@ class EndpointStats:
             bucket.throughput.add(tokens * 1000.0 / generating_ms, cap, rng)
 
     def _breaker(self, ep: _Endpoint, failed: bool, now: float) -> None:
+        ep.probe_until = None
         if not failed:
             ep.consecutive = 0
             ep.opened_at = None
@@ -351,9 +359,20 @@ class EndpointStats:
         ep = self._endpoints.get(endpoint_id)
         if ep is None or ep.opened_at is None:
             return "closed"
+        if ep.probe_until is not None and now < ep.probe_until:
+            return "open"  # one probe at a time
         if now - ep.opened_at >= self.config.breaker.cooldown_s:
             return "half_open"
         return "open"
+
+    def begin_probe(self, endpoint_id: str, *, now: float) -> None:
+        """A request is about to probe this half-open endpoint: until its
+        outcome is recorded (or ``probe_ttl_s`` passes) the circuit counts
+        as open for everyone else, so one request, not all, pays for a
+        provider that is still down."""
+        ep = self._endpoints.get(endpoint_id)
+        if ep is not None and self.circuit_state(endpoint_id, now=now) == "half_open":
+            ep.probe_until = now + self.config.breaker.probe_ttl_s
 
     def recent_failures(self, endpoint_id: str, *, now: float, window_s: float = 30.0) -> bool:
         ep = self._endpoints.get(endpoint_id)
