@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Literal
-
-import msgspec
+from typing import Literal
 
 from junction.codecs import anthropic_wire as w
-from junction.codecs.base import Target
+from junction.codecs.base import Target, arguments_object, split_data_url
 from junction.types import (
     ChatRequest,
     FilePart,
@@ -175,7 +173,11 @@ def _encode_part(part: Part, target: Target, path: str) -> w.Block | None:
     if isinstance(part, ThinkingPart):
         return _thinking_block(part, target)
     if isinstance(part, ToolCallPart):
-        return w.WToolUse(id=part.id, name=part.name, input=_arguments(part, path))
+        return w.WToolUse(
+            id=part.id,
+            name=part.name,
+            input=arguments_object(part, path, "Anthropic needs tool_use input"),
+        )
     if isinstance(part, ToolResultPart):
         return _tool_result(part, path)
     raise GatewayError(
@@ -198,33 +200,6 @@ def _thinking_block(part: ThinkingPart, target: Target) -> w.Block | None:
     return None
 
 
-def _arguments(part: ToolCallPart, path: str) -> dict[str, Any]:
-    if not part.arguments.strip():
-        return {}
-    try:
-        value = msgspec.json.decode(part.arguments)
-    except msgspec.DecodeError:
-        value = None
-    if not isinstance(value, dict):
-        raise GatewayError(
-            "invalid_request",
-            f"tool call {part.id!r} ({part.name}) has arguments that are not a JSON object; "
-            "Anthropic needs tool_use input as an object",
-            param=f"{path}.arguments",
-        )
-    return value
-
-
-def _split_data_url(url: str) -> tuple[str, str] | None:
-    """``data:<media>;base64,<data>`` -> (media_type, data)."""
-    if not url.startswith("data:"):
-        return None
-    head, sep, data = url[5:].partition(",")
-    if not sep or not head.endswith(";base64"):
-        return None
-    return head[: -len(";base64")], data
-
-
 def _image(part: ImagePart, path: str) -> w.WImage:
     cache = w.to_wire_cache(part.cache_control)
     if part.data is not None:
@@ -234,7 +209,7 @@ def _image(part: ImagePart, path: str) -> w.WImage:
             )
         return w.WImage(source=w.WBase64Source(part.media_type, part.data), cache_control=cache)
     if part.url:
-        inline = _split_data_url(part.url)
+        inline = split_data_url(part.url)
         if inline is not None:
             return w.WImage(source=w.WBase64Source(*inline), cache_control=cache)
         return w.WImage(source=w.WUrlSource(part.url), cache_control=cache)
@@ -248,7 +223,7 @@ def _document(part: FilePart, path: str) -> w.WDocument:
     elif part.data is not None:
         source = _inline_document(part.data, part.media_type or "application/pdf", path)
     elif part.url:
-        inline = _split_data_url(part.url)
+        inline = split_data_url(part.url)
         if inline is not None:
             source = _inline_document(inline[1], inline[0], path)
         else:

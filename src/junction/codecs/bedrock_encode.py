@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from junction.codecs import bedrock_wire as w
-from junction.codecs.base import Target
+from junction.codecs.base import Target, arguments_object, split_data_url
 from junction.types import (
     CacheControl,
     ChatRequest,
@@ -174,7 +174,11 @@ def _block(part: Part, state: _State, path: str) -> w.WBlock | None:
         return _reasoning(part, state.target)
     if isinstance(part, ToolCallPart):
         state.has_tool_blocks = True
-        use = w.WToolUse(tool_use_id=part.id, name=part.name, input=_arguments(part, path))
+        use = w.WToolUse(
+            tool_use_id=part.id,
+            name=part.name,
+            input=arguments_object(part, path, "Bedrock needs toolUse input"),
+        )
         return w.WBlock(tool_use=use)
     if isinstance(part, ToolResultPart):
         state.has_tool_blocks = True
@@ -200,33 +204,6 @@ def _reasoning(part: ThinkingPart, target: Target) -> w.WBlock | None:
     return None
 
 
-def _arguments(part: ToolCallPart, path: str) -> dict[str, Any]:
-    if not part.arguments.strip():
-        return {}
-    try:
-        value = msgspec.json.decode(part.arguments)
-    except msgspec.DecodeError:
-        value = None
-    if not isinstance(value, dict):
-        raise GatewayError(
-            "invalid_request",
-            f"tool call {part.id!r} ({part.name}) has arguments that are not a JSON object; "
-            "Bedrock needs toolUse input as an object",
-            param=f"{path}.arguments",
-        )
-    return value
-
-
-def _split_data_url(url: str) -> tuple[str, str] | None:
-    """``data:<media>;base64,<data>`` -> (media_type, data)."""
-    if not url.startswith("data:"):
-        return None
-    head, sep, data = url[5:].partition(",")
-    if not sep or not head.endswith(";base64"):
-        return None
-    return head[: -len(";base64")], data
-
-
 def _source(
     data: str | None, media_type: str | None, url: str | None, path: str
 ) -> tuple[w.WSource, str | None]:
@@ -234,7 +211,7 @@ def _source(
     if data is not None:
         return w.WSource(bytes=data), media_type
     if url:
-        inline = _split_data_url(url)
+        inline = split_data_url(url)
         if inline is not None:
             return w.WSource(bytes=inline[1]), inline[0]
         if url.startswith("s3://"):
