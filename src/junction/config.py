@@ -8,6 +8,7 @@ line and key. Every error names the file, line and key. Secrets are kept in
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -108,6 +109,17 @@ class Routing(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Seed for the weighted random choice (reproducible runs)."""
 
 
+class ApiKey(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A client key. Give ``key`` (a secret, from ``${VAR}``; hashed at load
+    and never kept) or its ``key_sha256`` (hex)."""
+
+    name: str
+    key: str | None = None
+    key_sha256: str | None = None
+    provider: dict[str, Any] | None = None
+    """This key's default provider preferences (between the model's and the request's)."""
+
+
 class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     host: str = "127.0.0.1"
     port: int = 4000
@@ -125,11 +137,14 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     server: Server = msgspec.field(default_factory=Server)
     timeouts: Timeouts = msgspec.field(default_factory=Timeouts)
     routing: Routing = msgspec.field(default_factory=Routing)
+    keys: list[ApiKey] = msgspec.field(default_factory=list)
+    """Client keys. With none, the gateway accepts any caller (keep it on
+    127.0.0.1); with some, every request but /health needs one."""
     source: str = "<config>"
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_SECRET_KEYS = frozenset({"api_key", "master_key"})
+_SECRET_KEYS = frozenset({"api_key", "master_key", "key"})
 
 
 def load_config(path: str | Path, env: Mapping[str, str]) -> Config:
@@ -236,8 +251,28 @@ def _check_preferences(raw: dict[str, Any] | None, key: str, line: int, source: 
         raise ConfigError(f"{source}:{line}: {key}: {exc.message}") from None
 
 
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _check_keys(config: Config, lines: dict[str, int]) -> None:
+    for i, entry in enumerate(config.keys):
+        where = f"{config.source}:{lines.get(f'$.keys[{i}]', 1)}: keys[{i}]"
+        if (entry.key is None) == (entry.key_sha256 is None):
+            raise ConfigError(f"{where}: give exactly one of key (a ${{VAR}}) or key_sha256")
+        if entry.key is not None:
+            plain = entry.key.reveal() if isinstance(entry.key, Secret) else entry.key
+            entry.key_sha256, entry.key = key_digest(plain), None
+        digest = entry.key_sha256 or ""
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
+            raise ConfigError(f"{where}.key_sha256: must be 64 hex digits (sha256)")
+        entry.key_sha256 = digest.lower()
+        _check_preferences(entry.provider, f"keys[{i}].provider", 1, config.source)
+
+
 def _check(config: Config, lines: dict[str, int]) -> None:
     names = {v.name for v in providers.vendors()}
+    _check_keys(config, lines)
     _check_preferences(
         config.routing.provider,
         "routing.provider",

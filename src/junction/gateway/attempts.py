@@ -18,6 +18,7 @@ import msgspec
 from junction.codecs.base import EmbeddingCodec, StreamDecoder
 from junction.gateway.params import fit
 from junction.gateway.routes import Endpoint
+from junction.routing import ProviderPreferences
 from junction.transport import Transport
 from junction.types import (
     ChatRequest,
@@ -45,6 +46,14 @@ class Attempt:
         return self.error is None
 
 
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A client key, as the gateway knows it: its name and defaults."""
+
+    name: str
+    preferences: ProviderPreferences | None = None
+
+
 @dataclass(slots=True)
 class Trace:
     """What happened to one request, attempt by attempt."""
@@ -54,6 +63,8 @@ class Trace:
     served: Endpoint | None = None
     model: str | None = None
     """The model that answered (after a ``models`` fallback)."""
+    key: Principal | None = None
+    """The client key the request came with (when the config has keys)."""
     started: float = field(default_factory=time.time)
 
     @property

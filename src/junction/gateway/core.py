@@ -19,14 +19,14 @@ from collections.abc import AsyncIterator, Callable
 import msgspec
 
 from junction.codecs.base import TokenCounter
-from junction.config import Config
+from junction.config import Config, key_digest
 from junction.gateway import attempts
 from junction.gateway.accounting import Accountant, Generations
-from junction.gateway.attempts import Trace
+from junction.gateway.attempts import Principal, Trace
 from junction.gateway.planner import Plan, Planner
 from junction.gateway.routes import ModelRoute, build_routes, global_preferences
 from junction.gateway.tokens import estimate_prompt_tokens
-from junction.routing import EndpointStats, StickyRoutes
+from junction.routing import EndpointStats, ProviderPreferences, StickyRoutes, parse_preferences
 from junction.transport import Transport
 from junction.types import (
     ChatRequest,
@@ -50,7 +50,26 @@ class Gateway:
         self.clock = clock
         """The clock of live statistics and sticky routes (seconds)."""
         self.routes: dict[str, ModelRoute] = build_routes(config)
+        self.keys: dict[str, Principal] = {
+            k.key_sha256 or "": Principal(
+                k.name, parse_preferences(k.provider) if k.provider is not None else None
+            )
+            for k in config.keys
+        }
         self.reset_state()
+
+    def authenticate(self, token: str | None) -> Principal | None:
+        """The key's principal; None when keys are off. Raises 401 otherwise."""
+        if not self.keys:
+            return None
+        found = self.keys.get(key_digest(token)) if token else None
+        if found is None:
+            what = "is not a key of this gateway" if token else "is missing"
+            raise GatewayError(
+                "authentication",
+                f"The API key {what}. Send it as 'Authorization: Bearer <key>' (or x-api-key).",
+            )
+        return found
 
     def reset_state(self) -> None:
         """Forget live statistics, sticky routes and the generation log."""
@@ -94,7 +113,7 @@ class Gateway:
         failures: list[GatewayError] = []
         for name in self._models(request):
             try:
-                plan = self.planner.plan(request, name)
+                plan = self.planner.plan(request, name, _key_prefs(trace))
                 response = await attempts.call(
                     self.transport, plan.endpoints, request, self._drop(request, plan.route), trace
                 )
@@ -127,7 +146,7 @@ class Gateway:
         failures: list[GatewayError] = []
         for name in names:
             try:
-                plans.append(self.planner.plan(request, name))
+                plans.append(self.planner.plan(request, name, _key_prefs(trace)))
             except GatewayError as exc:
                 failures.append(exc)
         if not plans:
@@ -187,6 +206,10 @@ class Gateway:
         response = await attempts.embed(self.transport, route.endpoints, request, trace)
         response.model = route.name
         return response
+
+
+def _key_prefs(trace: Trace) -> ProviderPreferences | None:
+    return trace.key.preferences if trace.key is not None else None
 
 
 async def _watch(

@@ -78,15 +78,18 @@ class Planner:
             )
         return found, (variant if found.name == base else None)
 
-    def plan(self, request: ChatRequest, model: str) -> Plan:
+    def plan(
+        self, request: ChatRequest, model: str, key: ProviderPreferences | None = None
+    ) -> Plan:
         route, variant = self.route(model)
         asked = request.extra.get("provider")
-        simple = asked is None and variant is None and route.preferences is None
+        simple = asked is None and variant is None and route.preferences is None and key is None
         if simple and self.defaults is None and len(route.endpoints) == 1:
             return Plan(route, list(route.endpoints), None, "single")
         prefs = merge(
             self.defaults,
             route.preferences,
+            key,
             variant_preferences(variant),
             parse_preferences(asked) if asked is not None else None,
         )
@@ -108,10 +111,10 @@ class Planner:
             model=route.name,
             admit_tiers=_TIERS.get(variant or "", ()),
         )
-        key = None
+        sticky_key = None
         if self.sticky is not None and not prefs.order:
-            key = _conversation(request, route.name)
-            stuck = self.sticky.lookup(key, now)
+            sticky_key = _conversation(request, route.name)
+            stuck = self.sticky.lookup(sticky_key, now)
             if stuck is not None:
                 selection = selection.promote(stuck)
         first = selection.ordered[0].id
@@ -120,7 +123,7 @@ class Planner:
         ordered = [route.by_id[e.id] for e in selection.ordered]
         if not prefs.fallbacks_allowed and not prefs.order:
             ordered = ordered[:1]
-        return Plan(route, ordered, key, selection.mode)
+        return Plan(route, ordered, sticky_key, selection.mode)
 
 
 def _conversation(request: ChatRequest, model: str) -> str | None:

@@ -116,9 +116,13 @@ def create_app(
     router = Router(_not_found)
 
     def add(
-        method: str, paths: tuple[str, ...], handler: StateHandler, door: Door = OPENAI_CHAT
+        method: str,
+        paths: tuple[str, ...],
+        handler: StateHandler,
+        door: Door = OPENAI_CHAT,
+        public: bool = False,
     ) -> None:
-        wrapped = _guard(keeper, handler, door.error)
+        wrapped = _guard(keeper, handler, door.error, public)
         for path in paths:
             router.add(method, path, wrapped)
 
@@ -135,7 +139,7 @@ def create_app(
         ANTHROPIC_MESSAGES,
     )
     add("POST", _openai_paths("/responses"), _chat(OPENAI_RESPONSES), OPENAI_RESPONSES)
-    add("GET", ("/health",), _health)
+    add("GET", ("/health",), _health, public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
 
@@ -148,13 +152,15 @@ StateHandler = Callable[[State, Request], Awaitable[Response | StreamingResponse
 
 
 def _guard(
-    keeper: Gatekeeper, handler: StateHandler, encode: ErrorEncoder
+    keeper: Gatekeeper, handler: StateHandler, encode: ErrorEncoder, public: bool = False
 ) -> Callable[[Request], Awaitable[Response | StreamingResponse]]:
     async def endpoint(request: Request) -> Response | StreamingResponse:
         state = keeper.state
         try:
             if state is None:
                 raise GatewayError("overloaded", "junction is starting up; retry shortly")
+            if not public:
+                request.principal = state.gateway.authenticate(_token(request))
             return await handler(state, request)
         except TooLarge as exc:
             return error_response(_too_large(exc.limit), encode)
@@ -164,6 +170,16 @@ def _guard(
             return error_response(as_gateway_error(exc), encode)
 
     return endpoint
+
+
+def _token(request: Request) -> str | None:
+    """The client's key: ``Authorization: Bearer``, ``x-api-key`` (Anthropic)
+    or ``x-goog-api-key``."""
+    headers = request.headers
+    auth = headers.get("authorization")
+    if auth is not None and auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return headers.get("x-api-key") or headers.get("x-goog-api-key")
 
 
 async def _not_found(request: Request, status: int) -> Response:
@@ -194,7 +210,7 @@ async def _read(request: Request, limit: int) -> bytes:
 def _chat(door: Door) -> StateHandler:
     async def chat(st: State, request: Request) -> Response | StreamingResponse:
         req = door.decode(await _read(request, st.max_body))
-        trace = Trace()
+        trace = Trace(key=request.principal)
         if not req.stream:
             response = await st.gateway.chat(req, trace)
             return Response(door.encode(response, req))

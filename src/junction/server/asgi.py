@@ -31,13 +31,15 @@ class Disconnected(Exception):
 
 
 class Request:
-    __slots__ = ("_headers", "params", "receive", "scope")
+    __slots__ = ("_headers", "params", "principal", "receive", "scope")
 
     def __init__(self, scope: Scope, receive: Receive, params: dict[str, str]) -> None:
         self.scope = scope
         self.receive = receive
         self.params = params
         self._headers: dict[str, str] | None = None
+        self.principal: Any = None
+        """Who is calling, once authenticated (the app's business)."""
 
     @property
     def method(self) -> str:
