@@ -78,6 +78,14 @@ CASES = [
         "stream",
     ),
     (
+        "negative max_tokens",
+        "POST",
+        "/v1/chat/completions",
+        f'{{"model": "sim/openai", "messages": [{OK}], "max_tokens": -5}}'.encode(),
+        400,
+        "max_tokens must be at least 1",
+    ),
+    (
         "unknown model",
         "POST",
         "/v1/chat/completions",

@@ -40,7 +40,7 @@ from junction.server.doors import (
 )
 from junction.server.errors import ErrorEncoder, as_gateway_error, error_response
 from junction.transport import Transport
-from junction.types import ErrorKind, GatewayError, StreamEvent
+from junction.types import ChatRequest, ErrorKind, GatewayError, StreamEvent
 
 log = logging.getLogger("junction.server")
 
@@ -172,6 +172,18 @@ def _guard(
     return endpoint
 
 
+def _check_limits(req: ChatRequest) -> None:
+    """Values every dialect would refuse, refused once here with a clear 400."""
+    if req.max_tokens is not None and req.max_tokens < 1:
+        raise GatewayError(
+            "invalid_request",
+            f"max_tokens must be at least 1 (got {req.max_tokens}).",
+            param="max_tokens",
+        )
+    if req.n < 1:
+        raise GatewayError("invalid_request", f"n must be at least 1 (got {req.n}).", param="n")
+
+
 def _token(request: Request) -> str | None:
     """The client's key: ``Authorization: Bearer``, ``x-api-key`` (Anthropic)
     or ``x-goog-api-key``."""
@@ -210,6 +222,7 @@ async def _read(request: Request, limit: int) -> bytes:
 def _chat(door: Door) -> StateHandler:
     async def chat(st: State, request: Request) -> Response | StreamingResponse:
         req = door.decode(await _read(request, st.max_body))
+        _check_limits(req)
         trace = Trace(key=request.principal)
         if not req.stream:
             response = await st.gateway.chat(req, trace)
