@@ -111,7 +111,9 @@ async def test_sort_by_latency_and_throughput_use_live_stats(agg: tuple[Stack, C
     await gw.sim_model("llama-fast", {"ttft_ms": 0, "tokens_per_second": 2000})
     for label in PRICES:  # warm the statistics: two streamed requests each
         for _ in range(2):
-            r = await ask(gw, stream=True, provider={"order": [label], "allow_fallbacks": False})
+            # A full answer (24 tokens), not an echo: throughput needs tokens to time.
+            only = {"order": [label], "allow_fallbacks": False}
+            r = await ask(gw, text="tell me about routers", stream=True, provider=only)
             assert r.status_code == 200
             clock.now += 0.2
     clock.now += 1.1  # past the statistics' refresh interval, as a real clock would be
