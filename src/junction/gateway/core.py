@@ -90,7 +90,7 @@ class Gateway:
     def _now(self) -> float:
         return self.clock()
 
-    def route(self, model: str, kind: str = "chat") -> ModelRoute:
+    def route(self, model: str, kind: str | None = "chat") -> ModelRoute:
         return self.planner.route(model, kind)[0]
 
     def _drop(self, request: ChatRequest, route: ModelRoute) -> bool:

@@ -59,7 +59,8 @@ class Planner:
         self.sticky = sticky
         self.rng = random.Random(seed)
 
-    def route(self, model: str, kind: str = "chat") -> tuple[ModelRoute, str | None]:
+    def route(self, model: str, kind: str | None = "chat") -> tuple[ModelRoute, str | None]:
+        """The model's route and its variant suffix; ``kind`` None accepts any kind."""
         base, variant = split_variant(model)
         found = self.routes.get(base) or self.routes.get(model)
         if found is None:
@@ -70,7 +71,7 @@ class Planner:
                 param="model",
                 code="model_not_found",
             )
-        if found.kind != kind:
+        if kind is not None and found.kind != kind:
             raise GatewayError(
                 "invalid_request",
                 f"The model {model!r} is a {found.kind} model; it cannot serve {kind} requests.",

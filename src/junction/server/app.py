@@ -294,7 +294,7 @@ async def _models(st: State, request: Request) -> Response:
 
 async def _endpoints(st: State, request: Request) -> Response:
     """OpenRouter's ``GET /models/{author}/{slug}/endpoints``, with live stats."""
-    route = st.gateway.route(request.params["model"], kind=_kind_of(st, request))
+    route = st.gateway.route(request.params["model"], kind=None)
     now = st.gateway.clock()
     model = openrouter_model(route.info)
     endpoints = [
@@ -312,11 +312,6 @@ async def _endpoints(st: State, request: Request) -> Response:
         }
     }
     return Response(msgspec.json.encode(body))
-
-
-def _kind_of(st: State, request: Request) -> str:
-    found = st.gateway.routes.get(request.params["model"])
-    return found.kind if found is not None else "chat"
 
 
 async def _generation(st: State, request: Request) -> Response:
