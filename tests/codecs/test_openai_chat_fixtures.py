@@ -13,7 +13,6 @@ import pytest
 
 from _openai_fixtures import (
     CHAT,
-    SKIP_DIRS,
     SKIP_REQUEST,
     SKIP_RESPONSE,
     SKIP_ROUND_TRIP,
@@ -52,7 +51,7 @@ def _target(ex: Exchange, quirks: Quirks | None = None) -> Target:
 
 
 def _skip(ex: Exchange, table: dict[str, str]) -> None:
-    reason = table.get(ex.key) or SKIP_DIRS.get(ex.folder)
+    reason = table.get(ex.key)
     if reason:
         pytest.skip(reason)
 
