@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from _cassettes import Interaction, interactions
-from _cassettes import params as params
+from _cassettes import params as _params
 
 FOLDER = "test_anthropic"
 
@@ -70,6 +70,11 @@ class Exchange(Interaction):
 
 
 EXCHANGES = interactions(FOLDER, Exchange)
+
+
+def params(items: list[Exchange]) -> list[Any]:
+    """pytest parameters, one per exchange (see ``_cassettes.params``)."""
+    return _params(items, FOLDER)
 
 
 # --- SSE, parsed independently of junction's own parser ------------------------------

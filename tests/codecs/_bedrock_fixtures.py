@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from _cassettes import Interaction, interactions
-from _cassettes import params as params
+from _cassettes import params as _params
 
 FOLDER = "test_bedrock"
 
@@ -71,6 +71,11 @@ class Exchange(Interaction):
 
 EXCHANGES = interactions(FOLDER, Exchange)
 CONVERSE = [x for x in EXCHANGES if x.is_converse]
+
+
+def params(items: list[Exchange]) -> list[Any]:
+    """pytest parameters, one per exchange (see ``_cassettes.params``)."""
+    return _params(items, FOLDER)
 
 
 # --- AWS event stream, read from the published framing ----------------------------

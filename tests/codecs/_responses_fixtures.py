@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from _cassettes import Interaction, interactions
-from _cassettes import params as params
+from _cassettes import params as _params
 
 FOLDER = "test_openai_responses"
 
@@ -72,6 +72,11 @@ OK = [x for x in EXCHANGES if x.status == 200]
 JSON_OK = [x for x in OK if not x.is_stream and isinstance(x.parsed, dict)]
 STREAMS = [x for x in OK if x.is_stream]
 ERRORS = [x for x in EXCHANGES if x.status >= 400]
+
+
+def params(items: list[Exchange]) -> list[Any]:
+    """pytest parameters, one per exchange (see ``_cassettes.params``)."""
+    return _params(items, FOLDER)
 
 
 # --- expectations from the recording alone -------------------------------------------
