@@ -27,6 +27,7 @@ class Front:
     server: GatewayServer
     app: Any
     port: int
+    task: asyncio.Task[None]
 
     @property
     def connections(self) -> int:
@@ -53,7 +54,7 @@ async def serving(config: Config, **limits: Any) -> AsyncIterator[Front]:
         await asyncio.sleep(0.01)
     assert server.started, "the gateway did not start"
     try:
-        yield Front(server, app, port)
+        yield Front(server, app, port, task)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
