@@ -1,14 +1,14 @@
 """What the front door's limits cost per request: two source trees, same load.
 
 Starts the no-sleep simulator once, then ``junction serve`` from each tree
-(``--before``, default /work/main/src, and ``--after``, default this
-checkout's src/) in turn, over several interleaved rounds. Each round sends
+(``--before``, say a checkout from before a change, and ``--after``,
+default this checkout's src/) in turn, over several interleaved rounds. Each round sends
 plain chat requests over keep-alive connections (a small asyncio client,
 no wrk needed) and reads the gateway process's CPU time from /proc:
 CPU microseconds per request is the figure; req/s is printed too but on a
 shared machine it moves with the neighbours.
 
-    python bench/overhead/frontdoor.py --rounds 5 --duration 5 --connections 8
+    python bench/overhead/frontdoor.py --before ../old/src --rounds 5 --duration 5
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ async def load(port: int, connections: int, duration: float) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--before", type=Path, default=Path("/work/main/src"))
+    parser.add_argument("--before", type=Path, required=True, help="src/ of the other tree")
     parser.add_argument("--after", type=Path, default=ROOT / "src")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=float, default=5.0)

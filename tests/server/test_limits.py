@@ -186,3 +186,19 @@ async def test_an_endless_chunked_body_gets_413_and_is_dropped(sim_config: Confi
         assert status_of(answer) == 413
         # The body timeout ended the connection well before the 5 s the client would go on.
         assert loop.time() - started < 3.0
+
+
+async def test_malformed_requests_get_400_in_the_error_shape(sim_config: Config) -> None:
+    async with serving(sim_config) as front:
+        smuggle = (
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\n"
+            b"transfer-encoding: chunked\r\n\r\n0\r\n\r\n"
+        )
+        for request in (
+            smuggle,
+            b"GET /h\xc3\xa9alth HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GARBAGE\r\n\r\n",
+        ):
+            answer = await exchange(front.port, request)
+            assert status_of(answer) == 400, request
+            assert "not valid HTTP/1.1" in error_message(answer)

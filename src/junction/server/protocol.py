@@ -224,6 +224,20 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self._in_headers and self._raw_header_bytes > self.door.raw_header_limit:
             self._refuse(self.door.headers_too_large)
 
+    def abandon(self) -> None:
+        """Shutdown's last word: answer a request not yet answered with 503
+        (cut a started answer short), and cancel its handler as if the
+        client had gone."""
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            if not cycle.response_started:
+                self.transport.write(self.door.shutting_down.raw)
+            cycle.disconnected = True
+            signal = cycle.scope["extensions"].get(DISCONNECT_EXTENSION)
+            if isinstance(signal, DisconnectSignal):
+                signal.fire()
+        self.transport.close()
+
     # --- parser callbacks -------------------------------------------------
 
     def on_message_begin(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 
 from junction.config import Server
-from junction.server.protocol import FrontDoor, FrontDoorConfig
+from junction.server.protocol import FrontDoor, FrontDoorConfig, LimitedHttpProtocol
 
 log = logging.getLogger("junction.server")
 
@@ -54,9 +54,12 @@ class GatewayServer(uvicorn.Server):
         left = list(state.tasks)
         if left:
             log.warning("cancelling %d request(s) still running after the grace period", len(left))
-            for task in left:
-                task.cancel()
+            for connection in list(state.connections):
+                if isinstance(connection, LimitedHttpProtocol):
+                    connection.abandon()
             await asyncio.wait(left, timeout=1.0)
+            for task in state.tasks:  # those that had not read their body yet
+                task.cancel()
         for connection in list(state.connections):
             connection.shutdown()
         if not self.force_exit:
