@@ -60,13 +60,19 @@ async def serving(config: Config, **limits: Any) -> AsyncIterator[Front]:
         await asyncio.wait_for(task, 30)
 
 
-def models_at(base_url: str, timeouts: str = "") -> Config:
-    extra = f", timeouts: {{{timeouts}}}" if timeouts else ""
+def unreachable_upstream() -> Config:
+    """A model whose upstream is the discard port: for requests that must
+    not get as far as an upstream."""
+    return models_at("http://127.0.0.1:9/v1")
+
+
+def models_at(base_url: str) -> Config:
+    """One chat model, ``test/chat``, served at ``base_url`` (OpenAI dialect)."""
     text = (
         "models:\n"
         "  test/chat:\n"
         "    deployments:\n"
-        f"      - {{provider: openai, model: m, base_url: '{base_url}', api_key: k{extra}}}\n"
+        f"      - {{provider: openai, model: m, base_url: '{base_url}', api_key: k}}\n"
     )
     return parse_config(text, {})
 

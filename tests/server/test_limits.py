@@ -15,14 +15,14 @@ from _front import (
     rss_bytes,
     serving,
     status_of,
+    unreachable_upstream,
 )
-from junction.config import Config
 
 HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
 
-async def test_a_header_block_over_the_limit_gets_431(sim_config: Config) -> None:
-    async with serving(sim_config, max_header_bytes=4096) as front:
+async def test_a_header_block_over_the_limit_gets_431() -> None:
+    async with serving(unreachable_upstream(), max_header_bytes=4096) as front:
         big = HEALTH + b"x-filler: " + b"a" * 5000 + b"\r\n\r\n"
         answer = await exchange(front.port, big)
         assert status_of(answer) == 431
@@ -32,11 +32,11 @@ async def test_a_header_block_over_the_limit_gets_431(sim_config: Config) -> Non
         assert status_of(await exchange(front.port, fits)) == 200
 
 
-async def test_unfinished_headers_are_not_held_in_memory(sim_config: Config) -> None:
+async def test_unfinished_headers_are_not_held_in_memory() -> None:
     """Ten connections each sending 40 MB of headers that never end: each
     is answered 431 and dropped; the process does not grow by what they
     sent (before the limit, 400 MB would have been held)."""
-    async with serving(sim_config, max_header_bytes=16 * 1024) as front:
+    async with serving(unreachable_upstream(), max_header_bytes=16 * 1024) as front:
         line = b"x-more: " + b"b" * 1000 + b"\r\n"
 
         async def flood() -> bytes:
@@ -63,10 +63,10 @@ async def test_unfinished_headers_are_not_held_in_memory(sim_config: Config) -> 
         assert grown < 64 * 1024 * 1024, grown
 
 
-async def test_one_header_line_growing_without_end_is_cut_off(sim_config: Config) -> None:
+async def test_one_header_line_growing_without_end_is_cut_off() -> None:
     """The parser keeps a header value until its line ends: a value that
     never ends must be stopped by the byte count, not the header count."""
-    async with serving(sim_config, max_header_bytes=8192) as front:
+    async with serving(unreachable_upstream(), max_header_bytes=8192) as front:
         reader, writer = await connect(front.port)
 
         async def send() -> None:
@@ -83,8 +83,8 @@ async def test_one_header_line_growing_without_end_is_cut_off(sim_config: Config
         assert status_of(answer) == 431
 
 
-async def test_too_many_header_lines_get_431(sim_config: Config) -> None:
-    async with serving(sim_config, max_headers=20) as front:
+async def test_too_many_header_lines_get_431() -> None:
+    async with serving(unreachable_upstream(), max_headers=20) as front:
         many = HEALTH + b"".join(b"x-h%d: v\r\n" % i for i in range(30)) + b"\r\n"
         answer = await exchange(front.port, many)
         assert status_of(answer) == 431
@@ -95,8 +95,8 @@ async def test_too_many_header_lines_get_431(sim_config: Config) -> None:
         assert status_of(await exchange(front.port, few)) == 200
 
 
-async def test_a_long_request_target_gets_414(sim_config: Config) -> None:
-    async with serving(sim_config, max_url_bytes=1024) as front:
+async def test_a_long_request_target_gets_414() -> None:
+    async with serving(unreachable_upstream(), max_url_bytes=1024) as front:
         answer = await exchange(front.port, b"GET /health?" + b"q" * 2000 + b" HTTP/1.1\r\n")
         assert status_of(answer) == 414
         assert "server.max_url_bytes" in error_message(answer)
@@ -104,8 +104,8 @@ async def test_a_long_request_target_gets_414(sim_config: Config) -> None:
         assert status_of(await exchange(front.port, fits)) == 200
 
 
-async def test_http11_needs_exactly_one_host(sim_config: Config) -> None:
-    async with serving(sim_config) as front:
+async def test_http11_needs_exactly_one_host() -> None:
+    async with serving(unreachable_upstream()) as front:
         none = b"GET /health HTTP/1.1\r\nconnection: close\r\n\r\n"
         answer = await exchange(front.port, none)
         assert status_of(answer) == 400
@@ -117,8 +117,8 @@ async def test_http11_needs_exactly_one_host(sim_config: Config) -> None:
         assert status_of(await exchange(front.port, old)) == 200
 
 
-async def test_405_names_the_allowed_methods(sim_config: Config) -> None:
-    async with serving(sim_config) as front:
+async def test_405_names_the_allowed_methods() -> None:
+    async with serving(unreachable_upstream()) as front:
         post_only = b"GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nconnection: close\r\n\r\n"
         answer = await exchange(front.port, post_only)
         assert status_of(answer) == 405
@@ -132,8 +132,8 @@ async def test_405_names_the_allowed_methods(sim_config: Config) -> None:
         assert header_of(answer, "allow") == "GET"
 
 
-async def test_a_body_dribbled_past_the_body_timeout_gets_408(sim_config: Config) -> None:
-    async with serving(sim_config, body_timeout=0.5) as front:
+async def test_a_body_dribbled_past_the_body_timeout_gets_408() -> None:
+    async with serving(unreachable_upstream(), body_timeout=0.5) as front:
         request = chat_request()
         head, body = request.split(b"\r\n\r\n", 1)
         reader, writer = await connect(front.port)
@@ -144,11 +144,11 @@ async def test_a_body_dribbled_past_the_body_timeout_gets_408(sim_config: Config
         writer.close()
         assert status_of(answer) == 408
         assert "server.body_timeout" in error_message(answer)
-        assert loop.time() - started < 2.0
+        assert loop.time() - started < 5.0
 
 
-async def test_headers_dribbled_past_the_header_timeout_get_408(sim_config: Config) -> None:
-    async with serving(sim_config, header_timeout=0.5) as front:
+async def test_headers_dribbled_past_the_header_timeout_get_408() -> None:
+    async with serving(unreachable_upstream(), header_timeout=0.5) as front:
         reader, writer = await connect(front.port)
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -158,11 +158,11 @@ async def test_headers_dribbled_past_the_header_timeout_get_408(sim_config: Conf
         writer.close()
         assert status_of(answer) == 408
         assert "server.header_timeout" in error_message(answer)
-        assert loop.time() - started < 2.0
+        assert loop.time() - started < 5.0
 
 
-async def test_an_endless_chunked_body_gets_413_and_is_dropped(sim_config: Config) -> None:
-    async with serving(sim_config, max_body_bytes=64 * 1024, body_timeout=1.0) as front:
+async def test_an_endless_chunked_body_gets_413_and_is_dropped() -> None:
+    async with serving(unreachable_upstream(), max_body_bytes=64 * 1024, body_timeout=1.0) as front:
         reader, writer = await connect(front.port)
         writer.write(
             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
@@ -174,7 +174,7 @@ async def test_an_endless_chunked_body_gets_413_and_is_dropped(sim_config: Confi
 
         async def send() -> None:
             try:
-                while loop.time() - started < 5:
+                while loop.time() - started < 15:
                     writer.write(chunk)
                     await writer.drain()
                     await asyncio.sleep(0.001)
@@ -184,12 +184,12 @@ async def test_an_endless_chunked_body_gets_413_and_is_dropped(sim_config: Confi
         answer = await answer_while(send(), reader)
         writer.close()
         assert status_of(answer) == 413
-        # The body timeout ended the connection well before the 5 s the client would go on.
-        assert loop.time() - started < 3.0
+        # The body timeout ended the connection well before the 15 s the client would go on.
+        assert loop.time() - started < 8.0
 
 
-async def test_malformed_requests_get_400_in_the_error_shape(sim_config: Config) -> None:
-    async with serving(sim_config) as front:
+async def test_malformed_requests_get_400_in_the_error_shape() -> None:
+    async with serving(unreachable_upstream()) as front:
         smuggle = (
             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\n"
             b"transfer-encoding: chunked\r\n\r\n0\r\n\r\n"

@@ -84,7 +84,7 @@ async def test_sigterm_drains_in_flight_requests_and_refuses_new_ones(
     # Exits once drained: the re-raised SIGTERM, as uvicorn does after a graceful stop.
     code = await asyncio.to_thread(gw.proc.wait, 10)
     assert code in (0, -signal.SIGTERM)
-    assert time.monotonic() - signalled < 5
+    assert time.monotonic() - signalled < 8  # drained: not the 10 s grace
     out = gw.output()
     assert "Traceback" not in out
 
@@ -99,7 +99,7 @@ async def test_sigterm_gives_up_on_requests_after_the_grace_period(
     signalled = time.monotonic()
     code = await asyncio.to_thread(gw.proc.wait, 15)
     assert code in (0, -signal.SIGTERM)
-    assert time.monotonic() - signalled < 4  # 1 s grace, not the 30 s answers
+    assert time.monotonic() - signalled < 8  # 1 s grace, not the 30 s answers
     out = gw.output()
     assert "cancelling 2 request(s) still running after the grace period" in out
     assert "Traceback" not in out
