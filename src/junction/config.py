@@ -150,8 +150,8 @@ class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     keep_alive_timeout: float = 5.0
     """Seconds a connection may stay idle between requests."""
     write_timeout: float = 60.0
-    """Seconds a client may leave a response unread (writes stalled) before
-    the connection is dropped and its upstream call cancelled."""
+    """Seconds a client may read none of a response that is waiting for it
+    before the connection is dropped and its upstream call cancelled."""
     shutdown_grace: float = 25.0
     """Seconds SIGTERM waits for in-flight requests (new ones get 503)."""
 

@@ -7,8 +7,10 @@ import asyncio
 import socket
 
 import uvicorn
+from aiohttp import web
 
 from _front import (
+    Upstream,
     chat_request,
     connect,
     endless_stream,
@@ -133,3 +135,44 @@ async def test_under_plain_uvicorn_a_gone_client_still_cancels_the_upstream_call
         finally:
             server.should_exit = True
             await task
+
+
+async def big_answer(request: web.Request, state: Upstream) -> web.StreamResponse:
+    message = {"role": "assistant", "content": "y" * (4 * 1024 * 1024)}
+    choice = {"index": 0, "message": message, "finish_reason": "stop"}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    body = {"id": "c", "object": "chat.completion", "created": 1, "model": "m"}
+    return web.json_response({**body, "choices": [choice], "usage": usage})
+
+
+async def test_a_slow_reader_that_keeps_reading_is_not_dropped() -> None:
+    """4 MB read at about 1 MB/s takes seconds, far past a 0.5 s
+    write_timeout: the timeout is for no progress, not for slowness."""
+    async with (
+        fake_upstream(big_answer) as upstream,
+        serving(models_at(upstream.url), write_timeout=0.5) as front,
+    ):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        await loop.sock_connect(sock, ("127.0.0.1", front.port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=64 * 1024)
+        writer.write(chat_request())
+        await upstream.received.wait()
+        # Small kernel buffers on the server's side too, so what the client
+        # reads shows as progress at once (the kernel would otherwise take
+        # up to 4 MB and wake the writer only when a third of it is free).
+        (protocol,) = front.server.server_state.connections
+        server_socket = protocol.transport.get_extra_info("socket")
+        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        started = loop.time()
+        answer = b""
+        while chunk := await reader.read(64 * 1024):
+            answer += chunk
+            await asyncio.sleep(0.05)
+        writer.close()
+        assert loop.time() - started > 1.5  # it was slow
+        assert answer.startswith(b"HTTP/1.1 200")
+        assert len(answer) > 4 * 1024 * 1024, len(answer)
+        assert answer.endswith(b"}")

@@ -178,6 +178,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._refusal: Refusal | None = None
         self._deadline: TimerHandle | None = None
         self._write_stall: TimerHandle | None = None
+        self._unwritten = 0
         self._linger_left: int | None = None
 
     # --- connection -------------------------------------------------------
@@ -290,7 +291,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def pause_writing(self) -> None:
         super().pause_writing()
         if self._write_stall is None:
-            self._write_stall = self.loop.call_later(self.limits.write_timeout, self._stalled)
+            self._watch_writes()
+
+    def _watch_writes(self) -> None:
+        self._unwritten = self.transport.get_write_buffer_size()
+        self._write_stall = self.loop.call_later(self.limits.write_timeout, self._stalled)
 
     def resume_writing(self) -> None:
         super().resume_writing()
@@ -299,9 +304,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._write_stall = None
 
     def _stalled(self) -> None:
-        # close() would wait for the client to read what is buffered.
         self._write_stall = None
-        self.transport.abort()
+        if self.transport.get_write_buffer_size() < self._unwritten:
+            self._watch_writes()  # slow, but reading: look again later
+            return
+        self.transport.abort()  # close() would wait for the client to read
 
     # --- deadlines and refusals -------------------------------------------
 
