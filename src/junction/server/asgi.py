@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -37,35 +37,26 @@ class Disconnected(Exception):
 DISCONNECT_EXTENSION = "junction.disconnect"
 
 
-class DisconnectSignal:
+class DisconnectSignal(Protocol):
     """How a server that sees its client go away tells the app without a
-    ``receive`` call per request: one per request in
+    ``receive`` call per request: found at
     ``scope["extensions"]["junction.disconnect"]`` (junction's front door,
-    server/protocol.py, puts it there; any other server gets a
-    :class:`DisconnectWatch`)."""
+    server/protocol.py, puts itself there; under any other server the app
+    uses a :class:`DisconnectWatch`)."""
 
-    __slots__ = ("_resume_reading", "fired", "task")
-
-    def __init__(self, resume_reading: Callable[[], None]) -> None:
-        self._resume_reading = resume_reading
-        self.task: asyncio.Task[Any] | None = None
-        self.fired = False
+    @property
+    def fired(self) -> bool:
+        """Whether the client went away since :meth:`arm`."""
+        ...
 
     def arm(self, task: asyncio.Task[Any]) -> None:
-        """Cancel ``task`` when the client goes away (the server keeps
+        """Cancel ``task`` if the client goes away (the server keeps
         reading the socket, so it sees the end of it)."""
-        self.task = task
-        self._resume_reading()
-
-    def fire(self) -> None:
-        """The server's part: the client went away."""
-        self.fired = True
-        task, self.task = self.task, None
-        if task is not None:
-            task.cancel()
+        ...
 
     def stop(self) -> None:
-        self.task = None
+        """Cancel nothing any more."""
+        ...
 
 
 class DisconnectWatch:
@@ -155,8 +146,10 @@ class Request:
             task = asyncio.current_task()
             assert task is not None
             extensions = self.scope.get("extensions")
-            signal = extensions.get(DISCONNECT_EXTENSION) if extensions else None
-            if isinstance(signal, DisconnectSignal):
+            signal: DisconnectSignal | None = (
+                extensions.get(DISCONNECT_EXTENSION) if extensions else None
+            )
+            if signal is not None:
                 signal.arm(task)
                 self.watch = signal
             else:

@@ -8,8 +8,8 @@ HTTP/1.1, deadlines for the headers, the body, a silent new connection and
 a client that stops reading, and caps on connections and on requests in
 flight. Each limit is a ``server:`` key (docs/security.md says what each
 defends). Refusals are built once per server, in the OpenAI error shape
-the 404 already uses; the hot path adds a few integer comparisons and two
-timer handles per request.
+the 404 already uses. On the hot path a request that arrives in one read
+costs one pass over its header list and no timer.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from uvicorn.server import ServerState
 
 from junction.codecs import openai_chat
 from junction.config import Server
-from junction.server.asgi import DISCONNECT_EXTENSION, DisconnectSignal
+from junction.server.asgi import DISCONNECT_EXTENSION
 from junction.types import ErrorKind, GatewayError
 
 LINGER_SECONDS = 0.5
@@ -35,6 +35,10 @@ LINGER_BYTES = 256 * 1024
 """After a refusal the connection is half-closed and what the client still
 sends is read and dropped, up to these, so the answer reaches a client
 that is still writing (closing with unread input would reset it first)."""
+
+
+_IDLE, _HEADERS, _BODY = 0, 1, 2
+"""Where a connection is in reading its current request."""
 
 
 class Refusal:
@@ -83,6 +87,8 @@ class FrontDoor:
         self.draining = False
         self.raw_header_limit = limits.max_url_bytes + limits.max_header_bytes
         """Bytes a request may send before its headers end."""
+        self.unfinished_limit = min(limits.max_url_bytes, limits.max_header_bytes)
+        """Unfinished headers below this many bytes cannot be over any limit."""
         n = limits
         self.url_too_long = Refusal(
             414,
@@ -171,15 +177,20 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.limits = config.front_door.limits
         self.timeout_keep_alive = self.limits.keep_alive_timeout  # type: ignore[assignment]
         self._in_headers = True
+        self._phase = _IDLE
+        self._timed = _IDLE
+        """The phase the deadline timer was set for."""
         self._raw_header_bytes = 0
-        self._header_bytes = 0
-        self._header_count = 0
-        self._hosts = 0
         self._refusal: Refusal | None = None
         self._deadline: TimerHandle | None = None
         self._write_stall: TimerHandle | None = None
         self._unwritten = 0
         self._linger_left: int | None = None
+        # The app's disconnect signal (asgi.DisconnectSignal) is this
+        # protocol: no object per request.
+        self._extensions = {DISCONNECT_EXTENSION: self}
+        self._handler: asyncio.Task[Any] | None = None
+        self.fired = False
 
     # --- connection -------------------------------------------------------
 
@@ -193,11 +204,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         )
 
     def connection_lost(self, exc: Exception | None) -> None:
-        cycle = self.cycle
-        if cycle is not None and not cycle.response_complete:
-            signal = cycle.scope["extensions"].get(DISCONNECT_EXTENSION)
-            if isinstance(signal, DisconnectSignal):
-                signal.fire()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._client_gone()
         self._disarm()
         if self._write_stall is not None:
             self._write_stall.cancel()
@@ -222,8 +230,18 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             # could not be parsed (a non-ASCII path, say).
             self._refuse(self._refusal or self.door.malformed)
             return
-        if self._in_headers and self._raw_header_bytes > self.door.raw_header_limit:
-            self._refuse(self.door.headers_too_large)
+        if self._in_headers and self._raw_header_bytes > self.door.unfinished_limit:
+            # Unfinished headers past a limit: what the parser holds is cut here.
+            if len(self.url) > self.limits.max_url_bytes:
+                self._refuse(self.door.url_too_long)
+                return
+            if self._raw_header_bytes > self.door.raw_header_limit:
+                self._refuse(self.door.headers_too_large)
+                return
+        if self._phase != self._timed:
+            # A deadline only for a request left unfinished by this read: a
+            # request that arrives whole sets no timer.
+            self._time_phase()
 
     def abandon(self) -> None:
         """Shutdown's last word: answer a request not yet answered with 503
@@ -234,40 +252,39 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             if not cycle.response_started:
                 self.transport.write(self.door.shutting_down.raw)
             cycle.disconnected = True
-            signal = cycle.scope["extensions"].get(DISCONNECT_EXTENSION)
-            if isinstance(signal, DisconnectSignal):
-                signal.fire()
+            self._client_gone()
         self.transport.close()
+
+    # --- the app's disconnect signal --------------------------------------
+
+    def arm(self, task: asyncio.Task[Any]) -> None:
+        self._handler = task
+        self.fired = False
+        self.flow.resume_reading()  # to see the client's end of the socket
+
+    def stop(self) -> None:
+        self._handler = None
+
+    def _client_gone(self) -> None:
+        self.fired = True
+        task, self._handler = self._handler, None
+        if task is not None:
+            task.cancel()
 
     # --- parser callbacks -------------------------------------------------
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        signal = DisconnectSignal(self.flow.resume_reading)
-        self.scope["extensions"] = {DISCONNECT_EXTENSION: signal}  # type: ignore[dict-item]
-        self._header_bytes = self._header_count = self._hosts = 0
-        self._arm(self.limits.header_timeout, self._headers_late)
+        self._phase = _HEADERS
 
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        if len(self.url) > self.limits.max_url_bytes:
-            self._stop(self.door.url_too_long)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
-        self._header_bytes += len(name) + len(value)
-        if self._header_count > self.limits.max_headers:
-            self._stop(self.door.too_many_headers)
-        if self._header_bytes > self.limits.max_header_bytes:
-            self._stop(self.door.headers_too_large)
-        super().on_header(name, value)
-        if self.headers[-1][0] == b"host":
-            self._hosts += 1
-
+    # Headers are checked once they are complete (what they hold while
+    # unfinished is bounded by data_received's byte count): one pass per
+    # request instead of a Python call per header line.
     def on_headers_complete(self) -> None:
         self._in_headers = False
-        if self._hosts != 1 and (self._hosts > 1 or self.parser.get_http_version() == "1.1"):
-            self._stop(self.door.no_host)
+        self._phase = _BODY
+        self._check_headers()
+        self.scope["extensions"] = self._extensions  # type: ignore[typeddict-item]
         door = self.door
         if door.draining or len(self.tasks) >= self.limits.max_concurrent_requests:
             refusal = door.shutting_down if door.draining else door.too_many_requests
@@ -278,12 +295,27 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                 self.app = app
         else:
             super().on_headers_complete()
-        self._arm(self.limits.body_timeout, self._body_late)
+
+    def _check_headers(self) -> None:
+        limits, headers = self.limits, self.headers
+        if len(self.url) > limits.max_url_bytes:
+            self._stop(self.door.url_too_long)
+        if len(headers) > limits.max_headers:
+            self._stop(self.door.too_many_headers)
+        # Fewer bytes arrived than the limit: the headers cannot exceed it.
+        if self._raw_header_bytes > limits.max_header_bytes:
+            size = sum(len(name) + len(value) for name, value in headers)
+            if size > limits.max_header_bytes:
+                self._stop(self.door.headers_too_large)
+        hosts = [name for name, _ in headers if name == b"host"]
+        if len(hosts) != 1 and (hosts or self.parser.get_http_version() == "1.1"):
+            self._stop(self.door.no_host)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._disarm()
         self._in_headers = True
+        self._phase = self._timed = _IDLE
         self._raw_header_bytes = 0
 
     # --- a client that stops reading ----------------------------------------
@@ -311,6 +343,15 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.transport.abort()  # close() would wait for the client to read
 
     # --- deadlines and refusals -------------------------------------------
+
+    def _time_phase(self) -> None:
+        self._timed = phase = self._phase
+        if phase == _HEADERS:
+            self._arm(self.limits.header_timeout, self._headers_late)
+        elif phase == _BODY:
+            self._arm(self.limits.body_timeout, self._body_late)
+        else:
+            self._disarm()
 
     def _arm(self, delay: float, callback: Callable[[], None]) -> None:
         if self._deadline is not None:
