@@ -97,9 +97,12 @@ async def test_too_many_header_lines_get_431() -> None:
 
 async def test_a_long_request_target_gets_414() -> None:
     async with serving(unreachable_upstream(), max_url_bytes=1024) as front:
-        answer = await exchange(front.port, b"GET /health?" + b"q" * 2000 + b" HTTP/1.1\r\n")
+        # Unfinished (the line never ends) and finished (headers and all).
+        answer = await exchange(front.port, b"GET /health?" + b"q" * 2000)
         assert status_of(answer) == 414
         assert "server.max_url_bytes" in error_message(answer)
+        whole = b"GET /health?" + b"q" * 2000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert status_of(await exchange(front.port, whole)) == 414
         fits = b"GET /health?" + b"q" * 500 + b" HTTP/1.1\r\nHost: x\r\nconnection: close\r\n\r\n"
         assert status_of(await exchange(front.port, fits)) == 200
 
