@@ -11,7 +11,7 @@ from __future__ import annotations
 import msgspec
 
 from junction.codecs.base import Quirks
-from junction.codecs.openai_chat_client import AZURE_API_VERSION
+from junction.codecs.openai_chat import AZURE_API_VERSION
 
 
 class Vendor(msgspec.Struct, frozen=True, omit_defaults=True):

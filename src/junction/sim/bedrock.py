@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from junction.codecs import bedrock_converse as bedrock
-from junction.codecs.bedrock_embed import embed_family
-from junction.codecs.bedrock_eventstream import event
+from junction.codecs.bedrock_converse.embed import embed_family
+from junction.codecs.bedrock_converse.eventstream import event
 from junction.types import (
     ChatRequest,
     ChatResponse,
