@@ -1,8 +1,12 @@
-"""The contract every egress codec meets, and the data it is given.
+"""The contracts a dialect meets, and the data it is given.
 
 A codec is sans-I/O: it turns a canonical request into an :class:`HttpRequest`
 and provider bytes back into canonical values. It never opens a socket.
 The transport sends what it builds; the gateway decides what to try.
+
+:class:`ChatCodec` is the client side (every dialect has one);
+:class:`ServerCodec` the server side, for a dialect that an ingress door or
+the simulator serves.
 """
 
 from __future__ import annotations
@@ -106,6 +110,56 @@ class ChatCodec(Protocol):
     def decode_error(
         self, status: int, headers: Mapping[str, str], body: bytes, target: Target
     ) -> UpstreamError: ...
+
+
+class StreamEncoder(Protocol):
+    """Canonical stream events -> the bytes of one response stream."""
+
+    def encode(self, event: StreamEvent) -> bytes: ...
+
+    def finish(self) -> bytes:
+        """The stream's normal end (OpenAI's ``[DONE]``; nothing for some)."""
+        ...
+
+    def error(self, err: GatewayError) -> bytes:
+        """An error met after the stream started, as the dialect writes it."""
+        ...
+
+
+class ServerCodec(Protocol):
+    """One wire API, server side: what a door or the simulator needs to serve it."""
+
+    name: str
+    """The dialect's registered name (``openai_chat``)."""
+    paths: tuple[str, ...]
+    """The POST paths that serve the API when the model is named in the body
+    (``/v1/chat/completions``); empty for an API whose URL carries the model
+    (Gemini, Bedrock), which the simulator routes itself."""
+    stream_content_type: str
+    """The content type of a stream (``text/event-stream``)."""
+    finish_after_error: bool
+    """Whether the stream's normal end follows an in-stream error (OpenAI's
+    ``[DONE]`` does; Anthropic's ``error`` event is the end)."""
+
+    def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
+        """A request body -> canonical. ``model`` and ``stream`` are given
+        when the URL carries them (Gemini, Bedrock); other APIs read the body.
+        Raises :class:`GatewayError` (``invalid_request``) naming the bad field."""
+        ...
+
+    def encode_response(self, response: ChatResponse, request: ChatRequest) -> bytes: ...
+
+    def stream_encoder(self, request: ChatRequest) -> StreamEncoder: ...
+
+    def encode_error(self, err: GatewayError) -> bytes: ...
+
+    def error_headers(self, err: GatewayError) -> dict[str, str]:
+        """Headers an error response carries besides its body (Bedrock's
+        ``x-amzn-errortype``; none for most)."""
+        ...
+
+
+SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
 
 @runtime_checkable

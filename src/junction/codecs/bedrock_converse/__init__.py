@@ -34,6 +34,7 @@ Conventions:
 
 from __future__ import annotations
 
+from junction.codecs.base import ServerCodec
 from junction.codecs.bedrock_converse.client import (
     EFFORT_BUDGET,
     EFFORT_LEVEL,
@@ -54,6 +55,7 @@ from junction.codecs.bedrock_converse.server import (
     error_headers,
 )
 from junction.codecs.bedrock_converse.server_stream import StreamEncoder
+from junction.types import ChatRequest, ChatResponse, GatewayError
 
 __all__ = [
     "CODEC",
@@ -61,6 +63,7 @@ __all__ = [
     "EVENTSTREAM_CONTENT_TYPE",
     "PARAMS",
     "PARAM_NOTES",
+    "SERVER",
     "BedrockConverseCodec",
     "BedrockStreamDecoder",
     "StreamEncoder",
@@ -128,3 +131,30 @@ PARAM_NOTES: dict[str, str] = {
 
 
 CODEC = BedrockConverseCodec()
+
+
+class BedrockConverseServer:
+    """The server side of the Converse API (a :class:`~junction.codecs.base.ServerCodec`)."""
+
+    name = "bedrock_converse"
+    paths: tuple[str, ...] = ()
+    stream_content_type = EVENTSTREAM_CONTENT_TYPE
+    finish_after_error = False
+
+    def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
+        return decode_request(body, model=model, stream=stream)
+
+    def encode_response(self, response: ChatResponse, request: ChatRequest) -> bytes:
+        return encode_response(response)
+
+    def stream_encoder(self, request: ChatRequest) -> StreamEncoder:
+        return StreamEncoder()
+
+    def encode_error(self, err: GatewayError) -> bytes:
+        return encode_error(err)
+
+    def error_headers(self, err: GatewayError) -> dict[str, str]:
+        return error_headers(err)
+
+
+SERVER: ServerCodec = BedrockConverseServer()

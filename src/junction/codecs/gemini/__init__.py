@@ -28,6 +28,7 @@ Server side (simulator, Gemini ingress): :func:`decode_request`,
 
 from __future__ import annotations
 
+from junction.codecs.base import SSE_CONTENT_TYPE, ServerCodec
 from junction.codecs.gemini.client import EFFORT_BUDGET, GeminiCodec
 from junction.codecs.gemini.client_stream import GeminiStreamDecoder
 from junction.codecs.gemini.server import (
@@ -38,12 +39,14 @@ from junction.codecs.gemini.server import (
     encode_response,
 )
 from junction.codecs.gemini.server_stream import StreamEncoder
+from junction.types import ChatRequest, ChatResponse, GatewayError
 
 __all__ = [
     "CODEC",
     "EFFORT_BUDGET",
     "PARAMS",
     "PARAM_NOTES",
+    "SERVER",
     "GeminiCodec",
     "GeminiStreamDecoder",
     "StreamEncoder",
@@ -83,3 +86,30 @@ PARAM_NOTES: dict[str, str] = {
 
 
 CODEC = GeminiCodec()
+
+
+class GeminiServer:
+    """The server side of the generateContent API (a :class:`~junction.codecs.base.ServerCodec`)."""
+
+    name = "gemini"
+    paths: tuple[str, ...] = ()
+    stream_content_type = SSE_CONTENT_TYPE
+    finish_after_error = False
+
+    def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
+        return decode_request(body, model=model, stream=stream)
+
+    def encode_response(self, response: ChatResponse, request: ChatRequest) -> bytes:
+        return encode_response(response)
+
+    def stream_encoder(self, request: ChatRequest) -> StreamEncoder:
+        return StreamEncoder()
+
+    def encode_error(self, err: GatewayError) -> bytes:
+        return encode_error(err)
+
+    def error_headers(self, err: GatewayError) -> dict[str, str]:
+        return {}
+
+
+SERVER: ServerCodec = GeminiServer()

@@ -33,15 +33,18 @@ Response objects and errors out) and ``server_stream`` (SSE events out).
 
 from __future__ import annotations
 
+from junction.codecs.base import SSE_CONTENT_TYPE, ServerCodec
 from junction.codecs.openai_responses.client import OpenAIResponsesCodec, encode_body
 from junction.codecs.openai_responses.client_stream import ResponsesStreamDecoder
 from junction.codecs.openai_responses.server import decode_request, encode_error, encode_response
 from junction.codecs.openai_responses.server_stream import StreamEncoder
+from junction.types import ChatRequest, ChatResponse, GatewayError
 
 __all__ = [
     "CODEC",
     "PARAMS",
     "PARAM_NOTES",
+    "SERVER",
     "OpenAIResponsesCodec",
     "ResponsesStreamDecoder",
     "StreamEncoder",
@@ -84,3 +87,30 @@ PARAM_NOTES: dict[str, str] = {
 }
 
 CODEC = OpenAIResponsesCodec()
+
+
+class OpenAIResponsesServer:
+    """The server side of the Responses API (a :class:`~junction.codecs.base.ServerCodec`)."""
+
+    name = "openai_responses"
+    paths: tuple[str, ...] = ("/v1/responses",)
+    stream_content_type = SSE_CONTENT_TYPE
+    finish_after_error = False
+
+    def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
+        return decode_request(body)
+
+    def encode_response(self, response: ChatResponse, request: ChatRequest) -> bytes:
+        return encode_response(response, request)
+
+    def stream_encoder(self, request: ChatRequest) -> StreamEncoder:
+        return StreamEncoder(request)
+
+    def encode_error(self, err: GatewayError) -> bytes:
+        return encode_error(err)
+
+    def error_headers(self, err: GatewayError) -> dict[str, str]:
+        return {}
+
+
+SERVER: ServerCodec = OpenAIResponsesServer()
