@@ -12,7 +12,7 @@ the simulator serves.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
 
@@ -21,7 +21,6 @@ from junction.types import (
     ChatResponse,
     GatewayError,
     StreamEvent,
-    ToolCallPart,
     UpstreamError,
 )
 from junction.types.embeddings import EmbeddingRequest, EmbeddingResponse
@@ -193,32 +192,3 @@ def auth_headers(target: Target) -> dict[str, str]:
     if scheme == "bearer":
         return {"authorization": f"Bearer {key}"}
     return {scheme: key}
-
-
-def split_data_url(url: str) -> tuple[str, str] | None:
-    """``data:<media>;base64,<data>`` -> (media_type, data); None otherwise."""
-    if not url.startswith("data:"):
-        return None
-    head, sep, data = url[5:].partition(",")
-    if not sep or not head.endswith(";base64"):
-        return None
-    return head[: -len(";base64")], data
-
-
-def arguments_object(part: ToolCallPart, path: str, needs: str) -> dict[str, Any]:
-    """A tool call's JSON-text arguments as the object a wire format needs
-    (``needs`` says which, for the error: "Anthropic needs tool_use input")."""
-    if not part.arguments.strip():
-        return {}
-    try:
-        value = msgspec.json.decode(part.arguments)
-    except msgspec.DecodeError:
-        value = None
-    if not isinstance(value, dict):
-        raise GatewayError(
-            "invalid_request",
-            f"tool call {part.id!r} ({part.name}) has arguments that are not a JSON object; "
-            f"{needs} as an object",
-            param=f"{path}.arguments",
-        )
-    return value

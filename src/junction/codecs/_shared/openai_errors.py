@@ -122,3 +122,14 @@ def decode_error(
         parsed = None
     err = error_fields(parsed) or ErrorFields(message=plain_text(body, status))
     return to_upstream(err, status, target, retry_after_seconds(headers))
+
+
+def invalid_response(target: Target, detail: str) -> UpstreamError:
+    """A body the provider sent that cannot be read (a retryable 502)."""
+    return UpstreamError(
+        "provider_unavailable",
+        f"{target.provider} returned an invalid response: {detail}",
+        provider=target.provider,
+        status=502,
+        retryable=True,
+    )

@@ -11,13 +11,15 @@ from typing import Any, Literal
 
 import msgspec
 
+from junction.codecs._shared.media import arguments_object, split_data_url
+from junction.codecs._shared.reasoning import MIN_THINKING_BUDGET, THINKING_BUDGET
 from junction.codecs.anthropic_messages import wire
 from junction.codecs.anthropic_messages.client_stream import (
     AnthropicStreamDecoder,
     error_from_object,
     usage_from_wire,
 )
-from junction.codecs.base import Target, arguments_object, auth_headers, join_url, split_data_url
+from junction.codecs.base import Target, auth_headers, join_url
 from junction.types import (
     ChatRequest,
     ChatResponse,
@@ -109,19 +111,10 @@ DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires ``max_tokens``; sent when the request has none."""
 
 
-EFFORT_BUDGET: dict[str, int] = {
-    "minimal": 1024,
-    "low": 1024,
-    "medium": 4096,
-    "high": 16384,
-    "xhigh": 32768,
-    "max": 65536,
-}
-"""Thinking ``budget_tokens`` for a reasoning effort without an explicit budget."""
+EFFORT_BUDGET = THINKING_BUDGET
 
 
-MIN_BUDGET = 1024
-"""Anthropic's smallest accepted ``budget_tokens``."""
+MIN_BUDGET = MIN_THINKING_BUDGET
 
 
 _CHOICE_TYPES: dict[str, Literal["auto", "any", "tool", "none"]] = {

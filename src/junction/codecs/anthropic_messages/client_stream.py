@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from junction.codecs._shared.blocks import BlockState
 from junction.codecs.anthropic_messages import wire
 from junction.codecs.base import Target
 from junction.codecs.sse import SSEEvent, SSEParser
@@ -25,15 +26,6 @@ from junction.types import (
 _event_decoder = msgspec.json.Decoder(wire.Event)
 
 
-class _Block:
-    __slots__ = ("call_index", "has_args", "kind")
-
-    def __init__(self, kind: str, call_index: int = -1) -> None:
-        self.kind = kind
-        self.call_index = call_index
-        self.has_args = False
-
-
 class AnthropicStreamDecoder:
     """Anthropic's named SSE events -> canonical events.
 
@@ -44,7 +36,7 @@ class AnthropicStreamDecoder:
         self._provider = target.provider
         self._model = target.model
         self._sse = SSEParser()
-        self._blocks: dict[int, _Block] = {}
+        self._blocks: dict[int, BlockState] = {}
         self._calls = 0
         self._usage = Usage()
         self._done = False
@@ -104,7 +96,7 @@ class AnthropicStreamDecoder:
         block = event.content_block or {}
         kind = str(block.get("type", ""))
         if kind == "tool_use":
-            state = _Block(kind, self._calls)
+            state = BlockState(kind, self._calls)
             self._calls += 1
             args = block.get("input")
             delta = ToolCallDelta(
@@ -115,7 +107,7 @@ class AnthropicStreamDecoder:
                 state.has_args = True
             out.append(delta)
         else:
-            state = _Block(kind)
+            state = BlockState(kind)
             if kind == "text" and block.get("text"):
                 out.append(TextDelta(text=str(block["text"])))
             elif kind == "thinking" and (block.get("thinking") or block.get("signature")):

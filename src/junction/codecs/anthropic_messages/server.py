@@ -4,11 +4,12 @@ simulator), responses and errors out."""
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any, Literal, cast, get_args
 
 import msgspec
 
+from junction.codecs._shared.media import arguments_or_empty
+from junction.codecs._shared.validation import invalid_body
 from junction.codecs.anthropic_messages import wire
 from junction.types import (
     ChatRequest,
@@ -29,9 +30,6 @@ from junction.types import (
     ToolResultPart,
     Usage,
 )
-
-_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.S)
-
 
 _EFFORTS = frozenset(get_args(ReasoningEffort))
 
@@ -54,13 +52,7 @@ def decode_request(body: bytes, *, count_tokens: bool = False) -> ChatRequest:
     try:
         incoming = msgspec.convert(raw, wire.Request)
     except msgspec.ValidationError as exc:
-        match = _PATH.match(str(exc))
-        msg = match["msg"] if match else str(exc)
-        param = match["path"] if match and match["path"] else None
-        where = f" at {param}" if param else ""
-        raise GatewayError(
-            "invalid_request", f"invalid request body{where}: {msg}", param=param
-        ) from None
+        raise invalid_body(exc, "invalid request body") from None
     request = ChatRequest(
         model=incoming.model,
         messages=_system(incoming.system) + _messages(incoming.messages),
@@ -274,16 +266,13 @@ def part_to_block(part: Part) -> dict[str, Any] | None:
             return {"type": "redacted_thinking", "data": part.redacted}
         return {"type": "thinking", "thinking": part.text, "signature": part.signature or ""}
     if isinstance(part, ToolCallPart):
-        return {"type": "tool_use", "id": part.id, "name": part.name, "input": _input(part)}
+        return {
+            "type": "tool_use",
+            "id": part.id,
+            "name": part.name,
+            "input": arguments_or_empty(part),
+        }
     return None
-
-
-def _input(part: ToolCallPart) -> Any:
-    try:
-        value = msgspec.json.decode(part.arguments or "{}")
-    except msgspec.DecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def usage_to_wire(usage: Usage | None) -> wire.ServerUsage:

@@ -11,7 +11,9 @@ from urllib.parse import quote
 
 import msgspec
 
-from junction.codecs.base import Target, arguments_object, join_url, split_data_url
+from junction.codecs._shared.media import arguments_object, split_data_url
+from junction.codecs._shared.reasoning import MIN_THINKING_BUDGET, THINKING_BUDGET
+from junction.codecs.base import Target, join_url
 from junction.codecs.bedrock_converse import auth, wire
 from junction.codecs.bedrock_converse.client_stream import (
     BedrockStreamDecoder,
@@ -103,18 +105,10 @@ class BedrockConverseCodec:
         return HttpRequest(method="POST", url=url, headers=signed, body=body, stream=stream)
 
 
-EFFORT_BUDGET: dict[str, int] = {
-    "minimal": 1024,
-    "low": 1024,
-    "medium": 4096,
-    "high": 16384,
-    "xhigh": 32768,
-    "max": 65536,
-}
-"""Anthropic-on-Bedrock ``budget_tokens`` for an effort without an explicit budget."""
+EFFORT_BUDGET = THINKING_BUDGET
 
 
-MIN_BUDGET = 1024
+MIN_BUDGET = MIN_THINKING_BUDGET
 
 
 EFFORT_LEVEL: dict[str, str] = {

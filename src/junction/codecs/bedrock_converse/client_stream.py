@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from junction.codecs._shared.blocks import BlockState
 from junction.codecs.base import Target
 from junction.codecs.bedrock_converse import eventstream as es
 from junction.codecs.bedrock_converse import wire
@@ -26,15 +27,6 @@ from junction.types import (
 _event_decoder = msgspec.json.Decoder(wire.Event)
 
 
-class _Block:
-    __slots__ = ("call_index", "has_args", "kind")
-
-    def __init__(self, kind: str, call_index: int = -1) -> None:
-        self.kind = kind
-        self.call_index = call_index
-        self.has_args = False
-
-
 class BedrockStreamDecoder:
     """Event-stream bytes -> canonical events.
 
@@ -47,7 +39,7 @@ class BedrockStreamDecoder:
         self._provider = target.provider
         self._model = target.model
         self._reader = es.FrameReader()
-        self._blocks: dict[int, _Block] = {}
+        self._blocks: dict[int, BlockState] = {}
         self._calls = 0
         self._stopped = False
         self._done = False
@@ -118,7 +110,7 @@ class BedrockStreamDecoder:
         start = event.start or {}
         use = start.get("toolUse")
         if isinstance(use, dict) and use.get("type") in (None, "tool_use"):
-            block = _Block("tool", self._calls)
+            block = BlockState("tool", self._calls)
             self._calls += 1
             out.append(
                 ToolCallDelta(
@@ -126,13 +118,13 @@ class BedrockStreamDecoder:
                 )
             )
         else:
-            block = _Block("skip")
+            block = BlockState("skip")
         self._blocks[event.content_block_index] = block
 
     def _block_delta(self, event: wire.Event, out: list[StreamEvent]) -> None:
         block = self._blocks.get(event.content_block_index)
         if block is None:
-            block = self._blocks[event.content_block_index] = _Block("content")
+            block = self._blocks[event.content_block_index] = BlockState("content")
         if block.kind == "skip":
             return
         delta = event.delta or {}

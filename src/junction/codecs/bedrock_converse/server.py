@@ -4,11 +4,12 @@ responses and errors (with ``x-amzn-errortype``) out."""
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any, cast, get_args
 
 import msgspec
 
+from junction.codecs._shared.media import arguments_or_empty
+from junction.codecs._shared.validation import invalid, invalid_body
 from junction.codecs.bedrock_converse import wire
 from junction.types import (
     CacheControl,
@@ -31,14 +32,7 @@ from junction.types import (
     Usage,
 )
 
-_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$\.?(?P<path>[^`]*)`)?$", re.S)
-
-
 _EFFORTS = frozenset(get_args(ReasoningEffort))
-
-
-def _invalid(message: str, param: str | None) -> GatewayError:
-    return GatewayError("invalid_request", message, param=param)
 
 
 def decode_request(body: bytes, *, model: str, stream: bool) -> ChatRequest:
@@ -50,11 +44,7 @@ def decode_request(body: bytes, *, model: str, stream: bool) -> ChatRequest:
     try:
         incoming = msgspec.convert(raw, wire.Request)
     except msgspec.ValidationError as exc:
-        match = _PATH.match(str(exc))
-        msg = match["msg"] if match else str(exc)
-        param = match["path"] if match and match["path"] else None
-        where = f" at {param}" if param else ""
-        raise _invalid(f"invalid Converse request body{where}: {msg}", param) from None
+        raise invalid_body(exc, "invalid Converse request body") from None
     request = ChatRequest(
         model=model,
         messages=_system(incoming.system or []) + _messages(incoming.messages),
@@ -82,11 +72,11 @@ def _parse(body: bytes) -> dict[str, Any]:
     try:
         raw = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
-        raise _invalid(f"request body is not valid JSON: {exc}", None) from None
+        raise invalid(f"request body is not valid JSON: {exc}", None) from None
     if not isinstance(raw, dict):
-        raise _invalid("request body must be a JSON object", None)
+        raise invalid("request body must be a JSON object", None)
     if not raw.get("messages"):
-        raise _invalid(
+        raise invalid(
             "messages: a Converse request needs at least one message "
             '(e.g. [{"role": "user", "content": [{"text": "Hello"}]}])',
             "messages",
@@ -107,7 +97,7 @@ def _system(blocks: list[wire.System]) -> list[Message]:
             if parts and isinstance(parts[-1], TextPart):
                 parts[-1].cache_control = _cache(block.cache_point)
         else:
-            raise _invalid(
+            raise invalid(
                 "system blocks other than text and cachePoint (guardContent) are not supported",
                 f"system[{i}]",
             )
@@ -160,7 +150,7 @@ def _part(block: wire.Block, path: str) -> Part:
     if block.tool_use is not None:
         use = block.tool_use
         if use.type not in (None, "tool_use"):
-            raise _invalid(
+            raise invalid(
                 f"toolUse of type {use.type!r} (a server tool) is not supported", f"{path}.toolUse"
             )
         args = msgspec.json.encode(use.input if use.input is not None else {}).decode()
@@ -169,7 +159,7 @@ def _part(block: wire.Block, path: str) -> Part:
         return _reasoning(block.reasoning_content, path)
     kinds = [k for k in wire.Block.__struct_fields__ if getattr(block, k) is not None]
     what = ", ".join(kinds) or "an empty block"
-    raise _invalid(
+    raise invalid(
         f"content block {what} is not supported; send text, image, document, toolUse, "
         "toolResult, reasoningContent or cachePoint",
         path,
@@ -180,7 +170,7 @@ def _reasoning(block: wire.Reasoning, path: str) -> ThinkingPart:
     if block.redacted_content is not None:
         return ThinkingPart(redacted=block.redacted_content)
     if block.reasoning_text is None:
-        raise _invalid("reasoningContent needs reasoningText or redactedContent", path)
+        raise invalid("reasoningContent needs reasoningText or redactedContent", path)
     text = block.reasoning_text
     return ThinkingPart(text=text.text, signature=text.signature or None)
 
@@ -203,7 +193,7 @@ def _document(doc: wire.Document, path: str) -> FilePart:
     if source.text is not None:
         data = base64.b64encode(source.text.encode()).decode()
         return FilePart(data=data, media_type="text/plain", filename=doc.name)
-    raise _invalid("document source needs bytes, text or s3Location", f"{path}.document.source")
+    raise invalid("document source needs bytes, text or s3Location", f"{path}.document.source")
 
 
 def _tool_result(result: wire.ToolResult, names: dict[str, str], path: str) -> ToolResultPart:
@@ -218,7 +208,7 @@ def _tool_result(result: wire.ToolResult, names: dict[str, str], path: str) -> T
         elif item.document is not None:
             content.append(_document(item.document, f"{path}.toolResult.content[{k}]"))
         else:
-            raise _invalid(
+            raise invalid(
                 "tool result content must be text, json, image or document",
                 f"{path}.toolResult.content[{k}]",
             )
@@ -240,7 +230,7 @@ def _tools(config: wire.ToolConfig | None, request: ChatRequest) -> None:
             continue
         spec = tool.tool_spec
         if spec is None:
-            raise _invalid(
+            raise invalid(
                 "only toolSpec tools (and cachePoint) are supported, not system tools",
                 f"toolConfig.tools[{i}]",
             )
@@ -275,7 +265,7 @@ def _additional(fields: dict[str, Any] | None, request: ChatRequest) -> None:
         top_k = rest.pop("inferenceConfig")["topK"]
     if top_k is not None:
         if not isinstance(top_k, int) or isinstance(top_k, bool):
-            raise _invalid("top_k must be an integer", "additionalModelRequestFields.top_k")
+            raise invalid("top_k must be an integer", "additionalModelRequestFields.top_k")
         request.top_k = top_k
     thinking = rest.get("thinking")
     if isinstance(thinking, dict):
@@ -304,9 +294,9 @@ def _output(config: wire.OutputConfig | None, request: ChatRequest) -> None:
     try:
         schema = msgspec.json.decode(spec.schema)
     except msgspec.DecodeError:
-        raise _invalid("the JSON schema must be JSON text", param) from None
+        raise invalid("the JSON schema must be JSON text", param) from None
     if not isinstance(schema, dict):
-        raise _invalid("the JSON schema must be a JSON object", param)
+        raise invalid("the JSON schema must be a JSON object", param)
     request.response_format = ResponseFormat(
         type="json_schema", name=spec.name, schema=schema, description=spec.description
     )
@@ -323,17 +313,9 @@ def part_to_block(part: Part) -> dict[str, Any] | None:
             text["signature"] = part.signature
         return {"reasoningContent": {"reasoningText": text}}
     if isinstance(part, ToolCallPart):
-        use = {"toolUseId": part.id, "name": part.name, "input": _input(part)}
+        use = {"toolUseId": part.id, "name": part.name, "input": arguments_or_empty(part)}
         return {"toolUse": use}
     return None
-
-
-def _input(part: ToolCallPart) -> Any:
-    try:
-        value = msgspec.json.decode(part.arguments or "{}")
-    except msgspec.DecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def usage_to_wire(usage: Usage | None) -> dict[str, int]:

@@ -1,29 +1,7 @@
-"""Google Gemini ``generateContent`` / ``streamGenerateContent`` and
-``embedContent`` / ``batchEmbedContents``, both directions.
-
-Client side: :class:`GeminiCodec` (``CODEC``). ``target.base_url`` is the API
-root without a version (``https://generativelanguage.googleapis.com``); the
-version is ``target.api_version`` or ``v1beta``. The key travels in
-``x-goog-api-key`` (vendor quirk ``auth = "x-goog-api-key"``).
-
-Choices made where the wire formats differ:
-
-- Tools go out as ``parametersJsonSchema`` and structured output as
-  ``responseJsonSchema`` (full JSON Schema, as canonical requests hold it).
-- Reasoning: ``reasoning.max_tokens`` is the ``thinkingBudget``; else
-  ``effort`` maps through :data:`EFFORT_BUDGET`; ``enabled=False`` is budget 0;
-  ``includeThoughts`` is ``not reasoning.exclude``.
-- Thinking parts go back to Gemini only when Gemini made them
-  (``provider == "gemini"``, or no provider but a signature); others are dropped.
-- A function call without ``id`` gets ``call_<responseId>_<candidate>_<n>``.
-- Finish reasons: see :func:`junction.codecs.gemini.wire.finish_reason`
-  (STOP with a function call is ``tool_calls``; unusual failures are ``error``).
-- Usage: prompt = promptTokenCount + toolUsePromptTokenCount, completion =
-  candidatesTokenCount + thoughtsTokenCount. Gemini reports no embedding usage.
-
-Server side (simulator, Gemini ingress): :func:`decode_request`,
-:func:`encode_response`, :class:`StreamEncoder`, :func:`encode_error`,
-:func:`decode_embed_request`, :func:`encode_embed_response`.
+"""Gemini, client side: canonical request -> ``generateContent`` /
+``streamGenerateContent`` / ``embedContent`` / ``batchEmbedContents``, and
+what Gemini sends back (bodies, errors, embeddings). The choices made where
+the wire formats differ are listed in the package's docstring.
 """
 
 from __future__ import annotations

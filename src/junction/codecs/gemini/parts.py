@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from junction.codecs._shared.media import split_data_url
 from junction.codecs.gemini.wire import (
     Blob,
     Candidate,
@@ -56,10 +57,8 @@ _json_decode = msgspec.json.decode
 
 
 def _data_url(url: str) -> Blob | None:
-    head, sep, data = url.partition(",")
-    if not sep or not head.startswith("data:") or not head.endswith(";base64"):
-        return None
-    return Blob(mime_type=head[5:-7], data=data)
+    found = split_data_url(url)
+    return None if found is None else Blob(mime_type=found[0], data=found[1])
 
 
 def _media_part(

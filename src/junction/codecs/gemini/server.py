@@ -3,11 +3,11 @@ simulator) needs. Re-exported by :mod:`junction.codecs.gemini`."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, TypeVar
 
 import msgspec
 
+from junction.codecs._shared.validation import invalid_body
 from junction.codecs.gemini.client import EFFORT_BUDGET
 from junction.codecs.gemini.parts import (
     call_id,
@@ -61,21 +61,6 @@ T = TypeVar("T")
 _encode = msgspec.json.Encoder().encode
 
 
-_PATH = re.compile(r" - at `\$\.?(.*)`$")
-
-
-def _invalid(exc: Exception, what: str) -> GatewayError:
-    text = str(exc)
-    match = _PATH.search(text)
-    param = match.group(1) if match else None
-    if match:
-        text = text[: match.start()]
-    where = f" at {param}" if param else ""
-    return GatewayError(
-        "invalid_request", f"invalid Gemini {what}{where}: {text}", param=param or None
-    )
-
-
 def _decode(body: bytes, type_: type[T], what: str) -> T:
     """Validate a request body; snake_case field names (proto JSON) are accepted."""
     try:
@@ -85,7 +70,7 @@ def _decode(body: bytes, type_: type[T], what: str) -> T:
         return msgspec.convert(camelize_keys(raw), type_)
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
-            raise _invalid(exc, what) from None
+            raise invalid_body(exc, f"invalid Gemini {what}") from None
         raise GatewayError("invalid_request", f"the {what} body is not valid JSON: {exc}") from None
 
 

@@ -18,7 +18,8 @@ from urllib.parse import quote
 import msgspec
 
 from junction.codecs._shared.media import data_url
-from junction.codecs._shared.openai_errors import decode_error, plain_text
+from junction.codecs._shared.openai_errors import decode_error, invalid_response, plain_text
+from junction.codecs._shared.reasoning import openai_effort
 from junction.codecs.base import Quirks, Target, auth_headers, join_url
 from junction.codecs.openai_chat import wire
 from junction.codecs.openai_chat.client_stream import (
@@ -28,7 +29,6 @@ from junction.codecs.openai_chat.client_stream import (
     decode_logprobs,
     decode_message,
     decode_usage,
-    invalid_body,
     reasoning_text,
     stream_error,
 )
@@ -194,17 +194,6 @@ def _messages(messages: list[Message], quirks: Quirks) -> list[dict[str, Any]]:
     return out
 
 
-def _effort(reasoning: Reasoning) -> str | None:
-    if not reasoning.enabled:
-        return "none"
-    if reasoning.effort is not None:
-        return "xhigh" if reasoning.effort == "max" else reasoning.effort
-    budget = reasoning.max_tokens
-    if budget is None:
-        return None
-    return "low" if budget <= 2048 else "medium" if budget <= 8192 else "high"
-
-
 def _reasoning_object(reasoning: Reasoning) -> dict[str, Any]:
     """OpenRouter's ``reasoning`` object; ``enabled`` only when nothing else says it."""
     out: dict[str, Any] = {}
@@ -286,7 +275,7 @@ def _params(request: ChatRequest, quirks: Quirks, body: dict[str, Any]) -> None:
     if reasoning is not None:
         if "reasoning" in quirks.pass_extra:
             body["reasoning"] = _reasoning_object(reasoning)
-        elif (effort := _effort(reasoning)) is not None:
+        elif (effort := openai_effort(reasoning)) is not None:
             body["reasoning_effort"] = effort
     _pass_extra(request, quirks.pass_extra, body)
 
@@ -409,11 +398,11 @@ def decode_response(body: bytes, target: Target) -> ChatResponse:
     try:
         incoming = BODY_DECODER.decode(body)
     except msgspec.DecodeError as exc:
-        raise invalid_body(target, f"{exc}: {plain_text(body[:300], 200)}") from None
+        raise invalid_response(target, f"{exc}: {plain_text(body[:300], 200)}") from None
     if incoming.error is not None:
         raise stream_error(incoming.error, target)
     if not incoming.choices:
-        raise invalid_body(target, "the body has no `choices`")
+        raise invalid_response(target, "the body has no `choices`")
     custom = custom_field(body, target.quirks, "message")
     choices = []
     for c in incoming.choices:
@@ -446,7 +435,7 @@ def decode_embeddings(body: bytes, target: Target) -> EmbeddingResponse:
         incoming = _EMBEDDINGS_DECODER.decode(body)
         data = [_floats(e.embedding) for e in sorted(incoming.data, key=lambda e: e.index)]
     except (msgspec.DecodeError, ValueError, struct.error) as exc:
-        raise invalid_body(target, f"bad embeddings body ({exc})") from None
+        raise invalid_response(target, f"bad embeddings body ({exc})") from None
     tokens = (incoming.usage.prompt_tokens or 0) if incoming.usage else 0
     return EmbeddingResponse(
         model=incoming.model or target.model,

@@ -7,7 +7,12 @@ from __future__ import annotations
 import msgspec
 
 from junction.codecs._shared.media import new_tool_call_id
-from junction.codecs._shared.openai_errors import ErrorFields, error_fields, to_upstream
+from junction.codecs._shared.openai_errors import (
+    ErrorFields,
+    error_fields,
+    invalid_response,
+    to_upstream,
+)
 from junction.codecs.base import Quirks, Target
 from junction.codecs.openai_chat import wire
 from junction.codecs.openai_chat.wire import normalise_finish
@@ -34,16 +39,6 @@ _json = msgspec.json.Encoder().encode
 
 
 BODY_DECODER = msgspec.json.Decoder(wire.ReceivedBody)
-
-
-def invalid_body(target: Target, detail: str) -> UpstreamError:
-    return UpstreamError(
-        "provider_unavailable",
-        f"{target.provider} returned an invalid response: {detail}",
-        provider=target.provider,
-        status=502,
-        retryable=True,
-    )
 
 
 def decode_usage(u: wire.ReceivedUsage) -> Usage:
@@ -193,7 +188,7 @@ class OpenAIStreamDecoder:
         try:
             chunk = BODY_DECODER.decode(data)
         except msgspec.DecodeError as exc:
-            raise invalid_body(self._target, f"bad stream chunk ({exc})") from None
+            raise invalid_response(self._target, f"bad stream chunk ({exc})") from None
         self._chunk(chunk, data, out)
 
     def _chunk(self, chunk: wire.ReceivedBody, data: str, out: list[StreamEvent]) -> None:

@@ -13,6 +13,7 @@ import msgspec
 
 from junction.codecs._shared.media import new_tool_call_id, parse_data_url
 from junction.codecs._shared.openai_errors import ERROR_TYPES
+from junction.codecs._shared.validation import decode_error, invalid, unknown_fields
 from junction.codecs.openai_chat import wire
 from junction.types import (
     AudioPart,
@@ -41,9 +42,6 @@ from junction.types.embeddings import EmbeddingRequest, EmbeddingResponse
 _REQUEST_DECODER = msgspec.json.Decoder(wire.Request)
 
 
-_TOP_LEVEL_DECODER = msgspec.json.Decoder(dict[str, msgspec.Raw])
-
-
 _KNOWN_FIELDS = frozenset(wire.Request.__struct_fields__)
 
 
@@ -62,22 +60,6 @@ _PARTS_BY_ROLE = {
 }
 
 
-def _bad(message: str, param: str | None = None) -> GatewayError:
-    return GatewayError("invalid_request", message, param=param)
-
-
-def _decode_error(exc: msgspec.DecodeError) -> GatewayError:
-    """A msgspec error as a 400 that names the JSON path of the mistake."""
-    if not isinstance(exc, msgspec.ValidationError):
-        return _bad(f"Request body is not valid JSON: {exc}")
-    text = str(exc)
-    param = None
-    _, sep, path = text.rpartition(" - at `$")
-    if sep:
-        param = path.rstrip("`").lstrip(".") or None
-    return _bad(f"Invalid request body: {text}", param)
-
-
 def decode_request(body: bytes) -> ChatRequest:
     """An OpenAI ``CreateChatCompletionRequest`` body as a canonical request.
 
@@ -87,32 +69,27 @@ def decode_request(body: bytes) -> ChatRequest:
     try:
         incoming = _REQUEST_DECODER.decode(body)
     except msgspec.DecodeError as exc:
-        raise _decode_error(exc) from None
+        raise decode_error(exc) from None
     if not incoming.model:
-        raise _bad("The request has no `model`: name the model to use.", "model")
+        raise invalid("The request has no `model`: name the model to use.", "model")
     if incoming.messages is msgspec.UNSET:
-        raise _bad("The request has no `messages`: send a list of chat messages.", "messages")
+        raise invalid("The request has no `messages`: send a list of chat messages.", "messages")
     if not incoming.messages:
-        raise _bad("`messages` is empty: send at least one message.", "messages")
+        raise invalid("`messages` is empty: send at least one message.", "messages")
     if incoming.functions is not None or incoming.function_call is not None:
         param = "functions" if incoming.functions is not None else "function_call"
-        raise _bad(f"`{param}` is deprecated and not supported; use `tools` instead.", param)
+        raise invalid(f"`{param}` is deprecated and not supported; use `tools` instead.", param)
     request = ChatRequest(
         model=incoming.model,
         messages=[_message(i, m) for i, m in enumerate(incoming.messages)],
         stream=bool(incoming.stream),
         include_usage=bool(incoming.stream_options and incoming.stream_options.include_usage),
-        extra=_extra(body),
+        extra=unknown_fields(body, _KNOWN_FIELDS),
     )
     _sampling(request, incoming)
     _tooling(request, incoming)
     request.reasoning = _reasoning(incoming)
     return request
-
-
-def _extra(body: bytes) -> dict[str, Any]:
-    fields = _TOP_LEVEL_DECODER.decode(body)
-    return {k: msgspec.json.decode(v) for k, v in fields.items() if k not in _KNOWN_FIELDS}
 
 
 def _sampling(request: ChatRequest, incoming: wire.Request) -> None:
@@ -134,7 +111,7 @@ def _sampling(request: ChatRequest, incoming: wire.Request) -> None:
         request.stop = incoming.stop
     if incoming.n is not None:
         if incoming.n < 1:
-            raise _bad(f"`n` must be at least 1, got {incoming.n}.", "n")
+            raise invalid(f"`n` must be at least 1, got {incoming.n}.", "n")
         request.n = incoming.n
     request.logprobs = bool(incoming.logprobs)
     request.top_logprobs = incoming.top_logprobs
@@ -158,7 +135,7 @@ def _tooling(request: ChatRequest, incoming: wire.Request) -> None:
 
 def _tool(i: int, tool: wire.Tool) -> Tool:
     if tool.type != "function" or tool.function is None:
-        raise _bad(
+        raise invalid(
             f"Tool type {tool.type!r} is not supported: send "
             '{"type": "function", "function": {"name": ..., "parameters": ...}}.',
             f"tools[{i}]",
@@ -181,13 +158,13 @@ def _tool_choice(choice: str | wire.ToolChoice) -> ToolChoice:
             return ToolChoice(mode=cast(Literal["auto", "none", "required"], choice))
         if choice == "any":
             return ToolChoice(mode="required")
-        raise _bad(
+        raise invalid(
             f"`tool_choice` {choice!r} is not valid: use 'auto', 'none', 'required' or "
             '{"type": "function", "function": {"name": ...}}.',
             "tool_choice",
         )
     if choice.type != "function" or choice.function is None:
-        raise _bad(
+        raise invalid(
             f"`tool_choice` of type {choice.type!r} is not supported: name one function with "
             '{"type": "function", "function": {"name": ...}}.',
             "tool_choice",
@@ -199,14 +176,14 @@ def _response_format(fmt: wire.ResponseFormat) -> ResponseFormat:
     if fmt.type in ("text", "json_object"):
         return ResponseFormat(type=cast(Literal["text", "json_object"], fmt.type))
     if fmt.type != "json_schema":
-        raise _bad(
+        raise invalid(
             f"`response_format.type` {fmt.type!r} is not valid: use 'text', 'json_object' "
             "or 'json_schema'.",
             "response_format.type",
         )
     js = fmt.json_schema
     if js is None or js.schema is None:
-        raise _bad(
+        raise invalid(
             "`response_format` of type 'json_schema' needs `json_schema.schema`.",
             "response_format.json_schema",
         )
@@ -221,7 +198,7 @@ def _response_format(fmt: wire.ResponseFormat) -> ResponseFormat:
 
 def _effort(value: str, param: str) -> ReasoningEffort:
     if value not in _EFFORTS:
-        raise _bad(f"`{param}` {value!r} is not valid: use one of {', '.join(_EFFORTS)}.", param)
+        raise invalid(f"`{param}` {value!r} is not valid: use one of {', '.join(_EFFORTS)}.", param)
     return cast(ReasoningEffort, value)
 
 
@@ -252,12 +229,12 @@ def _message(i: int, m: wire.Message) -> Message:
     role = m.role
     if role not in _ROLES:
         if role == "function":
-            raise _bad(
+            raise invalid(
                 "The legacy 'function' role is not supported: send tool results as "
                 "role 'tool' messages with a `tool_call_id`.",
                 f"messages[{i}].role",
             )
-        raise _bad(
+        raise invalid(
             f"Message role {role!r} is not valid: use one of {', '.join(_ROLES)}.",
             f"messages[{i}].role",
         )
@@ -266,7 +243,7 @@ def _message(i: int, m: wire.Message) -> Message:
     if role == "assistant":
         return _assistant_message(i, m)
     if m.content is None:
-        raise _bad(f"A {role} message needs `content`.", f"messages[{i}].content")
+        raise invalid(f"A {role} message needs `content`.", f"messages[{i}].content")
     return Message(
         role=cast(Literal["system", "developer", "user"], role),
         content=_content(i, role, m.content),
@@ -276,7 +253,7 @@ def _message(i: int, m: wire.Message) -> Message:
 
 def _tool_message(i: int, m: wire.Message) -> Message:
     if not m.tool_call_id:
-        raise _bad(
+        raise invalid(
             "A tool message needs the `tool_call_id` of the call it answers.",
             f"messages[{i}].tool_call_id",
         )
@@ -322,7 +299,7 @@ def _content(i: int, role: str, content: str | list[wire.Part]) -> list[Part]:
     out: list[Part] = []
     for j, part in enumerate(content):
         if part.type not in allowed:
-            raise _bad(
+            raise invalid(
                 f"Content part type {part.type!r} is not supported in a {role} message: "
                 f"use {', '.join(allowed)}.",
                 f"messages[{i}].content[{j}].type",
@@ -335,13 +312,13 @@ def _part(part: wire.Part, path: str) -> Part:
     kind = part.type
     if kind == "text":
         if part.text is None:
-            raise _bad("A text part needs `text`.", f"{path}.text")
+            raise invalid("A text part needs `text`.", f"{path}.text")
         return TextPart(text=part.text, cache_control=part.cache_control)
     if kind == "image_url":
         return _image(part, path)
     if kind == "input_audio":
         if part.input_audio is None:
-            raise _bad("An input_audio part needs `input_audio`.", f"{path}.input_audio")
+            raise invalid("An input_audio part needs `input_audio`.", f"{path}.input_audio")
         return AudioPart(data=part.input_audio.data, format=part.input_audio.format)
     if kind == "file":
         return _file(part, path)
@@ -351,7 +328,7 @@ def _part(part: wire.Part, path: str) -> Part:
 def _image(part: wire.Part, path: str) -> ImagePart:
     image = part.image_url
     if image is None:
-        raise _bad("An image_url part needs `image_url.url`.", f"{path}.image_url")
+        raise invalid("An image_url part needs `image_url.url`.", f"{path}.image_url")
     url, detail = (image, None) if isinstance(image, str) else (image.url, image.detail)
     inline = parse_data_url(url)
     if inline is not None:
@@ -364,7 +341,7 @@ def _image(part: wire.Part, path: str) -> ImagePart:
 def _file(part: wire.Part, path: str) -> FilePart:
     f = part.file
     if f is None or (f.file_data is None and f.file_id is None):
-        raise _bad("A file part needs `file.file_data` or `file.file_id`.", f"{path}.file")
+        raise invalid("A file part needs `file.file_data` or `file.file_id`.", f"{path}.file")
     out = FilePart(file_id=f.file_id, filename=f.filename, cache_control=part.cache_control)
     if f.file_data is not None:
         inline = parse_data_url(f.file_data)
@@ -394,19 +371,19 @@ def decode_embeddings_request(body: bytes) -> EmbeddingRequest:
     try:
         incoming = _EMBEDDING_DECODER.decode(body)
     except msgspec.DecodeError as exc:
-        raise _decode_error(exc) from None
+        raise decode_error(exc) from None
     if not incoming.model:
-        raise _bad("The request has no `model`: name the embedding model to use.", "model")
+        raise invalid("The request has no `model`: name the embedding model to use.", "model")
     if incoming.input is None:
-        raise _bad("The request has no `input`: send a string or a list of strings.", "input")
+        raise invalid("The request has no `input`: send a string or a list of strings.", "input")
     fmt = incoming.encoding_format or "float"
     if fmt not in ("float", "base64"):
-        raise _bad(
+        raise invalid(
             f"`encoding_format` {fmt!r} is not valid: use 'float' or 'base64'.",
             "encoding_format",
         )
     if incoming.dimensions is not None and incoming.dimensions < 1:
-        raise _bad("`dimensions` must be at least 1.", "dimensions")
+        raise invalid("`dimensions` must be at least 1.", "dimensions")
     return EmbeddingRequest(
         model=incoming.model,
         input=_embedding_input(incoming.input),
@@ -420,14 +397,14 @@ def _embedding_input(value: str | list[Any]) -> list[str] | list[list[int]]:
     if isinstance(value, str):
         return [value]
     if not value:
-        raise _bad("`input` is empty: send at least one string.", "input")
+        raise invalid("`input` is empty: send at least one string.", "input")
     if all(isinstance(v, str) for v in value):
         return cast(list[str], value)
     if all(_is_int(v) for v in value):
         return [cast(list[int], value)]
     if all(isinstance(v, list) and v and all(_is_int(t) for t in v) for v in value):
         return cast(list[list[int]], value)
-    raise _bad(
+    raise invalid(
         "`input` must be a string, a list of strings, a list of token ids or a list of "
         "lists of token ids.",
         "input",

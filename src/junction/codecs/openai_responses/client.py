@@ -25,6 +25,8 @@ import msgspec
 
 from junction.codecs._shared import openai_errors
 from junction.codecs._shared.media import data_url
+from junction.codecs._shared.openai_errors import invalid_response
+from junction.codecs._shared.reasoning import openai_effort
 from junction.codecs.base import Target, auth_headers, join_url
 from junction.codecs.openai_responses.client_stream import (
     _RESPONSE_DECODER,
@@ -32,7 +34,6 @@ from junction.codecs.openai_responses.client_stream import (
     decode_message,
     failure,
     finish_of,
-    invalid_body,
     usage,
 )
 from junction.types import (
@@ -45,7 +46,6 @@ from junction.types import (
     ImagePart,
     Message,
     Part,
-    Reasoning,
     TextPart,
     ThinkingPart,
     ToolCallPart,
@@ -189,17 +189,6 @@ def _input(messages: list[Message], target: Target) -> tuple[str | None, list[di
     return instructions, items
 
 
-def _effort(reasoning: Reasoning) -> str | None:
-    if not reasoning.enabled:
-        return "none"
-    if reasoning.effort is not None:
-        return "xhigh" if reasoning.effort == "max" else reasoning.effort
-    budget = reasoning.max_tokens
-    if budget is None:
-        return None
-    return "low" if budget <= 2048 else "medium" if budget <= 8192 else "high"
-
-
 def _tools(request: ChatRequest, body: dict[str, Any]) -> None:
     if request.tools:
         body["tools"] = [
@@ -245,7 +234,7 @@ def _reasoning(request: ChatRequest, body: dict[str, Any]) -> None:
     if r is None:
         return
     out: dict[str, Any] = {}
-    effort = _effort(r)
+    effort = openai_effort(r)
     if effort is not None:
         out["effort"] = effort
     if r.summary is not None:
@@ -318,13 +307,15 @@ def decode_response(body: bytes, target: Target) -> ChatResponse:
     try:
         incoming = _RESPONSE_DECODER.decode(body)
     except msgspec.DecodeError as exc:
-        raise invalid_body(target, str(exc)) from None
+        raise invalid_response(target, str(exc)) from None
     if incoming.error is not None or incoming.status == "failed":
         raise failure(incoming.error, target)
     if incoming.status in ("queued", "in_progress"):
-        raise invalid_body(target, f"the response is still {incoming.status} (background mode?)")
+        raise invalid_response(
+            target, f"the response is still {incoming.status} (background mode?)"
+        )
     if incoming.output is None:
-        raise invalid_body(target, "the body has no `output`")
+        raise invalid_response(target, "the body has no `output`")
     message = decode_message(incoming.output, target.provider)
     reason, native = finish_of(incoming, bool(message.tool_calls()))
     return ChatResponse(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import msgspec
 
 from junction.codecs._shared.media import new_tool_call_id
+from junction.codecs._shared.openai_errors import invalid_response
 from junction.codecs.base import Target
 from junction.codecs.openai_responses import wire
 from junction.codecs.openai_responses.wire import INCOMPLETE_REASONS, STREAM_ERROR_STATUS
@@ -44,16 +45,6 @@ def _is_json(data: str) -> bool:
     except msgspec.DecodeError:
         return False
     return True
-
-
-def invalid_body(target: Target, detail: str) -> UpstreamError:
-    return UpstreamError(
-        "provider_unavailable",
-        f"{target.provider} returned an invalid response: {detail}",
-        provider=target.provider,
-        status=502,
-        retryable=True,
-    )
 
 
 def usage(u: wire.ReceivedUsage) -> Usage:
@@ -180,7 +171,7 @@ class ResponsesStreamDecoder:
         try:
             event = _EVENT_DECODER.decode(sse.data)
         except msgspec.DecodeError as exc:
-            raise invalid_body(self._target, f"bad stream event ({exc})") from None
+            raise invalid_response(self._target, f"bad stream event ({exc})") from None
         kind = event.type or sse.event
         handler = _HANDLERS.get(kind)
         if handler is not None:

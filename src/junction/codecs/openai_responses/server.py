@@ -10,6 +10,7 @@ import msgspec
 
 from junction.codecs._shared.media import new_tool_call_id, parse_data_url
 from junction.codecs._shared.openai_errors import ERROR_TYPES
+from junction.codecs._shared.validation import decode_error, invalid, unknown_fields
 from junction.codecs.openai_responses import wire
 from junction.codecs.openai_responses.wire import (
     ERROR_CODES,
@@ -42,9 +43,6 @@ from junction.types import (
 _REQUEST_DECODER = msgspec.json.Decoder(wire.Request)
 
 
-_TOP_LEVEL_DECODER = msgspec.json.Decoder(dict[str, msgspec.Raw])
-
-
 _KNOWN_FIELDS = frozenset(wire.Request.__struct_fields__)
 
 
@@ -68,19 +66,6 @@ _STATEFUL_ITEMS = ("item_reference", "compaction")
 _TRUNCATIONS = ("auto", "disabled")
 
 
-def _bad(message: str, param: str | None = None) -> GatewayError:
-    return GatewayError("invalid_request", message, param=param)
-
-
-def _decode_error(exc: msgspec.DecodeError) -> GatewayError:
-    if not isinstance(exc, msgspec.ValidationError):
-        return _bad(f"Request body is not valid JSON: {exc}")
-    text = str(exc)
-    _, sep, path = text.rpartition(" - at `$")
-    param = (path.rstrip("`").lstrip(".") or None) if sep else None
-    return _bad(f"Invalid request body: {text}", param)
-
-
 def decode_request(body: bytes) -> ChatRequest:
     """An OpenAI ``CreateResponse`` body as a canonical request.
 
@@ -92,17 +77,19 @@ def decode_request(body: bytes) -> ChatRequest:
     try:
         incoming = _REQUEST_DECODER.decode(body)
     except msgspec.DecodeError as exc:
-        raise _decode_error(exc) from None
+        raise decode_error(exc) from None
     if not incoming.model:
-        raise _bad("The request has no `model`: name the model to use.", "model")
+        raise invalid("The request has no `model`: name the model to use.", "model")
     _refuse_state(incoming)
     if incoming.input is msgspec.UNSET:
-        raise _bad("The request has no `input`: send a string or a list of input items.", "input")
+        raise invalid(
+            "The request has no `input`: send a string or a list of input items.", "input"
+        )
     messages = _instructions(incoming.instructions) + _input(incoming.input)
     if not messages:
-        raise _bad("`input` is empty: send at least one input item.", "input")
+        raise invalid("`input` is empty: send at least one input item.", "input")
     if incoming.truncation is not None and incoming.truncation not in _TRUNCATIONS:
-        raise _bad(
+        raise invalid(
             f"`truncation` {incoming.truncation!r} is not valid: use 'auto' or 'disabled'.",
             "truncation",
         )
@@ -120,10 +107,10 @@ def decode_request(body: bytes) -> ChatRequest:
         metadata=incoming.metadata,
         service_tier=incoming.service_tier,
         prompt_cache_key=incoming.prompt_cache_key,
-        extra=_extra(body),
+        extra=unknown_fields(body, _KNOWN_FIELDS),
     )
     if incoming.max_output_tokens is not None and incoming.max_output_tokens < 1:
-        raise _bad("`max_output_tokens` must be at least 1.", "max_output_tokens")
+        raise invalid("`max_output_tokens` must be at least 1.", "max_output_tokens")
     if incoming.tools:
         request.tools = [_tool(i, t) for i, t in enumerate(incoming.tools)]
     if incoming.tool_choice is not None:
@@ -141,26 +128,23 @@ def decode_request(body: bytes) -> ChatRequest:
 def _refuse_state(incoming: wire.Request) -> None:
     stateless = "junction keeps no conversation state: send the whole conversation in `input`"
     if incoming.previous_response_id is not None:
-        raise _bad(f"`previous_response_id` is not supported: {stateless}.", "previous_response_id")
+        raise invalid(
+            f"`previous_response_id` is not supported: {stateless}.", "previous_response_id"
+        )
     if incoming.conversation is not None:
-        raise _bad(f"`conversation` is not supported: {stateless}.", "conversation")
+        raise invalid(f"`conversation` is not supported: {stateless}.", "conversation")
     if incoming.background:
-        raise _bad(
+        raise invalid(
             "`background` mode is not supported: junction stores no responses to poll; "
             "send the request without it (stream it if it is long).",
             "background",
         )
     if incoming.prompt is not None:
-        raise _bad(
+        raise invalid(
             "`prompt` (a stored prompt template) is not supported: send the prompt's text in "
             "`instructions` and `input`.",
             "prompt",
         )
-
-
-def _extra(body: bytes) -> dict[str, Any]:
-    fields = _TOP_LEVEL_DECODER.decode(body)
-    return {k: msgspec.json.decode(v) for k, v in fields.items() if k not in _KNOWN_FIELDS}
 
 
 def _instructions(text: str | None) -> list[Message]:
@@ -169,7 +153,7 @@ def _instructions(text: str | None) -> list[Message]:
 
 def _tool(i: int, tool: wire.Tool) -> Tool:
     if tool.type != "function":
-        raise _bad(
+        raise invalid(
             f"Tool type {tool.type!r} is not supported: junction forwards function tools "
             "only (built-in tools such as web_search, file_search, code_interpreter, "
             'computer use, image generation or mcp are not); send {"type": "function", '
@@ -177,7 +161,7 @@ def _tool(i: int, tool: wire.Tool) -> Tool:
             f"tools[{i}].type",
         )
     if not tool.name:
-        raise _bad("A function tool needs a `name`.", f"tools[{i}].name")
+        raise invalid("A function tool needs a `name`.", f"tools[{i}].name")
     out = Tool(name=tool.name, description=tool.description, strict=tool.strict)
     if tool.parameters is not None:
         out.parameters = tool.parameters
@@ -188,13 +172,13 @@ def _tool_choice(choice: str | wire.ToolChoice) -> ToolChoice:
     if isinstance(choice, str):
         if choice in ("auto", "none", "required"):
             return ToolChoice(mode=cast(Literal["auto", "none", "required"], choice))
-        raise _bad(
+        raise invalid(
             f"`tool_choice` {choice!r} is not valid: use 'auto', 'none', 'required' or "
             '{"type": "function", "name": ...}.',
             "tool_choice",
         )
     if choice.type != "function" or not choice.name:
-        raise _bad(
+        raise invalid(
             f"`tool_choice` of type {choice.type!r} is not supported: name one function with "
             '{"type": "function", "name": ...}.',
             "tool_choice",
@@ -206,13 +190,13 @@ def _format(fmt: wire.Format) -> ResponseFormat:
     if fmt.type in ("text", "json_object"):
         return ResponseFormat(type=cast(Literal["text", "json_object"], fmt.type))
     if fmt.type != "json_schema":
-        raise _bad(
+        raise invalid(
             f"`text.format.type` {fmt.type!r} is not valid: use 'text', 'json_object' or "
             "'json_schema'.",
             "text.format.type",
         )
     if fmt.schema is None:
-        raise _bad("`text.format` of type 'json_schema' needs `schema`.", "text.format.schema")
+        raise invalid("`text.format` of type 'json_schema' needs `schema`.", "text.format.schema")
     return ResponseFormat(
         type="json_schema",
         name=fmt.name,
@@ -226,7 +210,7 @@ def _reasoning(incoming: wire.Reasoning) -> Reasoning:
     effort: ReasoningEffort | None = None
     if incoming.effort is not None:
         if incoming.effort not in _EFFORTS:
-            raise _bad(
+            raise invalid(
                 f"`reasoning.effort` {incoming.effort!r} is not valid: use one of "
                 f"{', '.join(_EFFORTS)}.",
                 "reasoning.effort",
@@ -265,7 +249,7 @@ def _item(i: int, item: wire.Item, out: list[Message]) -> None:
         _message_item(i, item, out)
     elif kind == "function_call":
         if not item.name:
-            raise _bad("A function_call item needs a `name`.", f"{path}.name")
+            raise invalid("A function_call item needs a `name`.", f"{path}.name")
         call = ToolCallPart(
             id=item.call_id or new_tool_call_id(), name=item.name, arguments=item.arguments or "{}"
         )
@@ -275,15 +259,15 @@ def _item(i: int, item: wire.Item, out: list[Message]) -> None:
     elif kind == "reasoning":
         _turn(out).content.extend(_reasoning_parts(item))
     elif kind in _STATEFUL_ITEMS:
-        raise _bad(
+        raise invalid(
             f"Input items of type {kind!r} are not supported: junction keeps no stored items; "
             "send the full content of the conversation instead.",
             f"{path}.type",
         )
     elif kind is None:
-        raise _bad("An input item needs a `type` (or a `role` for a message).", f"{path}.type")
+        raise invalid("An input item needs a `type` (or a `role` for a message).", f"{path}.type")
     else:
-        raise _bad(
+        raise invalid(
             f"Input items of type {kind!r} are not supported: send message, function_call, "
             "function_call_output or reasoning items (built-in tool calls are not carried).",
             f"{path}.type",
@@ -309,12 +293,12 @@ def _message_item(i: int, item: wire.Item, out: list[Message]) -> None:
     role = item.role
     path = f"input[{i}]"
     if role not in _ROLES:
-        raise _bad(
+        raise invalid(
             f"Message role {role!r} is not valid: use one of {', '.join(_ROLES)}.",
             f"{path}.role",
         )
     if item.content is None:
-        raise _bad(f"A {role} message needs `content`.", f"{path}.content")
+        raise invalid(f"A {role} message needs `content`.", f"{path}.content")
     if role == "assistant":
         turn = _turn(out)
         if isinstance(item.content, str):
@@ -335,7 +319,7 @@ def _message_item(i: int, item: wire.Item, out: list[Message]) -> None:
 def _check_part(role: str, part: wire.Content, path: str) -> None:
     allowed = _PARTS_BY_ROLE[role]
     if part.type not in allowed:
-        raise _bad(
+        raise invalid(
             f"Content part type {part.type!r} is not supported in a {role} message: use "
             f"{', '.join(allowed)}.",
             f"{path}.type",
@@ -356,7 +340,7 @@ def _user_parts(role: str, content: str | list[wire.Content], path: str) -> list
 def _input_part(part: wire.Content, path: str) -> TextPart | ImagePart | FilePart:
     if part.type == "input_text":
         if part.text is None:
-            raise _bad("An input_text part needs `text`.", f"{path}.text")
+            raise invalid("An input_text part needs `text`.", f"{path}.text")
         return TextPart(text=part.text)
     if part.type == "input_image":
         return _image(part, path)
@@ -374,12 +358,12 @@ def _image(part: wire.Content, path: str) -> ImagePart | FilePart:
         # file whose media type says image (the Responses egress sends it back
         # as input_image).
         return FilePart(file_id=part.file_id, media_type="image/*")
-    raise _bad("An input_image part needs `image_url` or `file_id`.", path)
+    raise invalid("An input_image part needs `image_url` or `file_id`.", path)
 
 
 def _file(part: wire.Content, path: str) -> FilePart:
     if part.file_id is None and part.file_data is None and part.file_url is None:
-        raise _bad("An input_file part needs `file_id`, `file_data` or `file_url`.", path)
+        raise invalid("An input_file part needs `file_id`, `file_data` or `file_url`.", path)
     out = FilePart(file_id=part.file_id, filename=part.filename, url=part.file_url)
     if part.file_data is not None:
         inline = parse_data_url(part.file_data)
@@ -393,13 +377,13 @@ def _file(part: wire.Content, path: str) -> FilePart:
 def _tool_output(i: int, item: wire.Item) -> Message:
     path = f"input[{i}]"
     if not item.call_id:
-        raise _bad(
+        raise invalid(
             "A function_call_output item needs the `call_id` of the call it answers.",
             f"{path}.call_id",
         )
     output = item.output
     if output is None:
-        raise _bad("A function_call_output item needs `output`.", f"{path}.output")
+        raise invalid("A function_call_output item needs `output`.", f"{path}.output")
     if isinstance(output, str):
         content: list[TextPart | ImagePart | FilePart] = [TextPart(text=output)]
     else:
