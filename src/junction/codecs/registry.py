@@ -37,6 +37,12 @@ def register_dialect(name: str, package: str) -> None:
     _LOADED.pop(name, None)
 
 
+def unregister_dialect(name: str) -> None:
+    """Forget a dialect (a plugin unloading, a test cleaning up)."""
+    _PACKAGES.pop(name, None)
+    _LOADED.pop(name, None)
+
+
 def is_dialect(name: str) -> bool:
     return name in _PACKAGES
 

@@ -12,6 +12,7 @@ __all__ = [
     "params",
     "register_dialect",
     "register_vendor",
+    "unregister_vendor",
     "vendor",
     "vendors",
 ]
@@ -27,6 +28,11 @@ def register_vendor(vendor: Vendor) -> None:
             f"(registered: {', '.join(dialects())})"
         )
     _VENDORS[vendor.name] = vendor
+
+
+def unregister_vendor(name: str) -> None:
+    """Forget a vendor record (a plugin unloading, a test cleaning up)."""
+    _VENDORS.pop(name, None)
 
 
 def vendor(name: str) -> Vendor | None:

@@ -29,7 +29,7 @@ from junction.codecs._shared.openai_errors import invalid_response
 from junction.codecs._shared.reasoning import openai_effort
 from junction.codecs.base import Target, auth_headers, join_url
 from junction.codecs.openai_responses.client_stream import (
-    _RESPONSE_DECODER,
+    RESPONSE_DECODER,
     ResponsesStreamDecoder,
     decode_message,
     failure,
@@ -305,7 +305,7 @@ class OpenAIResponsesCodec:
 
 def decode_response(body: bytes, target: Target) -> ChatResponse:
     try:
-        incoming = _RESPONSE_DECODER.decode(body)
+        incoming = RESPONSE_DECODER.decode(body)
     except msgspec.DecodeError as exc:
         raise invalid_response(target, str(exc)) from None
     if incoming.error is not None or incoming.status == "failed":

@@ -33,7 +33,7 @@ from junction.types import (
     upstream_error,
 )
 
-_RESPONSE_DECODER = msgspec.json.Decoder(wire.ReceivedResponse)
+RESPONSE_DECODER = msgspec.json.Decoder(wire.ReceivedResponse)
 
 
 _EVENT_DECODER = msgspec.json.Decoder(wire.ReceivedEvent)
