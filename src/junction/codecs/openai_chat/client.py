@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from junction.codecs._shared.media import data_url
 from junction.codecs._shared.openai_errors import decode_error, invalid_response, plain_text
@@ -35,6 +36,7 @@ from junction.codecs.openai_chat.client_stream import (
 from junction.codecs.openai_chat.wire import normalise_finish
 from junction.types import (
     AudioPart,
+    CacheControl,
     ChatRequest,
     ChatResponse,
     Choice,
@@ -84,99 +86,106 @@ def _call_id(call_id: str, quirks: Quirks) -> str:
     return call_id if length is None else vendor_tool_call_id(call_id, length)
 
 
-def _text_part(part: TextPart, cache: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "text", "text": part.text}
-    if cache and part.cache_control is not None:
-        out["cache_control"] = msgspec.to_builtins(part.cache_control)
-    return out
+def _with_fields(encoded: bytes, fields: Mapping[str, Any]) -> bytes:
+    """A JSON object's bytes with more fields merged in (none of its own names)."""
+    if not fields:
+        return encoded
+    tail = _json(fields)
+    return tail if encoded == b"{}" else encoded[:-1] + b"," + tail[1:]
 
 
-def _media_part(part: Part, cache: bool) -> dict[str, Any] | None:
+def _cache(part: Part, cache: bool) -> CacheControl | UnsetType:
+    found = getattr(part, "cache_control", None)
+    return found if cache and found is not None else UNSET
+
+
+def _text_part(part: TextPart, cache: bool) -> wire.SentPart:
+    return wire.SentPart(type="text", text=part.text, cache_control=_cache(part, cache))
+
+
+def _media_part(part: Part, cache: bool) -> wire.SentPart | None:
     """A non-text user part on the wire; None for parts OpenAI cannot take."""
     if isinstance(part, TextPart):
         return _text_part(part, cache)
-    out: dict[str, Any]
     if isinstance(part, ImagePart):
         url = part.url if part.data is None else data_url(part.data, part.media_type)
-        image: dict[str, Any] = {"url": url}
-        if part.detail:
-            image["detail"] = part.detail
-        out = {"type": "image_url", "image_url": image}
-    elif isinstance(part, AudioPart):
-        return {"type": "input_audio", "input_audio": {"data": part.data, "format": part.format}}
-    elif isinstance(part, FilePart):
-        file: dict[str, Any] = {}
-        if part.data is not None:
-            file["file_data"] = data_url(part.data, part.media_type)
-        elif part.url is not None:
-            file["file_data"] = part.url
-        if part.file_id is not None:
-            file["file_id"] = part.file_id
-        if part.filename is not None:
-            file["filename"] = part.filename
-        out = {"type": "file", "file": file}
-    else:
-        return None
-    if cache and part.cache_control is not None:
-        out["cache_control"] = msgspec.to_builtins(part.cache_control)
-    return out
+        image = wire.SentImageURL(url=url, detail=part.detail or UNSET)
+        return wire.SentPart(type="image_url", image_url=image, cache_control=_cache(part, cache))
+    if isinstance(part, AudioPart):
+        return wire.SentPart(type="input_audio", input_audio=wire.SentAudio(part.data, part.format))
+    if isinstance(part, FilePart):
+        file = wire.SentFile(
+            file_data=(
+                data_url(part.data, part.media_type)
+                if part.data is not None
+                else part.url
+                if part.url is not None
+                else UNSET
+            ),
+            file_id=UNSET if part.file_id is None else part.file_id,
+            filename=UNSET if part.filename is None else part.filename,
+        )
+        return wire.SentPart(type="file", file=file, cache_control=_cache(part, cache))
+    return None
 
 
-def _content(parts: list[Part], cache: bool) -> str | list[dict[str, Any]]:
+def _content(parts: list[Part], cache: bool) -> str | list[wire.SentPart]:
     """A plain string when the parts are text only (the common, compact case)."""
+    if len(parts) == 1:
+        only = parts[0]
+        if type(only) is TextPart and (not cache or only.cache_control is None):
+            return only.text
     if all(isinstance(p, TextPart) and (not cache or p.cache_control is None) for p in parts):
         return "".join(p.text for p in parts if isinstance(p, TextPart))
     return [w for w in (_media_part(p, cache) for p in parts) if w is not None]
 
 
-def _assistant(message: Message, quirks: Quirks) -> dict[str, Any]:
+def _assistant(message: Message, quirks: Quirks) -> wire.SentMessage | msgspec.Raw:
     text = message.text()
     calls = message.tool_calls()
-    out: dict[str, Any] = {"role": "assistant", "content": text if text or not calls else None}
+    out = wire.SentMessage(role="assistant", content=text if text or not calls else None)
     if calls:
-        out["tool_calls"] = [
-            {
-                "id": _call_id(c.id, quirks),
-                "type": "function",
-                "function": {"name": c.name, "arguments": c.arguments},
-            }
+        out.tool_calls = [
+            wire.SentToolCall(
+                id=_call_id(c.id, quirks), function=wire.SentFunction(c.name, c.arguments)
+            )
             for c in calls
         ]
     if message.refusal:
-        out["refusal"] = message.refusal
+        out.refusal = message.refusal
     if message.name and quirks.send_message_name:
-        out["name"] = message.name
+        out.name = message.name
     if quirks.reasoning_field and quirks.send_reasoning_back:
         thinking = "".join(p.text for p in message.thinking())
         if thinking:
-            out[quirks.reasoning_field] = thinking
+            return msgspec.Raw(_with_fields(_json(out), {quirks.reasoning_field: thinking}))
     return out
 
 
-def _tool_results(parts: list[Part], quirks: Quirks) -> list[dict[str, Any]]:
+def _tool_results(parts: list[Part], quirks: Quirks) -> list[wire.SentMessage]:
     """One ``tool`` message per result; images or files a tool returned follow
     in a user message (OpenAI tool messages take text only)."""
     cache = "cache_control" in quirks.pass_extra
-    out: list[dict[str, Any]] = []
-    attachments: list[dict[str, Any]] = []
+    out: list[wire.SentMessage] = []
+    attachments: list[wire.SentPart] = []
     for part in parts:
         if not isinstance(part, ToolResultPart):
             continue
         call_id = _call_id(part.tool_call_id, quirks)
         text = "".join(p.text for p in part.content if isinstance(p, TextPart))
-        out.append({"role": "tool", "tool_call_id": call_id, "content": text})
+        out.append(wire.SentMessage(role="tool", tool_call_id=call_id, content=text))
         media = [p for p in part.content if not isinstance(p, TextPart)]
         if media:
-            attachments.append({"type": "text", "text": f"Attachments of {call_id}:"})
+            attachments.append(wire.SentPart(type="text", text=f"Attachments of {call_id}:"))
             attachments.extend(w for w in (_media_part(p, cache) for p in media) if w)
     if attachments:
-        out.append({"role": "user", "content": attachments})
+        out.append(wire.SentMessage(role="user", content=attachments))
     return out
 
 
-def _messages(messages: list[Message], quirks: Quirks) -> list[dict[str, Any]]:
+def _messages(messages: list[Message], quirks: Quirks) -> list[wire.SentMessage | msgspec.Raw]:
     cache = "cache_control" in quirks.pass_extra
-    out: list[dict[str, Any]] = []
+    out: list[wire.SentMessage | msgspec.Raw] = []
     for m in messages:
         if m.role == "assistant":
             out.append(_assistant(m, quirks))
@@ -187,57 +196,61 @@ def _messages(messages: list[Message], quirks: Quirks) -> list[dict[str, Any]]:
             if not rest:
                 continue
             m = Message(role="user" if m.role == "tool" else m.role, content=rest, name=m.name)
-        incoming: dict[str, Any] = {"role": m.role, "content": _content(m.content, cache)}
+        message = wire.SentMessage(role=m.role, content=_content(m.content, cache))
         if m.name and quirks.send_message_name:
-            incoming["name"] = m.name
-        out.append(incoming)
+            message.name = m.name
+        out.append(message)
     return out
 
 
-def _reasoning_object(reasoning: Reasoning) -> dict[str, Any]:
+def _reasoning_object(reasoning: Reasoning) -> wire.SentReasoning:
     """OpenRouter's ``reasoning`` object; ``enabled`` only when nothing else says it."""
-    out: dict[str, Any] = {}
+    out = wire.SentReasoning()
     if reasoning.effort is not None:
-        out["effort"] = reasoning.effort
+        out.effort = reasoning.effort
     if reasoning.max_tokens is not None:
-        out["max_tokens"] = reasoning.max_tokens
+        out.max_tokens = reasoning.max_tokens
     if reasoning.exclude:
-        out["exclude"] = True
-    if not out or (not reasoning.enabled and reasoning.effort != "none"):
-        out["enabled"] = reasoning.enabled
+        out.exclude = True
+    said = reasoning.effort is not None or reasoning.max_tokens is not None or reasoning.exclude
+    if not said or (not reasoning.enabled and reasoning.effort != "none"):
+        out.enabled = reasoning.enabled
     return out
 
 
-def _tools(request: ChatRequest, body: dict[str, Any]) -> None:
+def _tools(request: ChatRequest, body: wire.SentRequest) -> None:
     if request.tools:
-        tools = []
-        for t in request.tools:
-            fn: dict[str, Any] = {"name": t.name, "parameters": t.parameters}
-            if t.description is not None:
-                fn["description"] = t.description
-            if t.strict is not None:
-                fn["strict"] = t.strict
-            tools.append({"type": "function", "function": fn})
-        body["tools"] = tools
+        body.tools = [
+            wire.SentTool(
+                function=wire.SentFunctionDef(
+                    name=t.name,
+                    parameters=t.parameters,
+                    description=UNSET if t.description is None else t.description,
+                    strict=UNSET if t.strict is None else t.strict,
+                )
+            )
+            for t in request.tools
+        ]
     choice = request.tool_choice
     if choice is not None:
         if choice.mode == "tool":
-            body["tool_choice"] = {"type": "function", "function": {"name": choice.name}}
+            body.tool_choice = wire.SentToolChoice(function=wire.SentNamed(choice.name))
         else:
-            body["tool_choice"] = choice.mode
+            body.tool_choice = choice.mode
     if request.parallel_tool_calls is not None:
-        body["parallel_tool_calls"] = request.parallel_tool_calls
+        body.parallel_tool_calls = request.parallel_tool_calls
     fmt = request.response_format
     if fmt is not None:
         if fmt.type != "json_schema":
-            body["response_format"] = {"type": fmt.type}
+            body.response_format = wire.SentResponseFormat(type=fmt.type)
         else:
-            schema: dict[str, Any] = {"name": fmt.name or "response", "schema": fmt.schema}
-            if fmt.strict is not None:
-                schema["strict"] = fmt.strict
-            if fmt.description is not None:
-                schema["description"] = fmt.description
-            body["response_format"] = {"type": "json_schema", "json_schema": schema}
+            schema = wire.SentJsonSchema(
+                name=fmt.name or "response",
+                schema=fmt.schema,
+                strict=UNSET if fmt.strict is None else fmt.strict,
+                description=UNSET if fmt.description is None else fmt.description,
+            )
+            body.response_format = wire.SentResponseFormat(type="json_schema", json_schema=schema)
 
 
 _SIMPLE = (
@@ -253,44 +266,53 @@ _SIMPLE = (
     "service_tier",
     "prompt_cache_key",
 )
+_TOOL_FIELDS = ("tools", "tool_choice", "parallel_tool_calls", "response_format")
 
 
-def _params(request: ChatRequest, quirks: Quirks, body: dict[str, Any]) -> None:
+def _params(request: ChatRequest, quirks: Quirks, body: wire.SentRequest) -> None:
     if request.max_tokens is not None:
-        body[quirks.max_tokens_field] = request.max_tokens
+        setattr(body, quirks.max_tokens_field, request.max_tokens)
     for name in _SIMPLE:
         value = getattr(request, name)
         if value is not None:
-            body[name] = value
+            setattr(body, name, value)
     floor = quirks.min_temperature
     if floor is not None and request.temperature is not None and request.temperature < floor:
-        body["temperature"] = floor
+        body.temperature = floor
     if request.stop:
-        body["stop"] = request.stop
+        body.stop = request.stop
     if request.n != 1:
-        body["n"] = request.n
+        body.n = request.n
     if request.logprobs:
-        body["logprobs"] = True
+        body.logprobs = True
     reasoning = request.reasoning
     if reasoning is not None:
         if "reasoning" in quirks.pass_extra:
-            body["reasoning"] = _reasoning_object(reasoning)
+            body.reasoning = _reasoning_object(reasoning)
         elif (effort := openai_effort(reasoning)) is not None:
-            body["reasoning_effort"] = effort
-    _pass_extra(request, quirks.pass_extra, body)
-
-
-def _pass_extra(request: ChatRequest, extra: frozenset[str], body: dict[str, Any]) -> None:
-    """What ``Quirks.pass_extra`` names: canonical fields the dialect lacks,
-    then the request's unmapped fields, unchanged."""
+            body.reasoning_effort = effort
+    extra = quirks.pass_extra
     for name in ("top_k", "repetition_penalty"):
         if name in extra and getattr(request, name) is not None:
-            body[name] = getattr(request, name)
+            setattr(body, name, getattr(request, name))
     if "cache_control" in extra and request.cache_control is not None:
-        body["cache_control"] = msgspec.to_builtins(request.cache_control)
-    for name in extra:
-        if name in request.extra:
-            body[name] = request.extra[name]
+        body.cache_control = request.cache_control
+
+
+def _pass_through(request: ChatRequest, quirks: Quirks, body: wire.SentRequest) -> dict[str, Any]:
+    """The request's unmapped fields that ``Quirks.pass_extra`` names, sent
+    unchanged. One replaces a field of the same name set from the canonical
+    request, except the tool fields, which the canonical request decides."""
+    if not request.extra or not quirks.pass_extra:
+        return {}
+    fields = {n: request.extra[n] for n in quirks.pass_extra if n in request.extra}
+    for name in list(fields):
+        if name in wire.SENT_FIELDS:
+            if name in _TOOL_FIELDS and getattr(body, name) is not UNSET:
+                del fields[name]
+            else:
+                setattr(body, name, UNSET)
+    return fields
 
 
 def _url(target: Target, path: str) -> str:
@@ -310,13 +332,15 @@ _WIRE_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _without_refused(body: dict[str, Any], quirks: Quirks) -> None:
+def _without_refused(body: wire.SentRequest, fields: dict[str, Any], quirks: Quirks) -> None:
     """Never send what the vendor refuses. The gateway drops those first
     (with a warning); this also covers values ``ChatRequest.given`` does not
     count as set, such as ``parallel_tool_calls: false``."""
     for name in quirks.unsupported:
         for key in _WIRE_NAMES.get(name, (name,)):
-            body.pop(key, None)
+            if key in wire.SENT_FIELDS:
+                setattr(body, key, UNSET)
+            fields.pop(key, None)
 
 
 def _headers(target: Target, stream: bool) -> dict[str, str]:
@@ -335,22 +359,21 @@ class OpenAIChatCodec:
 
     def encode_request(self, request: ChatRequest, target: Target) -> HttpRequest:
         quirks = target.quirks
-        body: dict[str, Any] = {
-            "model": target.model,
-            "messages": _messages(request.messages, quirks),
-        }
+        body = wire.SentRequest(model=target.model, messages=_messages(request.messages, quirks))
         if request.stream:
-            body["stream"] = True
+            body.stream = True
             if quirks.stream_usage:
-                body["stream_options"] = {"include_usage": True}
+                body.stream_options = wire.SentStreamOptions(include_usage=True)
         _params(request, quirks, body)
         _tools(request, body)
-        _without_refused(body, quirks)
+        fields = _pass_through(request, quirks, body)
+        if quirks.unsupported:
+            _without_refused(body, fields, quirks)
         return HttpRequest(
             method="POST",
             url=_url(target, "chat/completions"),
             headers=_headers(target, request.stream),
-            body=_json(body),
+            body=_with_fields(_json(body), fields),
             stream=request.stream,
         )
 

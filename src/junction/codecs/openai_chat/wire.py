@@ -1,9 +1,11 @@
 """Every wire struct of the OpenAI Chat Completions API.
 
 Request bodies (``Request`` and its parts) as a door reads them; the
-``Received*`` structs, lenient (unknown fields ignored, most optional), for
-what OpenAI-compatible providers send back; ``Response``, ``Chunk`` and the
-rest as junction writes them when it serves the API.
+``Sent*`` structs for the request bodies junction sends to providers (a
+field left ``UNSET`` is not written); the ``Received*`` structs, lenient
+(unknown fields ignored, most optional), for what OpenAI-compatible
+providers send back; ``Response``, ``Chunk`` and the rest as junction writes
+them when it serves the API.
 """
 
 from __future__ import annotations
@@ -11,12 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from junction.codecs._shared.openai_errors import ErrorFields
-from junction.types import (
-    CacheControl,
-    FinishReason,
-)
+from junction.types import CacheControl, FinishReason
 
 
 class ImageURL(msgspec.Struct):
@@ -431,3 +431,137 @@ Anything else maps to ``stop``; decoders keep the native value beside it
 
 def normalise_finish(native: str) -> FinishReason:
     return FINISH_REASONS.get(native, "stop")
+
+
+# --- request bodies junction sends --------------------------------------------
+
+
+class SentImageURL(msgspec.Struct, kw_only=True):
+    url: str | None
+    detail: str | UnsetType = UNSET
+
+
+class SentAudio(msgspec.Struct):
+    data: str
+    format: str
+
+
+class SentFile(msgspec.Struct, kw_only=True):
+    file_data: str | UnsetType = UNSET
+    file_id: str | UnsetType = UNSET
+    filename: str | UnsetType = UNSET
+
+
+class SentPart(msgspec.Struct, kw_only=True):
+    type: str
+    text: str | UnsetType = UNSET
+    image_url: SentImageURL | UnsetType = UNSET
+    input_audio: SentAudio | UnsetType = UNSET
+    file: SentFile | UnsetType = UNSET
+    cache_control: CacheControl | UnsetType = UNSET
+
+
+class SentFunction(msgspec.Struct):
+    name: str
+    arguments: str
+
+
+class SentToolCall(msgspec.Struct, kw_only=True):
+    id: str
+    type: str = "function"
+    function: SentFunction
+
+
+class SentMessage(msgspec.Struct, kw_only=True):
+    role: str
+    tool_call_id: str | UnsetType = UNSET
+    content: str | list[SentPart] | None
+    tool_calls: list[SentToolCall] | UnsetType = UNSET
+    refusal: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+
+
+class SentStreamOptions(msgspec.Struct):
+    include_usage: bool
+
+
+class SentFunctionDef(msgspec.Struct, kw_only=True):
+    name: str
+    parameters: dict[str, Any] | None
+    description: str | UnsetType = UNSET
+    strict: bool | UnsetType = UNSET
+
+
+class SentTool(msgspec.Struct, kw_only=True):
+    type: str = "function"
+    function: SentFunctionDef
+
+
+class SentNamed(msgspec.Struct):
+    name: str | None
+
+
+class SentToolChoice(msgspec.Struct, kw_only=True):
+    type: str = "function"
+    function: SentNamed
+
+
+class SentJsonSchema(msgspec.Struct, kw_only=True):
+    name: str
+    schema: dict[str, Any] | None
+    strict: bool | UnsetType = UNSET
+    description: str | UnsetType = UNSET
+
+
+class SentResponseFormat(msgspec.Struct, kw_only=True):
+    type: str
+    json_schema: SentJsonSchema | UnsetType = UNSET
+
+
+class SentReasoning(msgspec.Struct, kw_only=True):
+    """OpenRouter's ``reasoning`` object."""
+
+    effort: str | UnsetType = UNSET
+    max_tokens: int | UnsetType = UNSET
+    exclude: bool | UnsetType = UNSET
+    enabled: bool | UnsetType = UNSET
+
+
+class SentRequest(msgspec.Struct, kw_only=True):
+    """A ``/chat/completions`` body. Fields a vendor passes through beyond
+    these (``Quirks.pass_extra``) are merged in at encode time."""
+
+    model: str | UnsetType = UNSET
+    messages: list[SentMessage | msgspec.Raw] | UnsetType = UNSET
+    """A message is pre-encoded (``Raw``) when it carries a vendor's own
+    reasoning field (``Quirks.reasoning_field``)."""
+    stream: bool | UnsetType = UNSET
+    stream_options: SentStreamOptions | UnsetType = UNSET
+    max_tokens: int | UnsetType = UNSET
+    max_completion_tokens: int | UnsetType = UNSET
+    temperature: float | UnsetType = UNSET
+    top_p: float | UnsetType = UNSET
+    frequency_penalty: float | UnsetType = UNSET
+    presence_penalty: float | UnsetType = UNSET
+    seed: int | UnsetType = UNSET
+    top_logprobs: int | UnsetType = UNSET
+    logit_bias: Any = UNSET
+    user: str | UnsetType = UNSET
+    metadata: Any = UNSET
+    service_tier: str | UnsetType = UNSET
+    prompt_cache_key: str | UnsetType = UNSET
+    stop: list[str] | UnsetType = UNSET
+    n: int | UnsetType = UNSET
+    logprobs: bool | UnsetType = UNSET
+    reasoning: SentReasoning | UnsetType = UNSET
+    reasoning_effort: str | UnsetType = UNSET
+    top_k: int | UnsetType = UNSET
+    repetition_penalty: float | UnsetType = UNSET
+    cache_control: CacheControl | UnsetType = UNSET
+    tools: list[SentTool] | UnsetType = UNSET
+    tool_choice: str | SentToolChoice | UnsetType = UNSET
+    parallel_tool_calls: bool | UnsetType = UNSET
+    response_format: SentResponseFormat | UnsetType = UNSET
+
+
+SENT_FIELDS = frozenset(SentRequest.__struct_fields__)
