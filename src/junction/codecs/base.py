@@ -161,6 +161,18 @@ class ServerCodec(Protocol):
 SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
 
 
+class ServerDefaults:
+    """What most :class:`ServerCodec` classes share, for them to inherit (and
+    override where their API differs): an SSE stream, an in-stream error that
+    ends it, error responses with no headers of their own."""
+
+    stream_content_type = SSE_CONTENT_TYPE
+    finish_after_error = False
+
+    def error_headers(self, err: GatewayError) -> dict[str, str]:
+        return {}
+
+
 @runtime_checkable
 class TokenCounter(Protocol):
     """An optional ability: a dialect whose provider counts prompt tokens."""

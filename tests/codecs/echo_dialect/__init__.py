@@ -13,7 +13,7 @@ from __future__ import annotations
 from echo_dialect.client import EchoCodec
 from echo_dialect.server import decode_request, encode_error, encode_response
 from echo_dialect.server_stream import StreamEncoder
-from junction.codecs.base import SSE_CONTENT_TYPE, ServerCodec
+from junction.codecs.base import ServerCodec, ServerDefaults
 from junction.types import ChatRequest, ChatResponse, GatewayError
 
 __all__ = ["CODEC", "PARAMS", "PARAM_NOTES", "SERVER"]
@@ -24,11 +24,9 @@ PARAM_NOTES: dict[str, str] = {"max_tokens": "sent as max_words"}
 CODEC = EchoCodec()
 
 
-class EchoServer:
+class EchoServer(ServerDefaults):
     name = "echo"
     paths: tuple[str, ...] = ("/echo/v1/say",)
-    stream_content_type = SSE_CONTENT_TYPE
-    finish_after_error = False
 
     def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
         return decode_request(body)
@@ -41,9 +39,6 @@ class EchoServer:
 
     def encode_error(self, err: GatewayError) -> bytes:
         return encode_error(err)
-
-    def error_headers(self, err: GatewayError) -> dict[str, str]:
-        return {}
 
 
 SERVER: ServerCodec = EchoServer()

@@ -26,7 +26,7 @@ from junction.codecs.anthropic_messages.client import (
 from junction.codecs.anthropic_messages.client_stream import AnthropicStreamDecoder
 from junction.codecs.anthropic_messages.server import decode_request, encode_error, encode_response
 from junction.codecs.anthropic_messages.server_stream import StreamEncoder
-from junction.codecs.base import SSE_CONTENT_TYPE, ServerCodec
+from junction.codecs.base import ServerCodec, ServerDefaults
 from junction.types import ChatRequest, ChatResponse, GatewayError
 
 __all__ = [
@@ -87,13 +87,11 @@ PARAM_NOTES: dict[str, str] = {
 CODEC = AnthropicMessagesCodec()
 
 
-class AnthropicMessagesServer:
+class AnthropicMessagesServer(ServerDefaults):
     """The server side of the Messages API (a :class:`~junction.codecs.base.ServerCodec`)."""
 
     name = "anthropic_messages"
     paths: tuple[str, ...] = ("/v1/messages",)
-    stream_content_type = SSE_CONTENT_TYPE
-    finish_after_error = False
 
     def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
         return decode_request(body)
@@ -106,9 +104,6 @@ class AnthropicMessagesServer:
 
     def encode_error(self, err: GatewayError) -> bytes:
         return encode_error(err)
-
-    def error_headers(self, err: GatewayError) -> dict[str, str]:
-        return {}
 
 
 SERVER: ServerCodec = AnthropicMessagesServer()

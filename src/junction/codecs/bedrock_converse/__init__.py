@@ -34,7 +34,7 @@ Conventions:
 
 from __future__ import annotations
 
-from junction.codecs.base import ServerCodec
+from junction.codecs.base import ServerCodec, ServerDefaults
 from junction.codecs.bedrock_converse.client import (
     EFFORT_BUDGET,
     EFFORT_LEVEL,
@@ -133,13 +133,12 @@ PARAM_NOTES: dict[str, str] = {
 CODEC = BedrockConverseCodec()
 
 
-class BedrockConverseServer:
+class BedrockConverseServer(ServerDefaults):
     """The server side of the Converse API (a :class:`~junction.codecs.base.ServerCodec`)."""
 
     name = "bedrock_converse"
     paths: tuple[str, ...] = ()
     stream_content_type = EVENTSTREAM_CONTENT_TYPE
-    finish_after_error = False
 
     def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
         return decode_request(body, model=model, stream=stream)

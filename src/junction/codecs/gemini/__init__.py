@@ -28,7 +28,7 @@ Server side (simulator, Gemini ingress): :func:`decode_request`,
 
 from __future__ import annotations
 
-from junction.codecs.base import SSE_CONTENT_TYPE, ServerCodec
+from junction.codecs.base import ServerCodec, ServerDefaults
 from junction.codecs.gemini.client import EFFORT_BUDGET, GeminiCodec
 from junction.codecs.gemini.client_stream import GeminiStreamDecoder
 from junction.codecs.gemini.server import (
@@ -88,13 +88,11 @@ PARAM_NOTES: dict[str, str] = {
 CODEC = GeminiCodec()
 
 
-class GeminiServer:
+class GeminiServer(ServerDefaults):
     """The server side of the generateContent API (a :class:`~junction.codecs.base.ServerCodec`)."""
 
     name = "gemini"
     paths: tuple[str, ...] = ()
-    stream_content_type = SSE_CONTENT_TYPE
-    finish_after_error = False
 
     def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
         return decode_request(body, model=model, stream=stream)
@@ -107,9 +105,6 @@ class GeminiServer:
 
     def encode_error(self, err: GatewayError) -> bytes:
         return encode_error(err)
-
-    def error_headers(self, err: GatewayError) -> dict[str, str]:
-        return {}
 
 
 SERVER: ServerCodec = GeminiServer()

@@ -18,7 +18,7 @@ out) and ``server_stream`` (streams out).
 from __future__ import annotations
 
 from junction.codecs._shared.openai_errors import retry_after_seconds
-from junction.codecs.base import SSE_CONTENT_TYPE, ServerCodec
+from junction.codecs.base import ServerCodec, ServerDefaults
 from junction.codecs.openai_chat.client import AZURE_API_VERSION, OpenAIChatCodec
 from junction.codecs.openai_chat.client_stream import OpenAIStreamDecoder
 from junction.codecs.openai_chat.server import (
@@ -86,12 +86,11 @@ PARAM_NOTES: dict[str, str] = {
 CODEC = OpenAIChatCodec()
 
 
-class OpenAIChatServer:
-    """The server side of the Chat Completions (a :class:`~junction.codecs.base.ServerCodec`)."""
+class OpenAIChatServer(ServerDefaults):
+    """The server side of Chat Completions (a :class:`~junction.codecs.base.ServerCodec`)."""
 
     name = "openai_chat"
     paths: tuple[str, ...] = ("/v1/chat/completions",)
-    stream_content_type = SSE_CONTENT_TYPE
     finish_after_error = True
 
     def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
@@ -105,9 +104,6 @@ class OpenAIChatServer:
 
     def encode_error(self, err: GatewayError) -> bytes:
         return encode_error(err)
-
-    def error_headers(self, err: GatewayError) -> dict[str, str]:
-        return {}
 
 
 SERVER: ServerCodec = OpenAIChatServer()

@@ -33,7 +33,7 @@ Response objects and errors out) and ``server_stream`` (SSE events out).
 
 from __future__ import annotations
 
-from junction.codecs.base import SSE_CONTENT_TYPE, ServerCodec
+from junction.codecs.base import ServerCodec, ServerDefaults
 from junction.codecs.openai_responses.client import OpenAIResponsesCodec, encode_body
 from junction.codecs.openai_responses.client_stream import ResponsesStreamDecoder
 from junction.codecs.openai_responses.server import decode_request, encode_error, encode_response
@@ -89,13 +89,11 @@ PARAM_NOTES: dict[str, str] = {
 CODEC = OpenAIResponsesCodec()
 
 
-class OpenAIResponsesServer:
+class OpenAIResponsesServer(ServerDefaults):
     """The server side of the Responses API (a :class:`~junction.codecs.base.ServerCodec`)."""
 
     name = "openai_responses"
     paths: tuple[str, ...] = ("/v1/responses",)
-    stream_content_type = SSE_CONTENT_TYPE
-    finish_after_error = False
 
     def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
         return decode_request(body)
@@ -108,9 +106,6 @@ class OpenAIResponsesServer:
 
     def encode_error(self, err: GatewayError) -> bytes:
         return encode_error(err)
-
-    def error_headers(self, err: GatewayError) -> dict[str, str]:
-        return {}
 
 
 SERVER: ServerCodec = OpenAIResponsesServer()
