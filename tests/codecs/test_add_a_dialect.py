@@ -178,3 +178,24 @@ def test_the_registry_lists_the_dialect_beside_the_built_ins(echo_registered: No
     assert server is not None
     assert server.paths == ("/echo/v1/say",)
     assert registry.server("openai_chat") is not None
+
+
+def test_a_vendor_of_an_unregistered_dialect_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown dialect 'cohere_native'") as info:
+        register_vendor(Vendor("cohere", "cohere_native", "https://api.cohere.com"))
+    assert "openai_chat" in str(info.value)
+    assert "bedrock_converse" in str(info.value)
+
+
+def test_an_unknown_dialect_is_a_clear_error() -> None:
+    with pytest.raises(KeyError, match="unknown dialect 'nope'"):
+        registry.codec("nope")
+
+
+def test_every_built_in_dialect_registers_through_the_registry() -> None:
+    for name in registry.BUILTIN_DIALECTS:
+        assert registry.is_dialect(name)
+        assert registry.params(name)
+        server = registry.server(name)
+        assert server is not None
+        assert server.name == name
