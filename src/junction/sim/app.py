@@ -17,7 +17,7 @@ Provider routes (the wire work is done by the codecs' server side):
   ``GET /v1beta/models``.
 - AWS Bedrock: ``POST /model/{modelId}/converse``, ``/converse-stream`` (binary
   event stream) and ``/invoke`` (Titan / Cohere embedding models); see
-  :mod:`junction.sim.bedrock` (SigV4 accepted unverified, logged as ``x-sim-auth``).
+  :mod:`junction.sim.dialects` (SigV4 accepted unverified, logged as ``x-sim-auth``).
 
 Any API key is accepted (``Authorization: Bearer``, ``x-api-key``,
 ``x-goog-api-key``, ``api-key`` or ``?key=``); whether one was sent is
