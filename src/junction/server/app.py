@@ -19,6 +19,7 @@ import msgspec
 
 from junction.catalog import openrouter_model, public_endpoint
 from junction.codecs import anthropic_messages, openai_chat
+from junction.codecs.base import StreamEncoder
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
@@ -31,13 +32,7 @@ from junction.server.asgi import (
     StreamingResponse,
     TooLarge,
 )
-from junction.server.doors import (
-    ANTHROPIC_MESSAGES,
-    OPENAI_CHAT,
-    OPENAI_RESPONSES,
-    Door,
-    StreamWriter,
-)
+from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, Door, doors
 from junction.server.errors import ErrorEncoder, as_gateway_error, error_response
 from junction.transport import Transport
 from junction.types import ChatRequest, ErrorKind, GatewayError, StreamEvent
@@ -122,23 +117,22 @@ def create_app(
         door: Door = OPENAI_CHAT,
         public: bool = False,
     ) -> None:
-        wrapped = _guard(keeper, handler, door.error, public)
+        wrapped = _guard(keeper, handler, door.server.encode_error, public)
         for path in paths:
             router.add(method, path, wrapped)
 
-    add("POST", _openai_paths("/chat/completions"), _chat(OPENAI_CHAT))
     add("POST", _openai_paths("/embeddings"), _embeddings)
     add("GET", _openai_paths("/models"), _models)
     add("GET", tuple(p + "/{model}/endpoints" for p in _openai_paths("/models")), _endpoints)
     add("GET", _openai_paths("/generation"), _generation)
-    add("POST", ("/v1/messages", "/api/v1/messages"), _chat(ANTHROPIC_MESSAGES), ANTHROPIC_MESSAGES)
     add(
         "POST",
         ("/v1/messages/count_tokens", "/api/v1/messages/count_tokens"),
         _count_tokens,
         ANTHROPIC_MESSAGES,
     )
-    add("POST", _openai_paths("/responses"), _chat(OPENAI_RESPONSES), OPENAI_RESPONSES)
+    for door in doors():
+        add("POST", door.paths, _chat(door), door)
     add("GET", ("/health",), _health, public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
@@ -221,12 +215,13 @@ async def _read(request: Request, limit: int) -> bytes:
 
 def _chat(door: Door) -> StateHandler:
     async def chat(st: State, request: Request) -> Response | StreamingResponse:
-        req = door.decode(await _read(request, st.max_body))
+        server = door.server
+        req = server.decode_request(await _read(request, st.max_body))
         _check_limits(req)
         trace = Trace(key=request.principal)
         if not req.stream:
             response = await st.gateway.chat(req, trace)
-            return Response(door.encode(response, req))
+            return Response(server.encode_response(response, req))
         events = await st.gateway.chat_stream(req, trace)
         # The first event decides the status: failures before it are HTTP errors.
         try:
@@ -235,7 +230,7 @@ def _chat(door: Door) -> StateHandler:
             raise GatewayError(
                 "provider_unavailable", "the provider sent an empty stream"
             ) from None
-        frames = _relay(first, events, door.writer(req), door.finish_after_error)
+        frames = _relay(first, events, server.stream_encoder(req), server.finish_after_error)
         return StreamingResponse(frames, headers=_SSE_HEADERS)
 
     return chat
@@ -244,7 +239,7 @@ def _chat(door: Door) -> StateHandler:
 async def _relay(
     first: list[StreamEvent],
     batches: AsyncIterator[list[StreamEvent]],
-    writer: StreamWriter,
+    writer: StreamEncoder,
     finish_after_error: bool,
 ) -> AsyncIterator[bytes]:
     """One write per upstream read: the frames of a batch go out together."""
