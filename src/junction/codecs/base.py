@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
+from junction.codecs.sse import DEFAULT_LIMITS, StreamLimits
 from junction.types import (
     ChatRequest,
     ChatResponse,
@@ -77,6 +78,8 @@ class Target(msgspec.Struct, frozen=True, omit_defaults=True):
     headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     quirks: Quirks = Quirks()
     api_version: str | None = None
+    stream_limits: StreamLimits = DEFAULT_LIMITS
+    """The largest SSE line / event / event-stream frame taken from this target."""
 
 
 class StreamDecoder(Protocol):

@@ -24,6 +24,8 @@ from botocore.eventstream import (  # type: ignore[import-untyped]
     ParserError,
 )
 
+from junction.codecs.sse import DEFAULT_LIMITS, StreamLimitError
+
 CONTENT_TYPE = "application/vnd.amazon.eventstream"
 _STRING = 7
 
@@ -47,16 +49,25 @@ class Message:
 
 
 class FrameReader:
-    """Bytes as they arrive -> complete messages."""
+    """Bytes as they arrive -> complete messages.
 
-    def __init__(self) -> None:
+    ``max_frame`` bounds the bytes held for one unfinished message (botocore
+    alone allows 24 MiB payloads, and copies its buffer on every read)."""
+
+    def __init__(self, max_frame: int = DEFAULT_LIMITS.max_event_bytes) -> None:
         self._buffer = EventStreamBuffer()
+        self._max_frame = max_frame
         self.pending = 0
         """Bytes received that do not yet make a whole message."""
 
     def feed(self, data: bytes) -> Iterator[Message]:
-        self._buffer.add_data(data)
         self.pending += len(data)
+        if self.pending > self._max_frame:
+            raise StreamLimitError(
+                f"an event-stream message passed {self._max_frame} bytes "
+                "(limits.max_event_bytes)"
+            )
+        self._buffer.add_data(data)
         try:
             for message in self._buffer:
                 self.pending -= int(message.prelude.total_length)
