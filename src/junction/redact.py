@@ -42,7 +42,7 @@ _SHAPES = (
     r"(?:(?:bearer|basic|aws4-hmac-sha256)\s+)?)[^\s\"',;]+",
     r"(?P<scheme>\bbearer\s+)[A-Za-z0-9._~+/=-]+",
     r"(?P<query>[?&](?:key|api_key|api-key|token|access_token)=)[^&\s\"'#]+",
-    r"\bsk-[A-Za-z0-9_*.-]{8,}",
+    r"\bsk-[A-Za-z0-9_*-][A-Za-z0-9_*.-]{6,}(?<![.-])",
     r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
     r"\bAIza[0-9A-Za-z_-]{30,}",
     r"\bgsk_[A-Za-z0-9]{16,}",
@@ -62,9 +62,7 @@ class Redactor:
     __slots__ = ("_digests", "_pattern", "signature")
 
     def __init__(self, secrets: Iterable[str] = (), digests: Iterable[str] = ()) -> None:
-        values = sorted(
-            {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
-        )
+        values = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
         literal = [f"(?:{'|'.join(re.escape(v) for v in values)})"] if values else []
         self._pattern = re.compile("|".join([*literal, *_SHAPES]), re.IGNORECASE)
         self._digests = frozenset(d.lower() for d in digests)
@@ -80,7 +78,12 @@ class Redactor:
 
     def _by_digest(self, match: re.Match[str]) -> str:
         token = match.group()
-        return REDACTED if _digest(token) in self._digests else token
+        if _digest(token) in self._digests:
+            return REDACTED
+        if ":" not in token:
+            return token
+        parts = token.split(":")
+        return ":".join(REDACTED if _digest(p) in self._digests else p for p in parts)
 
     def scrub_error(self, exc: GatewayError) -> GatewayError:
         """Scrub an error's message in place (what the client and the trace

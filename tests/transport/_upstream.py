@@ -134,7 +134,9 @@ async def _handle(request: web.Request, upstream: Upstream) -> web.StreamRespons
     if model == "wrong-type":
         return web.Response(text="<html><body>Bad gateway</body></html>", content_type="text/html")
     if model == "bad-json" and not stream:
-        return web.Response(text='{"id": "chatcmpl-x", "choices": [', content_type="application/json")
+        return web.Response(
+            text='{"id": "chatcmpl-x", "choices": [', content_type="application/json"
+        )
     if not stream:
         return web.json_response(_completion("fine"))
     response = await _stream(request)

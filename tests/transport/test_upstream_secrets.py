@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
+
 from _upstream import (
     AWS_SECRET,
     CLIENT_KEY,
@@ -19,7 +20,6 @@ from _upstream import (
     exchange,
     rig,
 )
-
 from junction.codecs import openai_chat
 from junction.gateway import Trace
 from junction.types import GatewayError
@@ -122,7 +122,9 @@ async def test_the_trace_and_generation_record_hold_no_key(fake: Rig) -> None:
 
 def test_the_gateway_scrubs_every_configured_secret(fake: Rig) -> None:
     scrub = fake.gateway.redactor.scrub
-    text = f"p={PROVIDER_KEY} m={MASTER_KEY} c={CLIENT_KEY} aws={AWS_SECRET} id=AKIAIOSFODNN7EXAMPLE"
+    text = (
+        f"p={PROVIDER_KEY} m={MASTER_KEY} c={CLIENT_KEY} aws={AWS_SECRET} id=AKIAIOSFODNN7EXAMPLE"
+    )
     clean = scrub(text)
     for secret in (PROVIDER_KEY, MASTER_KEY, CLIENT_KEY, AWS_SECRET, "AKIAIOSFODNN7EXAMPLE"):
         assert secret not in clean

@@ -64,8 +64,7 @@ class FrameReader:
         self.pending += len(data)
         if self.pending > self._max_frame:
             raise StreamLimitError(
-                f"an event-stream message passed {self._max_frame} bytes "
-                "(limits.max_event_bytes)"
+                f"an event-stream message passed {self._max_frame} bytes (limits.max_event_bytes)"
             )
         self._buffer.add_data(data)
         try:

@@ -52,9 +52,7 @@ def stream_error(provider: str, err: ErrorBody) -> UpstreamError:
 class GeminiStreamDecoder:
     """SSE bytes from Gemini -> canonical stream events."""
 
-    def __init__(
-        self, provider: str, model: str, limits: StreamLimits = DEFAULT_LIMITS
-    ) -> None:
+    def __init__(self, provider: str, model: str, limits: StreamLimits = DEFAULT_LIMITS) -> None:
         self._provider = provider
         self._model = model
         self._parser = SSEParser(limits)

@@ -118,8 +118,7 @@ class SSEParser:
         self._partial_size += len(piece)
         if self._partial_size > self._max_line:
             raise StreamLimitError(
-                f"an SSE line passed {self._max_line} bytes without ending "
-                "(limits.max_line_bytes)"
+                f"an SSE line passed {self._max_line} bytes without ending (limits.max_line_bytes)"
             )
 
     def _lines(self, lines: list[bytes]) -> Iterator[SSEEvent]:
@@ -153,8 +152,7 @@ class SSEParser:
         self._data_size += size
         if self._data_size > self._max_event:
             raise StreamLimitError(
-                f"an SSE event passed {self._max_event} bytes of data "
-                "(limits.max_event_bytes)"
+                f"an SSE event passed {self._max_event} bytes of data (limits.max_event_bytes)"
             )
 
     def _dispatch(self) -> SSEEvent:

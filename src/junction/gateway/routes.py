@@ -17,8 +17,8 @@ from junction.codecs.base import ChatCodec, Target
 from junction.codecs.sse import StreamLimits
 from junction.config import Config, Deployment, Model, Secret, Timeouts, UpstreamLimits, redactor
 from junction.config import Price as PriceConfig
-from junction.redact import Redactor
 from junction.providers.quirks import supported_params
+from junction.redact import Redactor
 from junction.routing import ProviderPreferences, parse_preferences
 from junction.transport import Limits
 
@@ -163,9 +163,7 @@ def _endpoint(model: str, dep: Deployment, defaults: _Defaults) -> Endpoint:
         dialect=vendor.dialect,
         codec=providers.codec(vendor.dialect),
         target=target,
-        limits=Limits(
-            t.connect, t.first_token, t.total, idle=t.idle, max_body=caps.max_body_bytes
-        ),
+        limits=Limits(t.connect, t.first_token, t.total, idle=t.idle, max_body=caps.max_body_bytes),
         supported=supported,
         deployment=dep,
         info=info,

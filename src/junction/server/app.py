@@ -22,6 +22,7 @@ from junction.codecs import anthropic_messages, openai_chat
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
+from junction.redact import Redactor, install_log_redactor
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -38,7 +39,6 @@ from junction.server.doors import (
     Door,
     StreamWriter,
 )
-from junction.redact import Redactor, install_log_redactor
 from junction.server.errors import ErrorEncoder, client_error, error_response
 from junction.transport import Transport
 from junction.types import ChatRequest, ErrorKind, GatewayError, StreamEvent

@@ -16,7 +16,6 @@ import aiohttp
 
 from junction.types import HttpRequest, UpstreamError
 
-
 MIB = 1024 * 1024
 
 
