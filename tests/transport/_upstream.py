@@ -169,6 +169,49 @@ async def _stream_behaviour(
         await response.write(_chunk("fine", "stop") + b"data: [DONE]\n\n")
 
 
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+ANTHROPIC_START = _event(
+    "message_start",
+    {
+        "type": "message_start",
+        "message": {
+            "id": "msg_fake",
+            "type": "message",
+            "role": "assistant",
+            "model": "fake",
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 0},
+        },
+    },
+) + _event(
+    "content_block_start",
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+)
+
+
+async def _handle_anthropic(request: web.Request) -> web.StreamResponse:
+    """Anthropic's wire format; the key comes in ``x-api-key``."""
+    body = await request.json()
+    key = request.headers.get("x-api-key", "")
+    error = {"type": "authentication_error", "message": f"invalid x-api-key: {key}"}
+    if body["model"] == "echo-401-json":
+        return web.json_response({"type": "error", "error": error}, status=401)
+    response = await _stream(request)
+    await response.write(ANTHROPIC_START)
+    delta = {"type": "text_delta", "text": "some "}
+    await response.write(
+        _event("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta})
+    )
+    await asyncio.sleep(0.05)
+    await response.write(_event("error", {"type": "error", "error": error}))
+    return response
+
+
 async def start_upstream() -> tuple[web.AppRunner, Upstream]:
     app = web.Application()
     upstream = Upstream("")
@@ -177,6 +220,7 @@ async def start_upstream() -> tuple[web.AppRunner, Upstream]:
         return await _handle(request, upstream)
 
     app.router.add_post("/v1/chat/completions", handle)
+    app.router.add_post("/v1/messages", _handle_anthropic)
     runner = web.AppRunner(app)
     await runner.setup()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -201,6 +245,13 @@ def gateway_config(upstream_url: str) -> Config:
             f"  fake/{name}:",
             "    deployments:",
             f"      - {{provider: openai, model: {name}, base_url: '{upstream_url}/v1', "
+            "api_key: '${PROVIDER_KEY}'}",
+        ]
+    for name in ("echo-401-json", "echo-stream-error-late"):
+        lines += [
+            f"  fake-anthropic/{name}:",
+            "    deployments:",
+            f"      - {{provider: anthropic, model: {name}, base_url: '{upstream_url}', "
             "api_key: '${PROVIDER_KEY}'}",
         ]
     lines += [

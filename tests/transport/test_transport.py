@@ -128,6 +128,25 @@ async def test_a_stall_after_two_chunks_is_an_idle_timeout(transport: Transport)
     assert 0.3 <= elapsed < 3
 
 
+async def test_a_whole_body_that_stalls_is_an_idle_timeout(transport: Transport) -> None:
+    async def half(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"content-type": "application/json"})
+        await response.prepare(request)
+        await response.write(b'{"id": "x", ')
+        await asyncio.sleep(5)
+        return response
+
+    runner, url = await serve(half)
+    started = time.monotonic()
+    try:
+        with pytest.raises(UpstreamError, match="the idle timeout"):
+            await transport.send(HttpRequest("POST", url, {}, b""), limits(idle=0.3), "half")
+        elapsed = time.monotonic() - started
+    finally:
+        await runner.cleanup()
+    assert elapsed < 3
+
+
 async def test_a_slow_but_steady_stream_is_not_idle(transport: Transport) -> None:
     async def steady(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()

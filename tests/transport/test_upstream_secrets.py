@@ -106,6 +106,23 @@ async def test_a_stream_error_event_echoing_the_key_mid_stream(
     assert "Incorrect API key provided: Bearer [redacted]" in text
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
+@pytest.mark.parametrize("door", DOORS)
+async def test_an_anthropic_upstream_echoing_x_api_key(
+    fake: Rig, caplog: pytest.LogCaptureFixture, door: str, stream: bool
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    behaviour = "echo-stream-error-late" if stream else "echo-401-json"
+    status, raw = await exchange(fake, door, f"fake-anthropic/{behaviour}", stream)
+    assert_clean(raw, caplog)
+    assert "invalid x-api-key: [redacted]" in raw.decode()
+    if stream:
+        assert status == 200
+        assert "some " in raw.decode()
+    else:
+        assert status == 401
+
+
 async def test_the_trace_and_generation_record_hold_no_key(fake: Rig) -> None:
     body = {"model": "fake/echo-401-json", "messages": [{"role": "user", "content": "hi"}]}
     request = openai_chat.decode_request(json.dumps(body).encode())
