@@ -6,7 +6,8 @@ Prints microseconds per call for
 - scrubbing a typical upstream 401 that echoes the key, a clean upstream
   error message (nothing to replace), and a log record through the filter;
 - the SSE parser on an OpenAI-style stream of small chunks (µs per chunk),
-  and on an endless line (16 MiB in 1 KiB reads, the attack case);
+  and on an endless line (16 MiB in 1 KiB reads, the attack case); the
+  Bedrock event-stream reader on a 16 MiB frame in 1 KiB reads;
 - one read of the transport's chunk loop with the idle-timeout bookkeeping
   (a clock read per chunk; the one timer per attempt is never re-armed by a
   read), against a stand-in response that hands out ready chunks.
@@ -24,6 +25,7 @@ import time
 import timeit
 from typing import Any
 
+from junction.codecs.bedrock_eventstream import FrameReader, event
 from junction.codecs.sse import SSEParser, StreamLimits
 from junction.config import parse_config, redactor
 from junction.redact import LogRedactor
@@ -82,9 +84,15 @@ def sse() -> None:
     for _ in range(16 * 1024):
         parser.feed(piece)
     parser.feed(b"\n\n")
-    print(
-        f"SSE parser, 16 MiB endless line in 1 KiB reads: {time.process_time() - started:.3f} s CPU"
-    )
+    cpu = time.process_time() - started
+    print(f"SSE parser, 16 MiB endless line in 1 KiB reads: {cpu:.3f} s CPU")
+    frame = event("contentBlockDelta", b"a" * (16 << 20))
+    reader = FrameReader(max_frame=32 << 20)
+    started = time.process_time()
+    for i in range(0, len(frame), 1024):
+        list(reader.feed(frame[i : i + 1024]))
+    cpu = time.process_time() - started
+    print(f"event-stream reader, 16 MiB frame in 1 KiB reads: {cpu:.3f} s CPU")
 
 
 class _Content:

@@ -111,3 +111,39 @@ def test_event_stream_frames_under_the_limit_pass() -> None:
     got = [m for _ in range(100) for m in reader.feed(frame)]
     assert len(got) == 100
     assert reader.pending == 0
+
+
+def test_an_event_stream_frame_is_refused_as_soon_as_its_length_is_known() -> None:
+    reader = FrameReader(max_frame=4096)
+    frame = event("contentBlockDelta", b"a" * 10_000)
+    with pytest.raises(StreamLimitError, match=r"of 10\d\d\d bytes passed 4096"):
+        list(reader.feed(frame[:4]))
+
+
+def test_many_small_frames_in_one_read_are_not_one_big_frame() -> None:
+    reader = FrameReader(max_frame=4096)
+    frame = event("contentBlockDelta", b'{"delta": {"text": "hi"}}')
+    messages = list(reader.feed(frame * 1000))  # far more than 4096 bytes in one read
+    assert len(messages) == 1000
+    assert messages[-1].payload == b'{"delta": {"text": "hi"}}'
+    assert reader.pending == 0
+
+
+def test_a_frame_split_anywhere_reads_the_same() -> None:
+    frames = event("a", b'{"n": 1}') + event("b", b'{"n": 2}')
+    for cut in range(1, len(frames)):
+        reader = FrameReader()
+        got = list(reader.feed(frames[:cut])) + list(reader.feed(frames[cut:]))
+        assert [m.header(":event-type") for m in got] == ["a", "b"]
+
+
+def test_a_large_frame_in_small_reads_costs_linear_time() -> None:
+    # 16 MiB in 1 KiB reads: botocore fed every read copies its buffer each
+    # time (~128 GiB here); holding the pieces until the frame is whole does not.
+    frame = event("contentBlockDelta", b"a" * (16 << 20))
+    reader = FrameReader(max_frame=32 << 20)
+    started = time.process_time()
+    got = [m for i in range(0, len(frame), 1024) for m in reader.feed(frame[i : i + 1024])]
+    assert len(got) == 1
+    assert len(got[0].payload) == 16 << 20
+    assert time.process_time() - started < 3.0
