@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,37 @@ async def test_the_gateway_logs_no_secret(fake: Rig, caplog: pytest.LogCaptureFi
     assert MASTER_KEY not in caplog.text
     assert "request failed for key [redacted]" in caplog.text
     assert "upstream said [redacted]" in caplog.text
+
+
+async def collect_text(stream: Any, into: list[str]) -> None:
+    async for event in stream:
+        if event.type == "content_block_delta" and event.delta.type == "text_delta":
+            into.append(event.delta.text)
+
+
+async def test_the_sdks_see_the_scrubbed_message(fake: Rig) -> None:
+    import anthropic
+    import openai
+
+    oai = openai.AsyncOpenAI(base_url=f"{fake.url}/v1", api_key=CLIENT_KEY, max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as o_caught:
+        await oai.chat.completions.create(
+            model="fake/echo-401-json", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert "Bearer [redacted]" in o_caught.value.message
+    assert PROVIDER_KEY not in str(o_caught.value.body)
+    ant = anthropic.AsyncAnthropic(base_url=fake.url, api_key=CLIENT_KEY, max_retries=0)
+    stream = await ant.messages.create(
+        model="fake/echo-stream-error-late",
+        max_tokens=16,
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+    )
+    texts: list[str] = []
+    with pytest.raises(anthropic.APIStatusError) as a_caught:
+        await collect_text(stream, texts)
+    assert texts == ["some "]
+    assert "[redacted]" in str(a_caught.value)
+    assert PROVIDER_KEY not in str(a_caught.value)
+    await oai.close()
+    await ant.close()
