@@ -221,7 +221,7 @@ async def start_upstream() -> tuple[web.AppRunner, Upstream]:
 
     app.router.add_post("/v1/chat/completions", handle)
     app.router.add_post("/v1/messages", _handle_anthropic)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

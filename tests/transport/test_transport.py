@@ -23,7 +23,7 @@ KIB = 1024
 async def serve(handler: Handler) -> tuple[web.AppRunner, str]:
     app = web.Application()
     app.router.add_post("/", handler)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

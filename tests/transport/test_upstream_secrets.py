@@ -9,6 +9,8 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anthropic
+import openai
 import pytest
 
 from _upstream import (
@@ -169,9 +171,6 @@ async def collect_text(stream: Any, into: list[str]) -> None:
 
 
 async def test_the_sdks_see_the_scrubbed_message(fake: Rig) -> None:
-    import anthropic
-    import openai
-
     oai = openai.AsyncOpenAI(base_url=f"{fake.url}/v1", api_key=CLIENT_KEY, max_retries=0)
     with pytest.raises(openai.AuthenticationError) as o_caught:
         await oai.chat.completions.create(
