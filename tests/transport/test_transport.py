@@ -221,3 +221,24 @@ async def test_reads_arm_no_timer(transport: Transport, monkeypatch: pytest.Monk
         await runner.cleanup()
     assert reads > 10
     assert checks == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-big": "a" * 20_000}, {f"x-{i}": "a" for i in range(5_000)}],
+    ids=["one huge header", "thousands of headers"],
+)
+async def test_an_upstream_header_flood_is_a_502(
+    transport: Transport, headers: dict[str, str]
+) -> None:
+    async def flood(request: web.Request) -> web.Response:
+        return web.Response(text="{}", headers=headers)
+
+    runner, url = await serve(flood)
+    try:
+        with pytest.raises(UpstreamError) as caught:
+            await transport.send(HttpRequest("POST", url, {}, b""), limits(), "flood")
+    finally:
+        await runner.cleanup()
+    assert caught.value.status == 502
+    assert caught.value.retryable
