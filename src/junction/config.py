@@ -12,13 +12,14 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
 
 from junction import providers
 from junction.catalog import QUANTIZATIONS
+from junction.redact import Redactor
 from junction.routing import parse_preferences
 from junction.types import GatewayError
 
@@ -53,13 +54,32 @@ class Price(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     request: float | None = None
 
 
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+Bytes = Annotated[int, msgspec.Meta(ge=1024)]
+
+
 class Timeouts(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Seconds. ``first_token``: from sending until the first byte of the
-    response; ``total``: the whole attempt, stream included."""
+    response; ``total``: the whole attempt, stream included; ``idle``: the
+    longest silence between two reads of the response (a stream that stalls
+    mid-way)."""
 
     connect: float = 10.0
     first_token: float = 120.0
     total: float = 600.0
+    idle: Seconds = 120.0
+
+
+class UpstreamLimits(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Bytes: the most junction takes from a provider in one piece. Past one,
+    the attempt fails with a 502 that names the limit."""
+
+    max_body_bytes: Bytes = 64 * 1024 * 1024
+    """A whole response body (a non-streaming answer, an error body)."""
+    max_line_bytes: Bytes = 16 * 1024 * 1024
+    """One line of a streamed (SSE) answer."""
+    max_event_bytes: Bytes = 16 * 1024 * 1024
+    """One streamed event: an SSE event's data, or a Bedrock event-stream frame."""
 
 
 class Deployment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -72,6 +92,7 @@ class Deployment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     headers: dict[str, str] = msgspec.field(default_factory=dict)
     price: Price | None = None
     timeouts: Timeouts | None = None
+    limits: UpstreamLimits | None = None
     context_window: int | None = None
     max_output_tokens: int | None = None
     quantization: str | None = None
@@ -160,6 +181,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     server: Server = msgspec.field(default_factory=Server)
     timeouts: Timeouts = msgspec.field(default_factory=Timeouts)
+    limits: UpstreamLimits = msgspec.field(default_factory=UpstreamLimits)
     routing: Routing = msgspec.field(default_factory=Routing)
     keys: list[ApiKey] = msgspec.field(default_factory=list)
     """Client keys. With none, the gateway accepts any caller (keep it on
@@ -360,3 +382,29 @@ def config_from_env(env: Mapping[str, str]) -> Config | None:
     if not models:
         return None
     return Config(models=models, source="<environment>")
+
+
+_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|password|cookie|signature", re.IGNORECASE)
+
+
+def secret_values(config: Config) -> list[str]:
+    """Every secret value the config holds: provider keys (and each part of
+    an AWS ``ACCESS_KEY_ID:SECRET:TOKEN`` key), deployment headers whose name
+    says credential (``api-key``, ``x-auth-token``...), the master key. Client
+    keys are kept only as digests (``ApiKey.key_sha256``)."""
+    found: list[str] = []
+    for model in config.models.values():
+        for dep in model.deployments:
+            key = dep.api_key.reveal() if isinstance(dep.api_key, Secret) else dep.api_key
+            if key:
+                found += [key, *key.split(":")]
+            found += [v for k, v in dep.headers.items() if _CREDENTIAL_HEADER.search(k)]
+    master = config.server.master_key
+    if master:
+        found.append(master.reveal() if isinstance(master, Secret) else master)
+    return found
+
+
+def redactor(config: Config) -> Redactor:
+    """The scrubber for this config's secrets (build once, at load)."""
+    return Redactor(secret_values(config), [k.key_sha256 for k in config.keys if k.key_sha256])

@@ -16,6 +16,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
 
+from junction.codecs.sse import DEFAULT_LIMITS, StreamLimits
 from junction.types import (
     ChatRequest,
     ChatResponse,
@@ -80,6 +81,8 @@ class Target(msgspec.Struct, frozen=True, omit_defaults=True):
     headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     quirks: Quirks = Quirks()
     api_version: str | None = None
+    stream_limits: StreamLimits = DEFAULT_LIMITS
+    """The largest SSE line / event / event-stream frame taken from this target."""
 
 
 class StreamDecoder(Protocol):

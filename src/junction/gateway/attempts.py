@@ -109,6 +109,7 @@ async def call(
                 raise ep.codec.decode_error(reply.status, reply.headers, reply.body, ep.target)
             response = _decode(ep, reply.body)
         except GatewayError as exc:
+            ep.redactor.scrub_error(exc)  # upstream text enters junction here
             _failed(trace, ep, started, exc)
             failures.append(exc)
             if _final(exc):
@@ -170,6 +171,7 @@ async def stream(
                     attempt.latency_ms = _ms(started)
                 return
         except GatewayError as exc:
+            ep.redactor.scrub_error(exc)  # upstream text enters junction here
             if attempt is not None:  # already streaming to the client
                 attempt.latency_ms = _ms(started)
                 attempt.error = exc.message
@@ -201,6 +203,7 @@ async def embed(
         try:
             response = await _embed_batches(transport, ep, codec, request)
         except GatewayError as exc:
+            ep.redactor.scrub_error(exc)  # upstream text enters junction here
             _failed(trace, ep, started, exc)
             failures.append(exc)
             if _final(exc):

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 import msgspec
 
 from junction.codecs.base import TokenCounter
-from junction.config import Config, key_digest
+from junction.config import Config, key_digest, redactor
 from junction.gateway import attempts
 from junction.gateway.accounting import Accountant, Generations
 from junction.gateway.attempts import Principal, Trace
@@ -49,7 +49,9 @@ class Gateway:
         self.transport = transport
         self.clock = clock
         """The clock of live statistics and sticky routes (seconds)."""
-        self.routes: dict[str, ModelRoute] = build_routes(config)
+        self.redactor = redactor(config)
+        """Scrubs this config's secrets from errors and logs (built once)."""
+        self.routes: dict[str, ModelRoute] = build_routes(config, self.redactor)
         self.keys: dict[str, Principal] = {
             k.key_sha256 or "": Principal(
                 k.name, parse_preferences(k.provider) if k.provider is not None else None

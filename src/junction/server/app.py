@@ -23,6 +23,7 @@ from junction.codecs.base import StreamEncoder
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
+from junction.redact import Redactor, install_log_redactor
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -33,7 +34,7 @@ from junction.server.asgi import (
     TooLarge,
 )
 from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, Door, doors
-from junction.server.errors import ErrorEncoder, as_gateway_error, error_response
+from junction.server.errors import ErrorEncoder, client_error, error_response
 from junction.transport import Transport
 from junction.types import ChatRequest, ErrorKind, GatewayError, StreamEvent
 
@@ -80,7 +81,9 @@ class Gatekeeper:
             cfg = demo_config(sim_url) if source is None else _load(source, sim_url)
         if cfg is None:
             raise RuntimeError("create_app needs a config or embedded_sim=True")
-        self.state = State(Gateway(cfg, Transport()), cfg.server.max_body_bytes, time.time())
+        gateway = Gateway(cfg, Transport())
+        install_log_redactor(gateway.redactor)
+        self.state = State(gateway, cfg.server.max_body_bytes, time.time())
 
     async def shutdown(self) -> None:
         if self.state is not None:
@@ -161,7 +164,8 @@ def _guard(
         except Disconnected:
             return Response(b"", 499)
         except Exception as exc:  # every failure leaves in the error shape
-            return error_response(as_gateway_error(exc), encode)
+            redactor = state.gateway.redactor if state is not None else None
+            return error_response(client_error(exc, redactor), encode)
 
     return endpoint
 
@@ -230,7 +234,13 @@ def _chat(door: Door) -> StateHandler:
             raise GatewayError(
                 "provider_unavailable", "the provider sent an empty stream"
             ) from None
-        frames = _relay(first, events, server.stream_encoder(req), server.finish_after_error)
+        frames = _relay(
+            first,
+            events,
+            server.stream_encoder(req),
+            server.finish_after_error,
+            st.gateway.redactor,
+        )
         return StreamingResponse(frames, headers=_SSE_HEADERS)
 
     return chat
@@ -241,6 +251,7 @@ async def _relay(
     batches: AsyncIterator[list[StreamEvent]],
     writer: StreamEncoder,
     finish_after_error: bool,
+    redactor: Redactor,
 ) -> AsyncIterator[bytes]:
     """One write per upstream read: the frames of a batch go out together."""
     encode = writer.encode
@@ -251,7 +262,7 @@ async def _relay(
             if frames:
                 yield frames
     except Exception as exc:
-        yield writer.error(as_gateway_error(exc))
+        yield writer.error(client_error(exc, redactor))
         if not finish_after_error:
             return
     finally:

@@ -35,7 +35,7 @@ class AnthropicStreamDecoder:
     def __init__(self, target: Target) -> None:
         self._provider = target.provider
         self._model = target.model
-        self._sse = SSEParser()
+        self._sse = SSEParser(target.stream_limits)
         self._blocks: dict[int, BlockState] = {}
         self._calls = 0
         self._usage = Usage()

@@ -38,7 +38,7 @@ class BedrockStreamDecoder:
     def __init__(self, target: Target) -> None:
         self._provider = target.provider
         self._model = target.model
-        self._reader = es.FrameReader()
+        self._reader = es.FrameReader(target.stream_limits.max_event_bytes)
         self._blocks: dict[int, BlockState] = {}
         self._calls = 0
         self._stopped = False

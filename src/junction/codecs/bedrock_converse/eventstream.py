@@ -24,6 +24,8 @@ from botocore.eventstream import (  # type: ignore[import-untyped]
     ParserError,
 )
 
+from junction.codecs.sse import DEFAULT_LIMITS, StreamLimitError
+
 CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
 
@@ -47,22 +49,64 @@ class Message:
 
 
 class FrameReader:
-    """Bytes as they arrive -> complete messages."""
+    """Bytes as they arrive -> complete messages.
 
-    def __init__(self) -> None:
-        self._buffer = EventStreamBuffer()
+    Bytes are held as the pieces received until a whole message is in (its
+    length is in its first 4 bytes), then handed to botocore's parser in one
+    piece: linear in the input, where feeding botocore every read copies its
+    buffer each time. A message declaring more than ``max_frame`` bytes is
+    refused as soon as its length is known (botocore alone allows 24 MiB)."""
+
+    def __init__(self, max_frame: int = DEFAULT_LIMITS.max_event_bytes) -> None:
+        self._parser = EventStreamBuffer()
+        self._max_frame = max_frame
+        self._pieces: list[bytes] = []
+        self._need = 0
+        """Length of the message being received (0: not known yet)."""
         self.pending = 0
         """Bytes received that do not yet make a whole message."""
 
     def feed(self, data: bytes) -> Iterator[Message]:
-        self._buffer.add_data(data)
-        self.pending += len(data)
+        if data:
+            self._pieces.append(data)
+            self.pending += len(data)
+        if not self._need and self.pending >= 4:
+            self._need = self._length(self._joined(), 0)
+        if not self._need or self.pending < self._need:
+            return
+        buf = self._joined()
+        start = 0
+        while self._need and start + self._need <= len(buf):
+            yield self._parse(buf[start : start + self._need])
+            start += self._need
+            self._need = self._length(buf, start) if len(buf) - start >= 4 else 0
+        rest = buf[start:]
+        self._pieces = [rest] if rest else []
+        self.pending = len(rest)
+
+    def _joined(self) -> bytes:
+        if len(self._pieces) > 1:
+            self._pieces = [b"".join(self._pieces)]
+        return self._pieces[0]
+
+    def _length(self, buf: bytes, start: int) -> int:
+        total = int.from_bytes(buf[start : start + 4], "big")
+        if total > self._max_frame:
+            raise StreamLimitError(
+                f"an event-stream message of {total} bytes passed {self._max_frame} "
+                "(limits.max_event_bytes)"
+            )
+        if total < 16:
+            raise FrameError(f"an event-stream message cannot be {total} bytes long")
+        return total
+
+    def _parse(self, frame: bytes) -> Message:
+        self._parser.add_data(frame)
         try:
-            for message in self._buffer:
-                self.pending -= int(message.prelude.total_length)
-                yield Message(dict(message.headers), bytes(message.payload))
-        except ParserError as exc:
-            raise FrameError(str(exc)) from None
+            (message,) = list(self._parser)
+        except (ParserError, ValueError) as exc:
+            raise FrameError(str(exc) or type(exc).__name__) from None
+        return Message(dict(message.headers), bytes(message.payload))
 
 
 def _header(name: str, value: str) -> bytes:

@@ -175,7 +175,7 @@ class GeminiCodec:
         )
 
     def stream_decoder(self, target: Target) -> GeminiStreamDecoder:
-        return GeminiStreamDecoder(target.provider, target.model)
+        return GeminiStreamDecoder(target.provider, target.model, target.stream_limits)
 
     def decode_error(
         self, status: int, headers: Mapping[str, str], body: bytes, target: Target

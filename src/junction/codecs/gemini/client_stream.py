@@ -13,7 +13,7 @@ from junction.codecs.gemini.wire import (
     Part,
     finish_reason,
 )
-from junction.codecs.sse import SSEParser
+from junction.codecs.sse import DEFAULT_LIMITS, SSEParser, StreamLimits
 from junction.types import (
     Finish,
     StreamEvent,
@@ -41,10 +41,10 @@ def stream_error(provider: str, err: ErrorBody) -> UpstreamError:
 class GeminiStreamDecoder:
     """SSE bytes from Gemini -> canonical stream events."""
 
-    def __init__(self, provider: str, model: str) -> None:
+    def __init__(self, provider: str, model: str, limits: StreamLimits = DEFAULT_LIMITS) -> None:
         self._provider = provider
         self._model = model
-        self._parser = SSEParser()
+        self._parser = SSEParser(limits)
         self._started = False
         self._seen: set[int] = set()
         self._finished: set[int] = set()

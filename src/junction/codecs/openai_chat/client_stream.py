@@ -144,7 +144,7 @@ class OpenAIStreamDecoder:
     def __init__(self, target: Target) -> None:
         self._target = target
         self._custom = target.quirks.reasoning_field not in (None, "reasoning", "reasoning_content")
-        self._sse = SSEParser()
+        self._sse = SSEParser(target.stream_limits)
         self._started = False
         self._done = False
         self._finished: set[int] = set()

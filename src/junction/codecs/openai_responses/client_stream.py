@@ -132,7 +132,7 @@ class ResponsesStreamDecoder:
 
     def __init__(self, target: Target) -> None:
         self._target = target
-        self._sse = SSEParser()
+        self._sse = SSEParser(target.stream_limits)
         self._started = False
         self._done = False
         self._calls: dict[int, int] = {}
