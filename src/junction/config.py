@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml
@@ -62,6 +62,15 @@ class Timeouts(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     total: float = 600.0
 
 
+class GatewayTimeouts(Timeouts, forbid_unknown_fields=True, omit_defaults=True):
+    """The top-level ``timeouts``: the per-attempt defaults, and ``request``,
+    the deadline of one client request across all its attempts, retries and
+    backoff (the default leaves room for one hung first token, 120 s, and a
+    full-length attempt after it, 600 s)."""
+
+    request: Annotated[float, msgspec.Meta(gt=0)] = 900.0
+
+
 class Deployment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     provider: str
     model: str
@@ -99,6 +108,19 @@ class Model(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Default provider preferences (OpenRouter's ``provider`` object)."""
 
 
+class Retry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Extra attempts once every endpoint of a model has failed with a 429,
+    a 5xx or a connection failure (never a timeout, never a 4xx): the failed
+    endpoints again, in the plan's order, after a jittered exponential
+    backoff (``backoff`` * 2^n seconds, at most ``max_backoff``, times a
+    random 0.5-1). A ``retry-after`` longer than ``max_backoff`` rules that
+    endpoint out; a shorter one is waited for."""
+
+    attempts: Annotated[int, msgspec.Meta(ge=0, le=10)] = 1
+    backoff: Annotated[float, msgspec.Meta(ge=0)] = 0.25
+    max_backoff: Annotated[float, msgspec.Meta(ge=0)] = 2.0
+
+
 class Routing(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     provider: dict[str, Any] | None = None
     """Global default provider preferences (OpenRouter's ``provider`` object)."""
@@ -107,6 +129,7 @@ class Routing(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     cache reads there are cheaper than input."""
     seed: int | None = None
     """Seed for the weighted random choice (reproducible runs)."""
+    retry: Retry = msgspec.field(default_factory=Retry)
 
 
 class ApiKey(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -135,7 +158,7 @@ class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     server: Server = msgspec.field(default_factory=Server)
-    timeouts: Timeouts = msgspec.field(default_factory=Timeouts)
+    timeouts: GatewayTimeouts = msgspec.field(default_factory=GatewayTimeouts)
     routing: Routing = msgspec.field(default_factory=Routing)
     keys: list[ApiKey] = msgspec.field(default_factory=list)
     """Client keys. With none, the gateway accepts any caller (keep it on
