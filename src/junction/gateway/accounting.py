@@ -11,7 +11,7 @@ import itertools
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -80,6 +80,10 @@ class Generations:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __iter__(self) -> Iterator[Generation]:
+        """Oldest first."""
+        return iter(list(self._items.values()))
 
 
 class Accountant:
