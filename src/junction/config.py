@@ -110,7 +110,7 @@ class Model(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 class Retry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Extra attempts once every endpoint of a model has failed with a 429,
-    a 5xx or a connection failure (never a timeout, never a 4xx): the failed
+    a 5xx or a connection failure (never a timeout, no other 4xx): the failed
     endpoints again, in the plan's order, after a jittered exponential
     backoff (``backoff`` * 2^n seconds, at most ``max_backoff``, times a
     random 0.5-1). A ``retry-after`` longer than ``max_backoff`` rules that

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 import time
+from typing import Any
 
 import anthropic
 import openai
@@ -15,6 +16,8 @@ import pytest
 
 from conftest import Stack
 from junction.config import Retry
+from junction.gateway.failover import worth_retrying
+from junction.types import UpstreamError, upstream_error
 
 HI = [{"role": "user", "content": "echo: hi"}]
 
@@ -86,7 +89,7 @@ async def test_retry_after_is_a_cooldown_for_that_deployment(gw: Stack) -> None:
 
 
 async def test_a_fallback_model_that_is_never_called_takes_no_probe(gw: Stack) -> None:
-    unused = endpoint_id(gw, "test/single-anthropic", 0)
+    unused = endpoint_id(gw, "test/pair-anthropic", 0)  # first in its model's plan
     break_circuit(gw, unused, age_s=40.0)  # opened 40 s ago, cool-down 30 s: half-open
     stats = gw.gateway.stats
     assert stats.circuit_state(unused, now=gw.gateway.clock()) == "half_open"
@@ -95,7 +98,7 @@ async def test_a_fallback_model_that_is_never_called_takes_no_probe(gw: Stack) -
         model="test/single-openai",
         messages=HI,
         stream=True,
-        extra_body={"models": ["test/single-anthropic"]},
+        extra_body={"models": ["test/pair-anthropic"]},
     )
     text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
     assert text == "hi"
@@ -225,3 +228,22 @@ async def test_each_failed_attempt_is_logged_once(
         assert field in text
     assert "latency_ms=" in text
     assert "simulated" not in text.lower()  # the provider's own message is not logged
+
+
+def test_which_failures_are_worth_retrying_the_same_endpoint() -> None:
+    def failure(status: int | None, **extra: Any) -> UpstreamError:
+        if status is None:  # no answer at all (refused, reset, unreadable)
+            return UpstreamError("provider_unavailable", "x", provider="p", retryable=True)
+        return upstream_error("p", status, "x", **extra)
+
+    assert worth_retrying(failure(500), 2.0)
+    assert worth_retrying(failure(503), 2.0)
+    assert worth_retrying(failure(429), 2.0)
+    assert worth_retrying(failure(429, retry_after=1.5), 2.0)
+    assert not worth_retrying(failure(429, retry_after=30), 2.0)  # longer than max_backoff
+    assert worth_retrying(failure(None), 2.0)
+    assert not worth_retrying(failure(409), 2.0)  # fails over, but no same-endpoint retry
+    assert not worth_retrying(failure(400), 2.0)
+    assert not worth_retrying(failure(504), 2.0)  # a timeout
+    timeout = UpstreamError("timeout", "x", provider="p", status=504, retryable=True)
+    assert not worth_retrying(timeout, 2.0)

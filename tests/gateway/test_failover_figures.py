@@ -35,8 +35,8 @@ P = SERVER_ERROR + HANG
 N = int(os.environ.get("FAILOVER_N", "1500"))
 CONCURRENCY = 32
 FIRST_TOKEN_S = 0.3
-DEADLINE_S = 0.5  # less than two hangs (0.6 s): a request that meets two is cut by it
-GATEWAY_SLACK_S = 0.5
+DEADLINE_S = 0.6  # two hangs (2 x 0.3 s) and the time between them: cut by the deadline
+GATEWAY_SLACK_S = 1.0
 """Allowance over the deadline, as the gateway's records measure a request
 (from its handler taking it to the last byte of the answer): timers fire
 late on a busy loop. The client's own clock is printed, not asserted: the
@@ -97,13 +97,16 @@ async def _run(bench: Bench, stream: bool, retry: Retry) -> Outcome:
     gateway.reset_state()
     gateway.failover = dataclasses.replace(gateway.failover, retry=retry)
     latencies: list[float] = []
-    statuses: list[int] = []
+    errors = 0
     deadline_errors = 0
     gate = asyncio.Semaphore(CONCURRENCY)
-    async with httpx.AsyncClient(base_url=bench.url, timeout=30) as http:
+    # Idle connections are dropped after 1 s, well before the server's 5 s
+    # keep-alive timeout: no request races a server closing its connection.
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    async with httpx.AsyncClient(base_url=bench.url, timeout=30, limits=limits) as http:
 
         async def one(i: int) -> None:
-            nonlocal deadline_errors
+            nonlocal errors, deadline_errors
             body = {
                 "model": "pair",
                 "stream": stream,
@@ -113,15 +116,15 @@ async def _run(bench: Bench, stream: bool, retry: Retry) -> Outcome:
                 started = time.perf_counter()
                 r = await http.post("/v1/chat/completions", json=body)
                 latencies.append(time.perf_counter() - started)
-            statuses.append(r.status_code)
-            deadline_errors += "request_deadline" in r.text
+            # A stream cut after its first byte is an error too (a 200 with an error chunk).
+            errors += r.status_code != 200 or (stream and '"finish_reason":"error"' in r.text)
+            deadline_errors += "(timeouts.request)" in r.text
 
         await asyncio.gather(*(one(i) for i in range(N)))
     failed = [g for g in gateway.generations if g.provider is None]
-    assert len(failed) == sum(s != 200 for s in statuses)
     latencies.sort()
     return Outcome(
-        errors=len(failed),
+        errors=errors,
         # A first attempt that ran into the deadline leaves no time for a
         # second: that is the deadline at work, not a missed failover.
         single_attempt_errors=sum(

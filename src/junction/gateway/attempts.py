@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import msgspec
 
 from junction.codecs.base import EmbeddingCodec, StreamDecoder
-from junction.gateway.failover import Failover, FailoverPolicy, exhausted, final, log_failure
+from junction.gateway.failover import Failover, FailoverPolicy, log_failure
 from junction.gateway.params import fit
 from junction.gateway.routes import Endpoint
-from junction.gateway.trace import Attempt, Principal, Trace
+from junction.gateway.trace import Attempt, Trace
 from junction.transport import Limits, Transport
 from junction.types import (
     ChatRequest,
@@ -33,8 +33,6 @@ from junction.types import (
     StreamStart,
     UpstreamError,
 )
-
-__all__ = ["Attempt", "Principal", "Trace", "call", "embed", "exhausted", "final", "stream"]
 
 
 def _ms(since: float) -> float:

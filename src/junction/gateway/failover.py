@@ -93,7 +93,7 @@ class FailoverPolicy:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
-def deadline_error(trace: Trace, timeout: float, failures: Sequence[GatewayError]) -> GatewayError:
+def deadline_error(timeout: float, failures: Sequence[GatewayError]) -> GatewayError:
     tried = "; ".join(f.message for f in failures)
     detail = f" after {len(failures)} failed attempt(s): {tried}" if failures else ""
     return GatewayError(
@@ -104,9 +104,12 @@ def deadline_error(trace: Trace, timeout: float, failures: Sequence[GatewayError
     )
 
 
-def _again(exc: GatewayError, max_backoff: float) -> bool:
+def worth_retrying(exc: GatewayError, max_backoff: float) -> bool:
     """A failure worth a retry of the same endpoint: 429, 5xx, connection."""
     if not isinstance(exc, UpstreamError) or not exc.retryable or exc.kind == "timeout":
+        return False
+    status = exc.upstream_status  # None: no answer (connection failure, unreadable body)
+    if status is not None and status != 429 and status < 500:
         return False
     return exc.retry_after is None or exc.retry_after <= max_backoff
 
@@ -154,7 +157,9 @@ class Failover:
         return queue.popleft()
 
     def _retry_choice(self, max_backoff: float) -> tuple[Endpoint, float] | None:
-        eligible = [(ep, exc) for ep, exc in self._last_error.values() if _again(exc, max_backoff)]
+        eligible = [
+            (ep, exc) for ep, exc in self._last_error.values() if worth_retrying(exc, max_backoff)
+        ]
         if not eligible:
             return None
         health = self.policy.health
@@ -202,7 +207,7 @@ class Failover:
     def error(self) -> GatewayError:
         """The error for a request that ran out of endpoints or time."""
         if self.trace.expired():
-            return deadline_error(self.trace, self.policy.request_timeout, self.failures)
+            return deadline_error(self.policy.request_timeout, self.failures)
         return exhausted(self.failures)
 
 
