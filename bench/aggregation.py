@@ -628,8 +628,8 @@ NOTES = """## Notes on the model
   samples there goes first (exploration: one request measures it), and an endpoint
   with recent failures is demoted behind the healthy ones (`routing/select.py`).
 - A half-open circuit (30 s after opening) lets one probe through at a time
-  (`EndpointStats.begin_probe`); other requests skip it until the probe succeeds,
-  fails or outlives its lifetime."""
+  (`EndpointStats.begin_probe`, when an attempt on it starts); other requests keep
+  it last until the probe succeeds, fails or outlives its lifetime."""
 
 
 def report(args: argparse.Namespace, body: str, elapsed_s: float) -> str:
@@ -652,7 +652,8 @@ def report(args: argparse.Namespace, body: str, elapsed_s: float) -> str:
             "100-300 ms (an error) or the 10 s first-token timeout (a hang), then the next "
             f"endpoint is tried, at most {MAX_ATTEMPTS} attempts (single-provider policies: 1). "
             "Junction policies call `junction.routing.select` with a live `EndpointStats` fed "
-            "the way `gateway/accounting.py` feeds it; stats start empty (cold start), except "
+            "the way the gateway feeds it (each attempt recorded when it ends, a half-open "
+            "probe taken when an attempt starts); stats start empty (cold start), except "
             "in the rows marked *warm stats*, which start with 30 healthy samples per endpoint "
             "from the 5 minutes before the first request. "
             "Cost is `catalog.cost` at the serving endpoint's price; $/Mtok is total cost over "
