@@ -82,6 +82,15 @@ class UpstreamLimits(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     """One streamed event: an SSE event's data, or a Bedrock event-stream frame."""
 
 
+class GatewayTimeouts(Timeouts, forbid_unknown_fields=True, omit_defaults=True):
+    """The top-level ``timeouts``: the per-attempt defaults, and ``request``,
+    the deadline of one client request across all its attempts, retries and
+    backoff (the default leaves room for one hung first token, 120 s, and a
+    full-length attempt after it, 600 s)."""
+
+    request: Annotated[float, msgspec.Meta(gt=0)] = 900.0
+
+
 class Deployment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     provider: str
     model: str
@@ -120,6 +129,19 @@ class Model(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Default provider preferences (OpenRouter's ``provider`` object)."""
 
 
+class Retry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Extra attempts once every endpoint of a model has failed with a 429,
+    a 5xx or a connection failure (never a timeout, no other 4xx): the failed
+    endpoints again, in the plan's order, after a jittered exponential
+    backoff (``backoff`` * 2^n seconds, at most ``max_backoff``, times a
+    random 0.5-1). A ``retry-after`` longer than ``max_backoff`` rules that
+    endpoint out; a shorter one is waited for."""
+
+    attempts: Annotated[int, msgspec.Meta(ge=0, le=10)] = 1
+    backoff: Annotated[float, msgspec.Meta(ge=0)] = 0.25
+    max_backoff: Annotated[float, msgspec.Meta(ge=0)] = 2.0
+
+
 class Routing(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     provider: dict[str, Any] | None = None
     """Global default provider preferences (OpenRouter's ``provider`` object)."""
@@ -128,6 +150,7 @@ class Routing(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     cache reads there are cheaper than input."""
     seed: int | None = None
     """Seed for the weighted random choice (reproducible runs)."""
+    retry: Retry = msgspec.field(default_factory=Retry)
 
 
 class ApiKey(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -180,7 +203,7 @@ class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     server: Server = msgspec.field(default_factory=Server)
-    timeouts: Timeouts = msgspec.field(default_factory=Timeouts)
+    timeouts: GatewayTimeouts = msgspec.field(default_factory=GatewayTimeouts)
     limits: UpstreamLimits = msgspec.field(default_factory=UpstreamLimits)
     routing: Routing = msgspec.field(default_factory=Routing)
     keys: list[ApiKey] = msgspec.field(default_factory=list)

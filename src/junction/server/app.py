@@ -321,16 +321,20 @@ async def _endpoints(st: State, request: Request) -> Response:
 
 
 async def _generation(st: State, request: Request) -> Response:
-    """OpenRouter's ``GET /generation?id=...``: cost, tokens and every attempt."""
+    """OpenRouter's ``GET /generation?id=...``: cost, tokens and every attempt.
+    A key sees only its own generations (another's is "not found"); the
+    master key, and every caller when no keys are configured, sees all.
+    The Responses door's ``resp_gen-...`` form of an id is accepted too."""
     wanted = parse_qs(request.query).get("id", [""])[0]
     if not wanted:
         raise GatewayError("invalid_request", "Pass the generation id: /v1/generation?id=...")
-    found = st.gateway.generations.get(wanted)
-    if found is None:
+    own_id = wanted[5:] if wanted.startswith("resp_gen-") else wanted
+    found = st.gateway.generations.get(own_id)
+    if found is None or not found.readable_by(request.principal):
         raise GatewayError(
             "not_found",
-            f"No generation {wanted!r} here (the log keeps the most recent "
-            f"{st.gateway.generations.capacity} in memory).",
+            f"No generation {wanted!r} here for this key (the log keeps the most "
+            f"recent {st.gateway.generations.capacity} in memory).",
             param="id",
         )
     return Response(msgspec.json.encode({"data": generation_view(found)}))
