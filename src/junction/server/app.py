@@ -22,6 +22,7 @@ from junction.codecs import anthropic_messages, openai_chat
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
+from junction.server import openapi
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -140,6 +141,7 @@ def create_app(
     )
     add("POST", _openai_paths("/responses"), _chat(OPENAI_RESPONSES), OPENAI_RESPONSES)
     add("GET", ("/health",), _health, public=True)
+    add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
 
