@@ -16,16 +16,20 @@ from typing import Any
 
 import uvicorn
 
-from junction.config import load_config
+from junction.config import load_config, parse_config
 from junction.server.app import create_app
 from junction.sim import Profile, start
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _serve(profile: Profile, ready: asyncio.Future[str], stop: asyncio.Event) -> None:
+async def _serve(
+    profile: Profile, keys: str | None, ready: asyncio.Future[str], stop: asyncio.Event
+) -> None:
     runner, sim_url = await start(profile)
     config = load_config(ROOT / "examples" / "sim.yaml", {"JUNCTION_SIM_URL": sim_url})
+    if keys is not None:
+        config.keys = parse_config(keys, {}).keys
     config.server.max_body_bytes = 64 * 1024
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -46,8 +50,9 @@ async def _serve(profile: Profile, ready: asyncio.Future[str], stop: asyncio.Eve
 
 
 @contextmanager
-def live_gateway(profile: Profile | None = None) -> Iterator[str]:
-    """The gateway's base URL, with the simulator behind it, for the block."""
+def live_gateway(profile: Profile | None = None, keys: str | None = None) -> Iterator[str]:
+    """The gateway's base URL, with the simulator behind it, for the block
+    (``keys``: a YAML ``keys:`` section to require client keys)."""
     loop = asyncio.new_event_loop()
     ready: asyncio.Future[str] = loop.create_future()
     stop = asyncio.Event()
@@ -55,7 +60,7 @@ def live_gateway(profile: Profile | None = None) -> Iterator[str]:
 
     def run() -> None:
         try:
-            loop.run_until_complete(_serve(profile or Profile(), ready, stop))
+            loop.run_until_complete(_serve(profile or Profile(), keys, ready, stop))
         except BaseException as exc:  # reported to the waiting test below
             errors.append(exc)
             if not ready.done():

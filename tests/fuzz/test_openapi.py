@@ -88,3 +88,13 @@ def test_405_names_the_allowed_methods() -> None:
     if "allow" not in answer.headers:
         pytest.xfail("405 without Allow: the router's fallback (server/asgi.py, door helper)")
     assert answer.headers["allow"] == "POST"
+
+
+def test_document_is_public_when_keys_are_required() -> None:
+    keys = "keys:\n  - name: alice\n    key: sk-alice-0123456789\n"
+    with live_gateway(keys=keys) as url:
+        document = httpx.get(url + "/openapi.json", timeout=10)
+        refused = httpx.post(url + "/v1/chat/completions", json={}, timeout=10)
+    assert document.status_code == 200
+    assert document.json()["openapi"] == "3.1.0"
+    assert refused.status_code == 401  # documented for every operation but these two
