@@ -7,7 +7,7 @@ body is not what the document says.
 
 CI runs a bounded, derandomized sample: the ``/v1`` (and OpenRouter
 ``/api/v1``-only) routes, schemathesis's examples and fuzzing phases,
-``FUZZ_EXAMPLES`` cases per operation (default 25). ``FUZZ_FULL=1`` adds every
+``FUZZ_EXAMPLES`` cases per operation (default 20). ``FUZZ_FULL=1`` adds every
 path alias and schemathesis's coverage phase (boundary and type-confusion
 cases, several thousand requests); ``FUZZ_EXAMPLES=500`` searches longer.
 """
@@ -28,7 +28,7 @@ from fuzz._live import live_gateway
 from junction import __version__
 from junction.server.openapi import build_document
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 FULL = os.environ.get("FUZZ_FULL") == "1"
 TRIED: dict[str, int] = {}
 
