@@ -57,17 +57,27 @@ def test_every_documented_operation_is_routed(document: dict[str, Any]) -> None:
             assert handler is not None, f"{method} {path} is documented but not routed"
 
 
+def _body(document: dict[str, Any], path: str) -> dict[str, Any]:
+    """The request body schema of ``POST path``, its ``$ref`` followed."""
+    op = document["paths"][path]["post"]
+    return _resolve(document, op["requestBody"]["content"]["application/json"]["schema"])
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    name = schema["$ref"].removeprefix("#/components/schemas/")
+    found: dict[str, Any] = document["components"]["schemas"][name]
+    return found
+
+
 def test_request_bodies_come_from_the_wire_structs(document: dict[str, Any]) -> None:
-    schemas = document["components"]["schemas"]
-    chat = schemas["openai_chat._WRequest"]
+    chat = _body(document, "/v1/chat/completions")
     # Fields the chat door's decoder reads, typed as it reads them.
-    assert chat["properties"]["messages"]["items"] == {
-        "$ref": "#/components/schemas/openai_chat._WMessage"
-    }
+    message = _resolve(document, chat["properties"]["messages"]["items"])
+    assert {"role", "content", "tool_calls", "tool_call_id"} <= set(message["properties"])
+    assert message["required"] == ["role"]
     assert {"type": "integer"} in chat["properties"]["max_tokens"]["anyOf"]
-    anthropic = schemas["anthropic_messages.WRequest"]
-    assert set(anthropic["required"]) == {"model", "messages", "max_tokens"}
-    counting = schemas["anthropic_messages.CountTokensRequest"]
+    assert set(_body(document, "/v1/messages")["required"]) == {"model", "messages", "max_tokens"}
+    counting = _body(document, "/v1/messages/count_tokens")
     assert set(counting["required"]) == {"model", "messages"}
 
 
