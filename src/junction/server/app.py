@@ -24,6 +24,7 @@ from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
 from junction.redact import Redactor, install_log_redactor
+from junction.server import openapi
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -137,6 +138,7 @@ def create_app(
     for door in doors():
         add("POST", door.paths, _chat(door), door)
     add("GET", ("/health",), _health, public=True)
+    add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
 

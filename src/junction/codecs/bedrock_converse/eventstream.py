@@ -104,7 +104,9 @@ class FrameReader:
         self._parser.add_data(frame)
         try:
             (message,) = list(self._parser)
-        except (ParserError, ValueError) as exc:
+        except (ParserError, ValueError, KeyError, IndexError, struct.error) as exc:
+            # botocore raises these for a frame whose checksums hold but whose
+            # header block is truncated, of an unknown type or not UTF-8
             raise FrameError(str(exc) or type(exc).__name__) from None
         return Message(dict(message.headers), bytes(message.payload))
 
