@@ -186,3 +186,21 @@ def test_random_baseline_is_the_mean_of_ten_seeds() -> None:
         scores = draw[:, pair.strong] - draw[:, pair.weak]
         seeds.append(evaluate.binary_outcome("r", scores, q, pair).binary)
     assert random.binary.apgr == pytest.approx(np.mean([b.apgr for b in seeds if b]))
+
+
+def test_logo_by_group_scores_each_held_out_group_apart(tmp_path: Path) -> None:
+    out = tmp_path / "all.jsonl"
+    argv = ["router", "data", "import", "routellm", str(SAMPLE), "--benchmark", "all"]
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    groups = [json.loads(line)["group"] for line in out.read_text().splitlines()]
+    assert set(groups) == {"mmlu", "gsm8k", "mt-bench"}
+    report = tmp_path / "r.json"
+    argv = ["router", "eval", "--data", str(out), "--router", "linear", "--protocol", "logo"]
+    assert cli.main([*argv, "--by-group", "--json", str(report)]) == 0
+    parts = json.loads(report.read_text())["by_group"]
+    assert [p["group"] for p in parts] == ["gsm8k", "mmlu", "mt-bench"]
+    assert [p["rows"] for p in parts] == [groups.count(g) for g in ("gsm8k", "mmlu", "mt-bench")]
+    mt_bench = parts[2]
+    # Each benchmark on its own scale: MT-Bench judge scores, not the pooled 0/1 accuracy.
+    assert mt_bench["quality"]["gpt-4-1106-preview"] > 1.0
+    assert all(isinstance(p["routers"][0]["apgr"], float) for p in parts)

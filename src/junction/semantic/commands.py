@@ -21,7 +21,7 @@ from junction.semantic.dataset import DatasetError, load_dataset, write_rows
 from junction.semantic.encoders import EncoderError, Setting, encoder_names, make_encoder
 from junction.semantic.plot import PlotError, plot
 from junction.semantic.protocols import PROTOCOLS, Protocol, ProtocolError
-from junction.semantic.routellm import BENCHMARKS, import_routellm
+from junction.semantic.routellm import ALL, BENCHMARKS, import_routellm
 from junction.semantic.routers import RouterError, router_names
 
 DEFAULT_ENCODER = "lexical"
@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     imp_sources = imp.add_subparsers(required=True, metavar="SOURCE")
     routellm = imp_sources.add_parser("routellm", help="RouteLLM's routellm/evals folder")
     routellm.add_argument("dir", help="the folder with mmlu/, gsm8k/, mt_bench/")
-    routellm.add_argument("--benchmark", required=True, choices=BENCHMARKS)
+    routellm.add_argument("--benchmark", required=True, choices=[*BENCHMARKS, ALL])
     routellm.add_argument("--out", required=True, help="JSONL file to write")
     routellm.set_defaults(run=guarded(_import_routellm))
 
@@ -67,6 +67,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     ev.add_argument("--folds", type=int, default=5, help="cv folds (default 5)")
     ev.add_argument("--test-fraction", type=float, default=0.2, help="split: share tested")
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument(
+        "--by-group",
+        action="store_true",
+        help="measure each group apart (with logo on a joined file: each benchmark held out)",
+    )
     ev.add_argument("--json", help="write the report as JSON here")
     ev.add_argument("--plot", help="write a PNG plot here (needs matplotlib)")
     ev.set_defaults(run=guarded(_eval))
@@ -157,11 +162,19 @@ def _eval(args: argparse.Namespace) -> int:
                 tasks[router] = bars.add_task(router, total=total)
             bars.update(tasks[router], completed=done)
 
-        evaluation = evaluate.evaluate(data, args.routers, encoder, protocol, settings, progress)
-    result = report.build(evaluation, args.data, args.encoder)
-    report.render(result, Console())
+        if args.by_group:
+            parts = evaluate.evaluate_by_group(
+                data, args.routers, encoder, protocol, settings, progress
+            )
+        else:
+            whole = evaluate.evaluate(data, args.routers, encoder, protocol, settings, progress)
+            parts = [("", whole)]
+    results = [report.build(e, args.data, args.encoder, group or None) for group, e in parts]
+    console = Console()
+    for result in results:
+        report.render(result, console)
     if args.json:
-        report.write_json(result, args.json)
+        report.write_json(results if args.by_group else results[0], args.json)
     if args.plot:
-        plot(result, args.plot)
+        plot(results[0], args.plot)
     return 0

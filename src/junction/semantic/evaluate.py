@@ -249,35 +249,37 @@ def _with_aiq(outcome: Outcome, top_cost: float) -> Outcome:
     return Outcome(outcome.router, outcome.binary, aiq, outcome.sweep, outcome.hull)
 
 
-def evaluate(
+def predictions(
     data: Dataset,
     routers: Sequence[str],
     encoder: Encoder,
-    protocol: Protocol,
+    splits: list[tuple[Index, Index]],
     settings: Settings | None = None,
     progress: Progress | None = None,
-) -> Evaluation:
-    if len(data.models) > 2 and data.costs is None:
-        raise EvaluationError(
-            f"{len(data.models)} models and no `costs`: N-model evaluation (AIQ) needs each "
-            "row's cost per model"
-        )
-    pair = Pair.of(data) if len(data.models) == 2 else None
-    splits = protocol.splits(data)
-    tested = tested_rows(splits)
-    quality = data.quality[tested]
-    costs = None if data.costs is None else data.costs[tested]
+) -> dict[str, FloatArray]:
+    """Out-of-fold predictions of each router and of the length baseline, all rows."""
     staged = Staged(encoder, data.texts)
-    measured = []
-    for name in routers:
-        predicted = out_of_fold(data, staged, name, settings or {}, splits, progress)[tested]
-        measured.append(_outcome(name, predicted, quality, costs, pair))
-    length = out_of_fold(data, staged, "length", {}, splits, progress)[tested]
+    out = {}
+    for name in [*routers, "length"]:
+        out[name] = out_of_fold(data, staged, name, settings or {}, splits, progress)
+    return out
+
+
+def measure(
+    data: Dataset, routers: Sequence[str], predicted: dict[str, FloatArray], protocol: Protocol
+) -> Evaluation:
+    """Metrics of every router and baseline on all rows of ``data`` (the tested rows)."""
+    pair = Pair.of(data) if len(data.models) == 2 else None
+    quality, costs = data.quality, data.costs
+    measured = [_outcome(name, predicted[name], quality, costs, pair) for name in routers]
     randoms = [
         _outcome("random", np.random.default_rng(seed).random(quality.shape), quality, costs, pair)
         for seed in range(RANDOM_SEEDS)
     ]
-    baselines = [_outcome("length", length, quality, costs, pair), _oracle(quality, costs, pair)]
+    baselines = [
+        _outcome("length", predicted["length"], quality, costs, pair),
+        _oracle(quality, costs, pair),
+    ]
     top_cost = None
     if costs is not None:
         baselines.append(single_models(quality, costs))
@@ -287,4 +289,55 @@ def evaluate(
         baselines = [_with_aiq(o, top_cost) for o in baselines]
         randoms = [_with_aiq(o, top_cost) for o in randoms]
     baselines.insert(0, mean_outcome("random", randoms))
+    tested = np.arange(len(data))
     return Evaluation(data, tested, protocol, pair, measured, baselines, top_cost)
+
+
+def _check(data: Dataset) -> None:
+    if len(data.models) > 2 and data.costs is None:
+        raise EvaluationError(
+            f"{len(data.models)} models and no `costs`: N-model evaluation (AIQ) needs each "
+            "row's cost per model"
+        )
+
+
+def evaluate(
+    data: Dataset,
+    routers: Sequence[str],
+    encoder: Encoder,
+    protocol: Protocol,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Every router through the protocol, measured on all tested rows together."""
+    _check(data)
+    splits = protocol.splits(data)
+    tested = tested_rows(splits)
+    predicted = predictions(data, routers, encoder, splits, settings, progress)
+    subset = data.subset(tested)
+    return measure(subset, routers, {k: v[tested] for k, v in predicted.items()}, protocol)
+
+
+def evaluate_by_group(
+    data: Dataset,
+    routers: Sequence[str],
+    encoder: Encoder,
+    protocol: Protocol,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> list[tuple[str, Evaluation]]:
+    """As ``evaluate``, measured on each group's tested rows apart: with ``logo`` on a file
+    that joins several benchmarks, each benchmark scored by a router that never saw it."""
+    _check(data)
+    splits = protocol.splits(data)
+    tested = tested_rows(splits)
+    predicted = predictions(data, routers, encoder, splits, settings, progress)
+    groups = np.array(data.groups)
+    out = []
+    for group in sorted(set(groups[tested].tolist())):
+        rows = tested[groups[tested] == group]
+        subset = data.subset(rows)
+        out.append(
+            (group, measure(subset, routers, {k: v[rows] for k, v in predicted.items()}, protocol))
+        )
+    return out

@@ -43,6 +43,7 @@ class ProtocolInfo(msgspec.Struct):
 
 class Report(msgspec.Struct):
     data: str
+    group: str | None
     rows: int
     models: list[str]
     strong: str | None
@@ -77,13 +78,14 @@ def result(outcome: Outcome, evaluation: Evaluation) -> RouterResult:
     return out
 
 
-def build(evaluation: Evaluation, source: str, encoder: str) -> Report:
+def build(evaluation: Evaluation, source: str, encoder: str, group: str | None = None) -> Report:
     data = evaluation.data
     tested = data.quality[evaluation.tested]
     pair = evaluation.pair
     p = evaluation.protocol
     return Report(
         data=source,
+        group=group,
         rows=len(data),
         models=data.models,
         strong=data.models[pair.strong] if pair else None,
@@ -102,8 +104,10 @@ def build(evaluation: Evaluation, source: str, encoder: str) -> Report:
     )
 
 
-def write_json(report: Report, path: str | Path) -> None:
-    Path(path).write_bytes(msgspec.json.format(msgspec.json.encode(report)) + b"\n")
+def write_json(report: Report | list[Report], path: str | Path) -> None:
+    """One report, or (``--by-group``) ``{"by_group": [report, ...]}``."""
+    body = {"by_group": report} if isinstance(report, list) else report
+    Path(path).write_bytes(msgspec.json.format(msgspec.json.encode(body)) + b"\n")
 
 
 def _pct(value: float | None) -> str:
@@ -116,7 +120,8 @@ def _num(value: float | None) -> str:
 
 def render(report: Report, console: Console) -> None:
     binary = report.strong is not None
-    title = f"{report.data}: {report.rows} rows, {report.protocol.description}"
+    where = f"{report.data} [{report.group}]" if report.group else report.data
+    title = f"{where}: {report.rows} rows tested, {report.protocol.description}"
     table = Table(title=title)
     table.add_column("router")
     if binary:

@@ -4,7 +4,7 @@ Contamination is removed as RouteLLM's ``benchmarks.py`` removes it: MMLU and GS
 row whose prompt equals an ``eval_prompt`` of the benchmark's ``contaminated_prompts.jsonl``;
 MT-Bench drops a question when either of its turns does. MT-Bench rows are routed on the
 first turn and score each model by the mean of its two turns' GPT-4 judgements, which is
-RouteLLM's mean over 2 x questions.
+RouteLLM's mean over 2 x questions. ``all`` joins the three, grouped by benchmark.
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
+
 from junction.semantic.dataset import DatasetError, RoutingRow
 
 STRONG = "gpt-4-1106-preview"
 WEAK = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 BENCHMARKS = ("mmlu", "gsm8k", "mt-bench")
+ALL = "all"
 
 
 def import_routellm(root: str | Path, benchmark: str) -> list[RoutingRow]:
@@ -32,7 +35,15 @@ def import_routellm(root: str | Path, benchmark: str) -> list[RoutingRow]:
         return list(_gsm8k(base / "gsm8k"))
     if benchmark == "mt-bench":
         return list(_mt_bench(base / "mt_bench"))
-    raise DatasetError(f"unknown benchmark {benchmark!r}: one of {', '.join(BENCHMARKS)}")
+    if benchmark == ALL:
+        # One file, the group naming the benchmark: ``--protocol logo --by-group`` then tests
+        # each benchmark with a router trained on the other two.
+        return [
+            msgspec.structs.replace(row, group=name)
+            for name in BENCHMARKS
+            for row in import_routellm(base, name)
+        ]
+    raise DatasetError(f"unknown benchmark {benchmark!r}: one of {', '.join(BENCHMARKS)} or {ALL}")
 
 
 def contaminated(folder: Path) -> set[str]:
