@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from junction.semantic.dataset import Dataset
+from junction.semantic.dataset import Dataset, RoutingRow, write_rows
 
 HARD = ["integral", "derivative", "theorem", "matrix", "prove", "equation", "limit", "series"]
 EASY = ["recipe", "holiday", "weather", "garden", "movie", "birthday", "coffee", "music"]
@@ -54,3 +56,15 @@ def four_models(n: int = 300, seed: int = 0) -> Dataset:
     tokens = rng.integers(50, 150, n)[:, None]
     costs = tokens * np.array([price[m] for m in models]) / 1e6
     return Dataset(texts, models, quality, costs, ["hard" if h else "easy" for h in hard])
+
+
+def write_jsonl(data: Dataset, path: Path) -> Path:
+    rows = []
+    for i, text in enumerate(data.texts):
+        costs = None
+        if data.costs is not None:
+            costs = dict(zip(data.models, data.costs[i].tolist(), strict=True))
+        scores = dict(zip(data.models, data.quality[i].tolist(), strict=True))
+        rows.append(RoutingRow(prompt=text, scores=scores, costs=costs, group=data.groups[i]))
+    write_rows(path, rows)
+    return path

@@ -7,27 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.semantic._synthetic import four_models, two_models
+from tests.semantic._synthetic import four_models, two_models, write_jsonl
 
 from junction import cli
 from junction.semantic import evaluate
-from junction.semantic.dataset import Dataset, RoutingRow, write_rows
+from junction.semantic.dataset import Dataset
 from junction.semantic.lexical import LexicalEncoder
 from junction.semantic.protocols import Protocol
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "routellm"
-
-
-def _write(data: Dataset, path: Path) -> Path:
-    rows = []
-    for i, text in enumerate(data.texts):
-        costs = None
-        if data.costs is not None:
-            costs = dict(zip(data.models, data.costs[i].tolist(), strict=True))
-        scores = dict(zip(data.models, data.quality[i].tolist(), strict=True))
-        rows.append(RoutingRow(prompt=text, scores=scores, costs=costs, group=data.groups[i]))
-    write_rows(path, rows)
-    return path
 
 
 def test_n_model_routers_beat_the_single_models_and_stay_under_the_oracle() -> None:
@@ -70,7 +58,7 @@ def test_n_model_data_without_costs_is_refused() -> None:
 def test_eval_command_prints_a_table_and_writes_the_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = _write(two_models(n=200), tmp_path / "d.jsonl")
+    data = write_jsonl(two_models(n=200), tmp_path / "d.jsonl")
     out = tmp_path / "r.json"
     code = cli.main(
         ["router", "eval", "--data", str(data), "--router", "knn", "--router", "linear",
@@ -92,7 +80,7 @@ def test_eval_command_prints_a_table_and_writes_the_json(
 
 
 def test_eval_json_has_aiq_and_shares_for_n_models(tmp_path: Path) -> None:
-    data = _write(four_models(n=150), tmp_path / "d.jsonl")
+    data = write_jsonl(four_models(n=150), tmp_path / "d.jsonl")
     out = tmp_path / "r.json"
     assert (
         cli.main(["router", "eval", "--data", str(data), "--router", "knn", "--json", str(out)])
@@ -135,7 +123,7 @@ def test_import_train_and_load(tmp_path: Path) -> None:
 def test_command_errors_are_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    data = _write(two_models(n=30), tmp_path / "d.jsonl")
+    data = write_jsonl(two_models(n=30), tmp_path / "d.jsonl")
     argv = ["router", *[a.format(data=data, tmp=tmp_path) for a in args]]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
@@ -149,7 +137,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        data = _write(two_models(n=60), tmp_path / "d.jsonl")
+        data = write_jsonl(two_models(n=60), tmp_path / "d.jsonl")
         argv = [
             "router",
             "eval",
@@ -163,7 +151,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(
         assert cli.main(argv) == 2
         assert "junction[plot]" in capsys.readouterr().err
     else:
-        data = _write(two_models(n=60), tmp_path / "d.jsonl")
+        data = write_jsonl(two_models(n=60), tmp_path / "d.jsonl")
         png = tmp_path / "p.png"
         assert (
             cli.main(["router", "eval", "--data", str(data), "--router", "knn", "--plot", str(png)])

@@ -13,6 +13,8 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
+from junction.semantic import calibrate
+from junction.semantic.calibrate import Calibration
 from junction.semantic.dataset import Dataset, FloatArray
 from junction.semantic.encoders import (
     Encoder,
@@ -21,6 +23,8 @@ from junction.semantic.encoders import (
     featurize,
     make_encoder,
 )
+from junction.semantic.evaluate import Pair, Staged, out_of_fold
+from junction.semantic.protocols import Protocol
 from junction.semantic.routers import Router, make_router
 
 FORMAT = "junction-router"
@@ -54,6 +58,8 @@ class Manifest(msgspec.Struct):
     models: list[str]
     mean_costs: list[float] | None
     trained_on: TrainedOn
+    strong: str | None = None  # two models: the one a high score routes to
+    calibration: Calibration | None = None
 
 
 @dataclass
@@ -71,6 +77,27 @@ class TrainedRouter:
     def predict(self, texts: Sequence[str]) -> FloatArray:
         return self.router.predict(featurize(self.encoder, texts))
 
+    def choose(self, texts: Sequence[str]) -> list[str]:
+        """One model per prompt, by the stored calibration."""
+        cal = self.manifest.calibration
+        if cal is None:
+            raise ArtifactError("this artifact has no calibration: train it with --calibrate")
+        predicted = self.predict(texts)
+        models = self.models
+        if cal.threshold is not None and self.manifest.strong is not None:
+            strong = models.index(self.manifest.strong)
+            weak = 1 - strong
+            scores = predicted[:, strong] - predicted[:, weak]
+            return [models[strong] if s >= cal.threshold else models[weak] for s in scores]
+        if self.manifest.mean_costs is None:
+            raise ArtifactError("an N-model calibration needs the models' mean costs")
+        costs = np.array(self.manifest.mean_costs)
+        if cal.price is not None:
+            picks = calibrate.choose_by_price(predicted, costs, cal.price)
+        else:
+            picks = calibrate.choose_by_quality(predicted, costs, cal.target)
+        return [models[int(i)] for i in picks]
+
 
 def digest(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -83,7 +110,14 @@ def train(
     router_settings: dict[str, Setting] | None = None,
     encoder_settings: dict[str, Setting] | None = None,
     data_sha256: str = "",
+    calibrate_to: tuple[str, float] | None = None,
+    seed: int = 0,
 ) -> TrainedRouter:
+    calibration = None
+    if calibrate_to is not None:
+        calibration = held_out_calibration(
+            data, router_name, encoder_name, router_settings, calibrate_to, seed
+        )
     encoder = make_encoder(encoder_name, encoder_settings)
     if isinstance(encoder, FittedEncoder):
         encoder.fit(encoder.stage(data.texts))
@@ -99,8 +133,34 @@ def train(
         models=data.models,
         mean_costs=None if costs is None else [float(c) for c in costs],
         trained_on=TrainedOn(rows=len(data), sha256=data_sha256),
+        strong=data.models[Pair.of(data).strong] if len(data.models) == 2 else None,
+        calibration=calibration,
     )
     return TrainedRouter(manifest, encoder, router)
+
+
+def held_out_calibration(
+    data: Dataset,
+    router_name: str,
+    encoder_name: str,
+    router_settings: dict[str, Setting] | None,
+    target: tuple[str, float],
+    seed: int,
+    folds: int = 5,
+) -> Calibration:
+    """Calibrate on the training rows' 5-fold out-of-fold predictions (cross-fitting)."""
+    splits = Protocol("cv", folds=min(folds, len(data)), seed=seed).splits(data)
+    staged = Staged(make_encoder(encoder_name), data.texts)
+    predicted = out_of_fold(data, staged, router_name, router_settings or {}, splits)
+    kind, value = target
+    if len(data.models) == 2 and kind != "max-cost":
+        pair = Pair.of(data)
+        scores = predicted[:, pair.strong] - predicted[:, pair.weak]
+        q = data.quality
+        return calibrate.binary(scores, q[:, pair.strong], q[:, pair.weak], kind, value)
+    if data.costs is None:
+        raise calibrate.CalibrationError(f"{kind} calibration needs `costs` in the data")
+    return calibrate.n_model(predicted, data.quality, data.costs, kind, value)
 
 
 def save(trained: TrainedRouter, folder: str | Path) -> Path:
