@@ -32,12 +32,13 @@ def plot(report: Report, path: str | Path) -> None:
                 label=r.router,
                 linestyle="--" if r.router in ("random", "oracle") else "-",
             )
-        elif r.budgets:
+        elif r.frontier:
             ax.plot(
-                [b.mean_cost for b in r.budgets],
-                [b.quality for b in r.budgets],
+                [c for c, _ in r.frontier],
+                [q for _, q in r.frontier],
                 marker=".",
                 label=r.router,
+                linestyle="--" if r.router in ("random", "oracle", "single models") else "-",
             )
     if binary:
         for model, quality in report.quality.items():

@@ -30,6 +30,7 @@ class RouterResult(msgspec.Struct, omit_defaults=True):
     cpt80: float | None = None
     aiq: float | None = None
     curve: list[CurvePoint] = []
+    frontier: list[tuple[float, float]] = []  # the AIQ hull: (mean cost, mean quality)
     budgets: list[BudgetShare] = []
 
 
@@ -64,6 +65,8 @@ def result(outcome: Outcome, evaluation: Evaluation) -> RouterResult:
             CurvePoint(float(s), float(q))
             for s, q in zip(b.curve.share, b.curve.quality, strict=True)
         ]
+    if outcome.hull is not None:
+        out.frontier = [(float(c), float(q)) for c, q in outcome.hull]
     if evaluation.top_cost is not None and outcome.sweep:
         models = evaluation.data.models
         out.budgets = [
