@@ -94,3 +94,20 @@ def test_bad_calibration_targets() -> None:
         calibrate.parse_target("share=lots")
     with pytest.raises(calibrate.CalibrationError, match="needs costs"):
         calibrate.binary(SCORES, STRONG, WEAK, "max-cost", 1.0)
+
+
+@pytest.mark.parametrize("target", ["quality=0.8", "max-cost=0.0001"])
+def test_n_model_artifact_chooses_by_its_calibration(tmp_path: Path, target: str) -> None:
+    data = four_models(n=300)
+    trained = artifact.train(data, "linear", "lexical", calibrate_to=calibrate.parse_target(target))
+    artifact.save(trained, tmp_path)
+    loaded = artifact.load(tmp_path)
+    assert loaded.manifest.calibration == trained.manifest.calibration
+    hard = "prove the theorem about this integral and the matrix"
+    easy = "a coffee recipe for my birthday with some music"
+    picks = loaded.choose([hard, easy])
+    price = dict(zip(data.models, loaded.manifest.mean_costs or [], strict=True))
+    # The hard prompt needs a model that is good at hard prompts; the easy one gets a
+    # cheaper model than the hard one does.
+    assert picks[0] in ("big", "huge")
+    assert price[picks[1]] < price[picks[0]]

@@ -153,3 +153,18 @@ def test_train_reads_what_write_rows_wrote(tmp_path: Path) -> None:
     ]
     write_rows(tmp_path / "d.jsonl", rows)
     assert (tmp_path / "d.jsonl").read_text().count("\n") == 40
+
+
+def test_randomised_pca_finds_the_subspace_of_low_rank_data() -> None:
+    from junction.semantic.routers.base import Reduction
+
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(600, 5)) @ rng.normal(size=(5, 40)) + 3.0  # rank 5, offset
+    reduction = Reduction.fit(inputs, rank=5, seed=0)  # 600 rows > 2 x 5: the sketch
+    reduced = reduction(inputs)
+    assert reduced.shape == (600, 5)
+    assert reduced.std(axis=0)[0] == pytest.approx(1.0)  # first component: unit spread
+    # The 5 components span the data: least squares back to the inputs is exact.
+    centered = inputs - inputs.mean(axis=0)
+    back = np.linalg.lstsq(reduced, centered, rcond=None)[0]
+    assert np.allclose(reduced @ back, centered, atol=1e-6)
