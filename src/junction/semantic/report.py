@@ -6,6 +6,7 @@ from pathlib import Path
 
 import msgspec
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from junction.semantic.evaluate import Evaluation, Outcome, budget_shares
@@ -123,9 +124,9 @@ def _num(value: float | None) -> str:
 
 def render(report: Report, console: Console) -> None:
     binary = report.strong is not None
-    where = f"{report.data} [{report.group}]" if report.group else report.data
+    where = f"{report.data}, group {report.group}" if report.group else report.data
     title = f"{where}: {report.rows} rows tested, {report.protocol.description}"
-    table = Table(title=title)
+    table = Table(title=escape(title))
     table.add_column("router")
     if binary:
         for column in ("APGR", "CPT(50%)", "CPT(80%)"):
