@@ -257,11 +257,23 @@ def predictions(
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> dict[str, FloatArray]:
-    """Out-of-fold predictions of each router and of the length baseline, all rows."""
+    """Out-of-fold predictions of each router and of the length baseline, all rows.
+
+    With two models the length baseline needs no training and gets none: the routing score
+    is the prompt's length (RouteLLM's reference baseline), the same on every fold, so
+    pooling the folds cannot blur it. With N models it is the ``length`` router.
+    """
     staged = Staged(encoder, data.texts)
     out = {}
-    for name in [*routers, "length"]:
+    for name in routers:
         out[name] = out_of_fold(data, staged, name, settings or {}, splits, progress)
+    if len(data.models) == 2:
+        pair = Pair.of(data)
+        length = np.zeros(data.quality.shape)
+        length[:, pair.strong] = staged.chars
+        out["length"] = length
+    else:
+        out["length"] = out_of_fold(data, staged, "length", {}, splits, progress)
     return out
 
 
