@@ -192,3 +192,20 @@ def test_logo_by_group_scores_each_held_out_group_apart(tmp_path: Path) -> None:
     # Each benchmark on its own scale: MT-Bench judge scores, not the pooled 0/1 accuracy.
     assert mt_bench["quality"]["gpt-4-1106-preview"] > 1.0
     assert all(isinstance(p["routers"][0]["apgr"], float) for p in parts)
+
+
+def test_two_model_length_baseline_ranks_by_characters_on_every_protocol() -> None:
+    from junction.semantic import metrics
+
+    data = two_models(n=120)
+    chars = np.array([len(t) for t in data.texts], dtype=float)
+    strong, weak = data.quality[:, 0], data.quality[:, 1]
+    curve = metrics.routed_curve(chars, strong, weak)
+    expected = metrics.binary_metrics(curve, float(strong.mean()), float(weak.mean()))
+    for protocol in (Protocol("cv"), Protocol("logo")):
+        result = evaluate.evaluate(data, ["knn"], LexicalEncoder(), protocol)
+        length = result.baselines[1]
+        assert length.router == "length"
+        assert length.binary is not None
+        assert length.binary.apgr == pytest.approx(expected.apgr)
+        assert length.binary.cpt50 == pytest.approx(expected.cpt50)
