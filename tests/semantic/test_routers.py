@@ -119,6 +119,21 @@ def test_protocols_test_every_row_once_or_by_group() -> None:
         assert groups[test][0] not in set(groups[train])
 
 
+def test_group_folds_hold_whole_groups_out() -> None:
+    data = two_models(n=60)
+    data = Dataset(data.texts, data.models, data.quality, None, [f"g{i % 6}" for i in range(60)])
+    splits = Protocol("logo", group_folds=3).splits(data)
+    assert len(splits) == 3
+    groups = np.array(data.groups)
+    seen: list[str] = []
+    for train, test in splits:
+        held = set(groups[test].tolist())
+        assert len(held) == 2
+        assert not held & set(groups[train].tolist())
+        seen += sorted(held)
+    assert sorted(seen) == [f"g{i}" for i in range(6)]
+
+
 def test_protocol_errors() -> None:
     data = two_models(n=20)
     one_group = Dataset(data.texts, data.models, data.quality, None, [""] * 20)

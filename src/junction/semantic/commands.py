@@ -81,6 +81,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     ev.add_argument("--protocol", choices=PROTOCOLS, default="cv")
     ev.add_argument("--folds", type=int, default=5, help="cv folds (default 5)")
     ev.add_argument("--test-fraction", type=float, default=0.2, help="split: share tested")
+    ev.add_argument(
+        "--group-folds",
+        type=int,
+        default=0,
+        help="logo: deal the groups into this many folds (default: one group per fold)",
+    )
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument(
         "--by-group",
@@ -176,7 +182,7 @@ def _choose(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     data = load_dataset(args.data)
-    protocol = Protocol(args.protocol, args.folds, args.test_fraction, args.seed)
+    protocol = Protocol(args.protocol, args.folds, args.test_fraction, args.seed, args.group_folds)
     settings = parse_settings(args.set)
     encoder = make_encoder(args.encoder)
     with Progress(

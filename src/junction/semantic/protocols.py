@@ -4,7 +4,9 @@
   saw it.
 - ``split``: one seeded split, ``test_fraction`` of the rows tested.
 - ``logo``: leave one group out; every group is tested by a router trained on the others
-  (MMLU subjects, or benchmarks in a file that joins several).
+  (MMLU subjects, or benchmarks in a file that joins several). With ``group_folds`` = k,
+  the groups are dealt into k seeded folds instead, each fold's groups held out together
+  (fewer trainings, still no tested group seen in training).
 """
 
 from __future__ import annotations
@@ -30,12 +32,15 @@ class Protocol:
     folds: int = 5
     test_fraction: float = 0.2
     seed: int = 0
+    group_folds: int = 0
 
     def describe(self) -> str:
         if self.kind == "cv":
             return f"{self.folds}-fold cross-validation, seed {self.seed}"
         if self.kind == "split":
             return f"one split, {self.test_fraction:.0%} tested, seed {self.seed}"
+        if self.group_folds:
+            return f"groups held out, {self.group_folds} folds of groups, seed {self.seed}"
         return "leave one group out"
 
     def splits(self, data: Dataset) -> list[tuple[Index, Index]]:
@@ -63,5 +68,14 @@ class Protocol:
                     "logo needs at least two groups; give rows a `group` (this data has "
                     f"{len(names)})"
                 )
-            return [(np.flatnonzero(groups != g), np.flatnonzero(groups == g)) for g in names]
+            if not self.group_folds:
+                return [(np.flatnonzero(groups != g), np.flatnonzero(groups == g)) for g in names]
+            if not 2 <= self.group_folds <= len(names):
+                raise ProtocolError(f"logo needs 2 to {len(names)} group folds")
+            order = np.random.default_rng(self.seed).permutation(len(names))
+            out = []
+            for part in np.array_split(order, self.group_folds):
+                held = np.isin(groups, [names[i] for i in part])
+                out.append((np.flatnonzero(~held), np.flatnonzero(held)))
+            return out
         raise ProtocolError(f"unknown protocol {self.kind!r}: one of {', '.join(PROTOCOLS)}")
