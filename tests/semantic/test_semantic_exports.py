@@ -7,7 +7,8 @@ import junction.semantic.routers
 
 EXPORTS = {
     junction.semantic: [
-        "Dataset", "DatasetError", "Encoder", "Features", "Router", "RoutingRow",
+        "Dataset", "DatasetError", "Encoder", "Features", "IntentRoute", "IntentRouter",
+        "Router", "RoutingRow",
         "TrainedRouter", "lexical", "load", "load_dataset", "make_encoder", "make_router",
         "register_encoder", "register_router", "save", "train",
     ],

@@ -2,7 +2,8 @@
 
 Datasets of routing outcomes (``dataset``), encoders (``encoders``, built-in ``lexical``),
 routers (``routers``), metrics as RouteLLM and RouterBench compute them (``metrics``),
-evaluation protocols (``protocols``, ``evaluate``) and trained artifacts (``artifact``).
+evaluation protocols (``protocols``, ``evaluate``), trained artifacts (``artifact``),
+calibrated decisions (``calibrate``) and intent routes (``intents``).
 Imports nothing of the gateway, server, transport or simulator.
 """
 
@@ -10,6 +11,7 @@ from junction.semantic import lexical as lexical
 from junction.semantic.artifact import TrainedRouter, load, save, train
 from junction.semantic.dataset import Dataset, DatasetError, RoutingRow, load_dataset
 from junction.semantic.encoders import Encoder, Features, make_encoder, register_encoder
+from junction.semantic.intents import IntentRoute, IntentRouter
 from junction.semantic.routers import Router, make_router, register_router
 
 __all__ = [
@@ -17,6 +19,8 @@ __all__ = [
     "DatasetError",
     "Encoder",
     "Features",
+    "IntentRoute",
+    "IntentRouter",
     "Router",
     "RoutingRow",
     "TrainedRouter",

@@ -21,6 +21,7 @@ from junction.semantic import artifact, evaluate, report
 from junction.semantic.calibrate import CalibrationError, parse_target
 from junction.semantic.dataset import DatasetError, load_dataset, write_rows
 from junction.semantic.encoders import EncoderError, Setting, encoder_names, make_encoder
+from junction.semantic.intents import IntentRouter, load_intents
 from junction.semantic.plot import PlotError, plot
 from junction.semantic.protocols import PROTOCOLS, Protocol, ProtocolError
 from junction.semantic.routellm import ALL, BENCHMARKS, import_routellm
@@ -71,6 +72,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     choose.add_argument("artifact", help="artifact folder (trained with --calibrate)")
     choose.add_argument("--prompt", action="append", required=True, help="repeatable")
     choose.set_defaults(run=guarded(_choose))
+
+    intent = commands.add_parser("intent", help="match prompts to intent routes")
+    intent.add_argument("routes", help='JSON: {"routes": [{"name", "utterances", "threshold"}]}')
+    intent.add_argument("--prompt", action="append", required=True, help="repeatable")
+    intent.set_defaults(run=guarded(_intent))
 
     ev = commands.add_parser("eval", help="measure routers against the baselines and oracle")
     ev.add_argument("--data", required=True, help="routing dataset (JSONL)")
@@ -177,6 +183,13 @@ def _choose(args: argparse.Namespace) -> int:
     for text, model, row in zip(texts, chosen, predicted, strict=True):
         scores = ", ".join(f"{m} {p:.3f}" for m, p in zip(trained.models, row, strict=True))
         print(f"{model}\t{scores}\t{text[:60]!r}")
+    return 0
+
+
+def _intent(args: argparse.Namespace) -> int:
+    router = IntentRouter.from_file(load_intents(args.routes))
+    for text, match in zip(args.prompt, router.match(args.prompt), strict=True):
+        print(f"{match.route or '-'}\t{match.best} {match.score:.3f}\t{text[:60]!r}")
     return 0
 
 
