@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the models a config exposes")
     models.add_argument("--config", help="YAML config file (default: as serve)")
     models.set_defaults(run=_models)
+
+    from junction.semantic.commands import add_parser as add_router_parser
+
+    add_router_parser(sub)
     return parser
 
 
