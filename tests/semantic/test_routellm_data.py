@@ -5,14 +5,17 @@ figures (../shared/reference/semantic.md) for the prompt-length baseline to with
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
-from tests._shared import SHARED
 
 from junction.semantic import metrics
 from junction.semantic.dataset import dataset_from_rows
 from junction.semantic.routellm import STRONG, WEAK, import_routellm
 
+SHARED = Path(os.environ.get("JUNCTION_SHARED") or Path(__file__).resolve().parents[3] / "shared")
 ROUTELLM = SHARED / "data" / "routellm"
 pytestmark = pytest.mark.skipif(not ROUTELLM.is_dir(), reason="../shared/data/routellm absent")
 
