@@ -31,8 +31,10 @@ class Door:
     writer: Callable[[ChatRequest], StreamWriter]
     error: Callable[[GatewayError], bytes]
     finish_after_error: bool
-    """Whether the stream's normal trailer follows an in-stream error
-    (OpenAI's ``[DONE]`` does; Anthropic's ``error`` event is the end)."""
+    """Whether the stream's normal trailer follows an in-stream error. None
+    of the doors: OpenAI ends the stream after its error chunk without
+    ``[DONE]`` (so a client that waits for it sees the stream as
+    incomplete), and Anthropic's ``error`` event is the end."""
 
 
 OPENAI_CHAT = Door(
@@ -41,7 +43,7 @@ OPENAI_CHAT = Door(
     lambda response, _: openai_chat.encode_response(response),
     lambda req: openai_chat.StreamEncoder(include_usage=req.include_usage),
     openai_chat.encode_error,
-    finish_after_error=True,
+    finish_after_error=False,
 )
 
 ANTHROPIC_MESSAGES = Door(
