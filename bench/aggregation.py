@@ -604,11 +604,11 @@ NOTES = """## Notes on the model
 - Stats are recorded when a request ends (as `Accountant.settle` does), so the router
   learns of a hang only after the timeout and the failover attempt.
 - `sort: throughput` / `sort: latency` read the 5-minute window; an endpoint without
-  samples there goes after every endpoint with samples. There is no exploration, so an
-  endpoint that serves nothing for 5 minutes (never tried, or failing then recovered)
-  is only reached again through failover.
-- A half-open circuit (30 s after opening) takes every request routed to it until a
-  failure is recorded; for a hanging provider that is one first-token timeout later."""
+  samples there goes first (exploration: one request measures it), and an endpoint
+  with recent failures is demoted behind the healthy ones (`routing/select.py`).
+- A half-open circuit (30 s after opening) lets one probe through at a time
+  (`EndpointStats.begin_probe`); other requests skip it until the probe succeeds,
+  fails or outlives its lifetime."""
 
 
 def report(args: argparse.Namespace, body: str, elapsed_s: float) -> str:

@@ -1,14 +1,11 @@
-"""Validators for the published OpenAPI documents in ../shared/specs."""
+"""Validators for the published OpenAI OpenAPI document in tests/fixtures/specs."""
 
 from __future__ import annotations
 
 import functools
 from typing import Any
 
-import pytest
-import yaml
-
-from _shared import SPECS
+from _cassettes import SPECS, load_yaml, require
 
 SPEC = SPECS / "openai-openapi.yaml"
 
@@ -27,15 +24,13 @@ def nullable(node: Any) -> Any:
 
 @functools.cache
 def _components() -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec = yaml.load(SPEC.read_text(), Loader=loader)
+    spec = load_yaml(SPEC)
     return {"schemas": nullable(spec["components"]["schemas"])}
 
 
 @functools.cache
 def validator(name: str) -> Any:
-    if not SPEC.is_file():
-        pytest.skip("the OpenAI OpenAPI document is not present in ../shared")
+    require(SPEC)
     import jsonschema
 
     schema = {"$ref": f"#/components/schemas/{name}", "components": _components()}

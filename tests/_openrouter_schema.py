@@ -1,25 +1,19 @@
-"""jsonschema validators for schemas of OpenRouter's OpenAPI 3.1 document in ../shared/specs."""
+"""jsonschema validators for OpenRouter's OpenAPI 3.1 document in tests/fixtures/specs."""
 
 from __future__ import annotations
 
 import functools
 from typing import Any
 
-import pytest
-import yaml
-
+from _cassettes import SPECS, load_yaml
 from _openapi import nullable as _nullable
-from _shared import SPECS
 
 SPEC = SPECS / "openrouter-openapi.yaml"
 
 
 @functools.cache
 def _schemas() -> dict[str, Any]:
-    if not SPEC.is_file():
-        pytest.skip("the OpenRouter OpenAPI document is not present in ../shared")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec = yaml.load(SPEC.read_text(), Loader=loader)
+    spec = load_yaml(SPEC)
     schemas: dict[str, Any] = _nullable(spec["components"]["schemas"])
     return schemas
 

@@ -1,4 +1,4 @@
-"""Test-suite wide setup: the shared/ folder beside the clone, on sys.path helpers."""
+"""Test-suite wide setup: the helper modules of tests/ (``_cassettes`` and others) on sys.path."""
 
 from __future__ import annotations
 

@@ -71,9 +71,9 @@ def resolve_config(path: str | None) -> tuple[Config | None, str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from junction.config import Server
     from junction.server.app import ConfigSource, create_app
+    from junction.server.serving import build_server, listen
 
     if args.with_sim and not args.config:
         raise ConfigError("--with-sim goes with --config (without a config, serve runs the demo)")
@@ -95,23 +95,25 @@ def _serve(args: argparse.Namespace) -> int:
     level = server.log_level if server else "info"
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
     embedded = config is None or args.with_sim
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        return _cannot_listen("junction", host, port, exc)
     app = create_app(source, embedded_sim=embedded, sim_profile=args.sim_profile)
     print(f"junction {__version__} on http://{host}:{port} ({how})", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=level,
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-    )
+    front = build_server(app, server or Server(), log_level=level, loop="uvloop")
+    front.run(sockets=[sock])
     return 0
 
 
+def _cannot_listen(who: str, host: str, port: int, exc: OSError) -> int:
+    reason = exc.strerror or str(exc)
+    print(f"{who}: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+    return 1
+
+
 def _sim(args: argparse.Namespace) -> int:
+    from junction.server.serving import listen
     from junction.sim import app
     from junction.sim.profile import ProfileError, load_profile
 
@@ -120,7 +122,15 @@ def _sim(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         print(f"junction sim: {exc}", file=sys.stderr)
         return 2
-    app.run(profile, args.host, args.port)
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        return _cannot_listen("junction sim", args.host, args.port, exc)
+    sock.close()  # the port is free: the simulator binds it now
+    try:
+        app.run(profile, args.host, args.port)
+    except OSError as exc:  # taken in between
+        return _cannot_listen("junction sim", args.host, args.port, exc)
     return 0
 
 

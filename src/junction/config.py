@@ -129,6 +129,30 @@ class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     (``drop_params`` in the body) override it."""
     master_key: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # The front door's limits (docs/security.md says what each defends).
+    max_url_bytes: int = 8 * 1024
+    """The request line's target (path and query); longer gets 414."""
+    max_header_bytes: int = 32 * 1024
+    """All header lines of one request together; more gets 431."""
+    max_headers: int = 100
+    """Header lines in one request; more gets 431."""
+    max_connections: int = 4096
+    """Open client connections; one more is answered 503 and closed."""
+    max_concurrent_requests: int = 512
+    """Requests being handled at once; one more gets 503."""
+    header_timeout: float = 10.0
+    """Seconds from a request's first byte to the end of its headers (408)."""
+    body_timeout: float = 60.0
+    """Seconds from the end of the headers to the end of the body (408)."""
+    idle_timeout: float = 10.0
+    """Seconds a new connection may stay silent before it is closed."""
+    keep_alive_timeout: float = 5.0
+    """Seconds a connection may stay idle between requests."""
+    write_timeout: float = 60.0
+    """Seconds a client may read none of a response that is waiting for it
+    before the connection is dropped and its upstream call cancelled."""
+    shutdown_grace: float = 25.0
+    """Seconds SIGTERM waits for in-flight requests (new ones get 503)."""
 
 
 class RequestLimits(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

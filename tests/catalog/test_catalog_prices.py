@@ -12,9 +12,8 @@ from typing import Any
 
 import genai_prices
 import pytest
-import yaml
 
-from _shared import RECORDED
+from _cassettes import RECORDED, load_yaml
 from junction.catalog import Price, PriceTier, cost, genai_provider_id, merge_price, resolve_price
 from junction.types import Usage
 
@@ -23,11 +22,7 @@ WHEN = datetime(2026, 9, 15, 12, 0, tzinfo=UTC)
 
 @functools.cache
 def _bodies(name: str) -> list[dict[str, Any]]:
-    path = RECORDED / name
-    if not path.is_file():
-        pytest.skip(f"recorded fixture {name} is not present")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    cassette = yaml.load(path.read_text(), Loader=loader)
+    cassette = load_yaml(RECORDED / name)
     return [i["response"]["parsed_body"] for i in cassette["interactions"]]
 
 

@@ -7,15 +7,12 @@ the codec under test, so the expected values are the provider's own.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-import pytest
-import yaml
+from _cassettes import Interaction, interactions
+from _cassettes import params as _params
 
-from _shared import RECORDED
-
-FIXTURES = RECORDED / "test_anthropic"
+FOLDER = "test_anthropic"
 
 SUPPORTED_BLOCKS = {"text", "thinking", "redacted_thinking", "tool_use"}
 REQUEST_BLOCKS = SUPPORTED_BLOCKS | {"tool_result", "image", "document"}
@@ -49,77 +46,35 @@ FINISH = {
 }
 
 
-@dataclass
-class Exchange:
-    name: str
-    index: int
-    request: dict[str, Any]
-    uri: str
-    status: int
-    headers: dict[str, list[str]]
-    parsed: Any
-    raw: bytes | None
+class Exchange(Interaction):
+    @property
+    def request(self) -> dict[str, Any]:
+        body = self.request_parsed
+        return body if isinstance(body, dict) else {}
 
     @property
-    def id(self) -> str:
-        return f"{self.name}#{self.index}"
+    def raw(self) -> bytes | None:
+        return self.response_body
 
     @property
     def is_messages(self) -> bool:
         return "/v1/messages" in self.uri and "count_tokens" not in self.uri
 
     @property
+    def is_count_tokens(self) -> bool:
+        return "/v1/messages/count_tokens" in self.uri
+
+    @property
     def is_stream(self) -> bool:
         return self.raw is not None and b"event: message_start" in self.raw
 
-    def body_bytes(self) -> bytes:
-        if self.raw is not None:
-            return self.raw
-        return json.dumps(self.parsed).encode()
+
+EXCHANGES = interactions(FOLDER, Exchange)
 
 
-def _load() -> list[Exchange]:
-    if not FIXTURES.is_dir():
-        return []
-    out: list[Exchange] = []
-    for path in sorted(FIXTURES.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        for i, item in enumerate(data.get("interactions") or []):
-            req, resp = item["request"], item["response"]
-            raw = None
-            if "parsed_body" not in resp:
-                body = (resp.get("body") or {}).get("string", "")
-                raw = body if isinstance(body, bytes) else str(body).encode()
-            out.append(
-                Exchange(
-                    name=path.stem,
-                    index=i,
-                    request=req.get("parsed_body")
-                    if isinstance(req.get("parsed_body"), dict)
-                    else {},
-                    uri=req["uri"],
-                    status=resp["status"]["code"],
-                    headers=resp.get("headers") or {},
-                    parsed=resp.get("parsed_body"),
-                    raw=raw,
-                )
-            )
-    return out
-
-
-EXCHANGES = _load()
-
-
-def need_fixtures() -> None:
-    if not EXCHANGES:
-        pytest.skip("recorded fixtures are not present in ../shared")
-
-
-def params(items: list[Exchange]) -> Any:
-    """pytest parameters (one placeholder that skips when fixtures are absent)."""
-    if not items:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="no recorded fixtures"))]
-    return [pytest.param(x, id=x.id) for x in items]
+def params(items: list[Exchange]) -> list[Any]:
+    """pytest parameters, one per exchange (see ``_cassettes.params``)."""
+    return _params(items, FOLDER)
 
 
 # --- SSE, parsed independently of junction's own parser ------------------------------

@@ -11,16 +11,13 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-import pytest
-import yaml
+from _cassettes import Interaction, interactions
+from _cassettes import params as _params
 
-from _shared import RECORDED
-
-FIXTURES = RECORDED / "test_bedrock"
+FOLDER = "test_bedrock"
 
 # Published Converse stopReason -> normalised finish reason (StopReason enum in
 # botocore's bedrock-runtime service model; the brief's mapping).
@@ -37,20 +34,10 @@ FINISH = {
 }
 
 
-@dataclass
-class Exchange:
-    name: str
-    index: int
-    uri: str
-    request_raw: str | bytes | None
-    status: int
-    headers: dict[str, list[str]]
-    parsed: Any
-    raw: bytes | None
-
+class Exchange(Interaction):
     @property
-    def id(self) -> str:
-        return f"{self.name}#{self.index}"
+    def raw(self) -> bytes | None:
+        return self.response_body
 
     @property
     def operation(self) -> str:
@@ -72,13 +59,7 @@ class Exchange:
 
     def request_body(self) -> dict[str, Any] | None:
         """The recorded request JSON (None when the recording is not valid JSON)."""
-        raw = self.request_raw
-        if raw is None:
-            return None
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            return None
+        value = self.request_json()
         return value if isinstance(value, dict) else None
 
     def response_json(self) -> dict[str, Any]:
@@ -87,48 +68,14 @@ class Exchange:
         assert self.raw is not None
         return dict(json.loads(self.raw))
 
-    def body_bytes(self) -> bytes:
-        if self.raw is not None:
-            return self.raw
-        return json.dumps(self.parsed).encode()
 
-
-def _load() -> list[Exchange]:
-    if not FIXTURES.is_dir():
-        return []
-    out: list[Exchange] = []
-    for path in sorted(FIXTURES.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        for i, item in enumerate(data.get("interactions") or []):
-            req, resp = item["request"], item["response"]
-            raw = None
-            if "parsed_body" not in resp:
-                body = (resp.get("body") or {}).get("string", "")
-                raw = body if isinstance(body, bytes) else str(body).encode()
-            out.append(
-                Exchange(
-                    name=path.stem,
-                    index=i,
-                    uri=req["uri"],
-                    request_raw=req.get("body"),
-                    status=resp["status"]["code"],
-                    headers=resp.get("headers") or {},
-                    parsed=resp.get("parsed_body"),
-                    raw=raw,
-                )
-            )
-    return out
-
-
-EXCHANGES = _load()
+EXCHANGES = interactions(FOLDER, Exchange)
 CONVERSE = [x for x in EXCHANGES if x.is_converse]
 
 
-def params(items: list[Exchange]) -> Any:
-    """pytest parameters (one placeholder that skips when fixtures are absent)."""
-    if not items:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="no recorded fixtures"))]
-    return [pytest.param(x, id=x.id) for x in items]
+def params(items: list[Exchange]) -> list[Any]:
+    """pytest parameters, one per exchange (see ``_cassettes.params``)."""
+    return _params(items, FOLDER)
 
 
 # --- AWS event stream, read from the published framing ----------------------------

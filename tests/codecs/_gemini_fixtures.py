@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-import pytest
-import yaml
+from _cassettes import RECORDED, Interaction, interactions, missing
 
-from _shared import RECORDED
-
-FIXTURES = RECORDED / "test_google"
+FOLDER = "test_google"
 
 SUPPORTED_PART_KEYS = frozenset(
     {
@@ -34,19 +30,15 @@ SKIP_REASONS = {
 }
 
 
-@dataclass
-class Exchange:
-    name: str
-    index: int
-    uri: str
-    request: dict[str, Any] | None
-    status: int
-    headers: dict[str, list[str]]
-    body: bytes
+class Exchange(Interaction):
+    @property
+    def request(self) -> dict[str, Any] | None:
+        body = self.request_json()
+        return body if isinstance(body, dict) else None
 
     @property
-    def id(self) -> str:
-        return f"{self.name}#{self.index}"
+    def body(self) -> bytes:
+        return self.body_bytes()
 
     @property
     def stream(self) -> bool:
@@ -57,55 +49,21 @@ class Exchange:
         return self.uri.split("/models/")[1].split(":")[0]
 
 
-def _body(section: dict[str, Any]) -> bytes:
-    if "parsed_body" in section:
-        return json.dumps(section["parsed_body"]).encode()
-    raw = (section.get("body") or {}).get("string", b"")
-    return raw if isinstance(raw, bytes) else raw.encode()
-
-
-def _request(section: dict[str, Any]) -> dict[str, Any] | None:
-    if "parsed_body" in section:
-        body: dict[str, Any] = section["parsed_body"]
-        return body
-    raw = (
-        (section.get("body") or {}).get("string")
-        if isinstance(section.get("body"), dict)
-        else section.get("body")
-    )
-    if not raw:
-        return None
-    return json.loads(raw)
+_GENERATE = [
+    x
+    for x in interactions(FOLDER, Exchange)
+    if ":generateContent" in x.uri or ":streamGenerateContent" in x.uri
+]
 
 
 def exchanges() -> list[Exchange]:
-    if not FIXTURES.is_dir():
-        return []
-    out: list[Exchange] = []
-    for path in sorted(FIXTURES.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        for i, item in enumerate(data.get("interactions") or []):
-            uri = item["request"]["uri"]
-            if ":generateContent" not in uri and ":streamGenerateContent" not in uri:
-                continue
-            resp = item["response"]
-            out.append(
-                Exchange(
-                    name=path.stem,
-                    index=i,
-                    uri=uri,
-                    request=_request(item["request"]),
-                    status=resp["status"]["code"],
-                    headers=resp.get("headers") or {},
-                    body=_body(resp),
-                )
-            )
-    return out
+    """Every recorded ``generateContent`` / ``streamGenerateContent`` exchange."""
+    return list(_GENERATE)
 
 
 def require_fixtures() -> None:
-    if not FIXTURES.is_dir():
-        pytest.skip("recorded fixtures are not present")
+    if not _GENERATE:
+        missing(RECORDED / FOLDER)
 
 
 def sse_chunks(body: bytes) -> list[dict[str, Any]]:

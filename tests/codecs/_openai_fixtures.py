@@ -1,8 +1,7 @@
 """Recorded OpenAI-dialect cassettes and expectations computed from them.
 
-Everything here reads the recordings (plain ``json`` / ``yaml``) or the
-published OpenAPI document, never the codec under test, so expected values are
-the providers' own.
+Everything here reads the recordings (plain ``json`` / ``yaml``), never the
+codec under test, so expected values are the providers' own.
 """
 
 from __future__ import annotations
@@ -11,13 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-import yaml
+from _cassettes import Interaction, interactions
+from _cassettes import params as params
 
-from _shared import RECORDED, SPECS
-
-ROOT = RECORDED
-SPEC = SPECS / "openai-openapi.yaml"
 DIRS = (
     "test_openai",
     "test_groq",
@@ -25,11 +20,10 @@ DIRS = (
     "test_mistral",
     "test_openrouter",
     "test_cerebras",
-    "test_xai",
     "test_ollama",
 )
 
-# Cassettes (or whole folders) whose features junction does not support, and why.
+# Cassettes whose features junction does not support, and why.
 SKIP_RESPONSE: dict[str, str] = {
     "test_openai/test_invalid_response": (
         "the server answers a JSON body that is not a chat completion; covered by "
@@ -67,9 +61,6 @@ SKIP_ROUND_TRIP: dict[str, str] = {
         "tool-level eager_input_streaming (an Anthropic hint via OpenRouter) is not carried"
     ),
 }
-SKIP_DIRS: dict[str, str] = {
-    "test_xai": "xAI cassettes are gRPC (xai-sdk protobuf), not chat completions",
-}
 
 # The published finish-reason normalisation (brief / OpenRouter's vocabulary).
 FINISH = {
@@ -89,25 +80,19 @@ def normal_finish(native: str) -> str:
     return FINISH.get(native, "stop")
 
 
-@dataclass
-class Exchange:
-    folder: str
-    name: str
-    index: int
-    uri: str
-    request: dict[str, Any]
-    status: int
-    headers: dict[str, list[str]]
-    parsed: Any
-    raw: str | None
-
+class Exchange(Interaction):
     @property
     def id(self) -> str:
         return f"{self.folder}/{self.name}#{self.index}"
 
     @property
-    def key(self) -> str:
-        return f"{self.folder}/{self.name}"
+    def request(self) -> dict[str, Any]:
+        body = self.request_parsed
+        return body if isinstance(body, dict) else {}
+
+    @property
+    def raw(self) -> str | None:
+        return None if self.response_body is None else self.response_body.decode()
 
     @property
     def is_chat(self) -> bool:
@@ -117,58 +102,12 @@ class Exchange:
     def is_stream(self) -> bool:
         return self.raw is not None and "data:" in self.raw and bool(self.request.get("stream"))
 
-    def body_bytes(self) -> bytes:
-        if self.raw is not None:
-            return self.raw.encode()
-        return json.dumps(self.parsed).encode()
-
     def flat_headers(self) -> dict[str, str]:
         return {k: v[0] if isinstance(v, list) else str(v) for k, v in self.headers.items()}
 
 
-def _load() -> list[Exchange]:
-    out: list[Exchange] = []
-    if not ROOT.is_dir():
-        return out
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    for folder in DIRS:
-        for path in sorted((ROOT / folder).glob("*.yaml")):
-            data = yaml.load(path.read_text(), Loader=loader)
-            for i, item in enumerate(data.get("interactions") or []):
-                if "request" not in item:
-                    continue
-                req, resp = item["request"], item["response"]
-                raw = None
-                if "parsed_body" not in resp:
-                    body = (resp.get("body") or {}).get("string", "")
-                    if not isinstance(body, str):
-                        continue
-                    raw = body
-                body_req = req.get("parsed_body")
-                out.append(
-                    Exchange(
-                        folder=folder,
-                        name=path.name.removesuffix(".yaml"),
-                        index=i,
-                        uri=req["uri"],
-                        request=body_req if isinstance(body_req, dict) else {},
-                        status=resp["status"]["code"],
-                        headers=resp.get("headers") or {},
-                        parsed=resp.get("parsed_body"),
-                        raw=raw,
-                    )
-                )
-    return out
-
-
-EXCHANGES = _load()
+EXCHANGES = [x for folder in DIRS for x in interactions(folder, Exchange) if not x.binary]
 CHAT = [x for x in EXCHANGES if x.is_chat]
-
-
-def params(items: list[Exchange]) -> Any:
-    if not items:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="no recorded fixtures"))]
-    return [pytest.param(x, id=x.id) for x in items]
 
 
 # --- expectations, computed from the recording alone ---------------------------

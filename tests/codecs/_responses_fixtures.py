@@ -12,13 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-import yaml
-
-from _shared import RECORDED
+from _cassettes import Interaction, interactions
+from _cassettes import params as _params
 
 FOLDER = "test_openai_responses"
-ROOT = RECORDED / FOLDER
 
 BUILTIN_TOOLS = frozenset(
     {
@@ -50,20 +47,15 @@ for _name in (
     )
 
 
-@dataclass
-class Exchange:
-    name: str
-    index: int
-    method: str
-    uri: str
-    request: dict[str, Any]
-    status: int
-    parsed: Any
-    raw: str | None
+class Exchange(Interaction):
+    @property
+    def request(self) -> dict[str, Any]:
+        body = self.request_parsed
+        return body if isinstance(body, dict) else {}
 
     @property
-    def id(self) -> str:
-        return f"{self.name}#{self.index}"
+    def raw(self) -> str | None:
+        return None if self.response_body is None else self.response_body.decode()
 
     @property
     def is_create(self) -> bool:
@@ -74,54 +66,17 @@ class Exchange:
     def is_stream(self) -> bool:
         return self.raw is not None and "data:" in self.raw
 
-    def body_bytes(self) -> bytes:
-        if self.raw is not None:
-            return self.raw.encode()
-        return json.dumps(self.parsed).encode()
 
-
-def _load() -> list[Exchange]:
-    out: list[Exchange] = []
-    if not ROOT.is_dir():
-        return out
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    for path in sorted(ROOT.glob("*.yaml")):
-        data = yaml.load(path.read_text(), Loader=loader)
-        for i, item in enumerate(data.get("interactions") or []):
-            req, resp = item["request"], item["response"]
-            raw = None
-            if "parsed_body" not in resp:
-                body = (resp.get("body") or {}).get("string", "")
-                if isinstance(body, bytes):
-                    body = body.decode()
-                raw = body
-            body_req = req.get("parsed_body")
-            out.append(
-                Exchange(
-                    name=path.name.removesuffix(".yaml"),
-                    index=i,
-                    method=req["method"],
-                    uri=req["uri"],
-                    request=body_req if isinstance(body_req, dict) else {},
-                    status=resp["status"]["code"],
-                    parsed=resp.get("parsed_body"),
-                    raw=raw,
-                )
-            )
-    return out
-
-
-EXCHANGES = [x for x in _load() if x.is_create]
+EXCHANGES = [x for x in interactions(FOLDER, Exchange) if x.is_create]
 OK = [x for x in EXCHANGES if x.status == 200]
 JSON_OK = [x for x in OK if not x.is_stream and isinstance(x.parsed, dict)]
 STREAMS = [x for x in OK if x.is_stream]
 ERRORS = [x for x in EXCHANGES if x.status >= 400]
 
 
-def params(items: list[Exchange]) -> Any:
-    if not items:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="no recorded fixtures"))]
-    return [pytest.param(x, id=x.id) for x in items]
+def params(items: list[Exchange]) -> list[Any]:
+    """pytest parameters, one per exchange (see ``_cassettes.params``)."""
+    return _params(items, FOLDER)
 
 
 # --- expectations from the recording alone -------------------------------------------

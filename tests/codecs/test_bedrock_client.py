@@ -71,7 +71,7 @@ def canonical_parts(content: list[Any]) -> list[tuple[Any, ...]]:
 
 def test_fixtures_cover_the_cases() -> None:
     if not CONVERSE:
-        pytest.skip("recorded fixtures are not present in ../shared")
+        pytest.skip("recorded fixtures are missing (restore with scripts/sync-fixtures)")
     assert len(JSON_OK) >= 60
     assert len(STREAM_OK) >= 7
     assert ERRORS

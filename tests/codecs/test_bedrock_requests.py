@@ -88,7 +88,7 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
 
 def test_round_trip_covers_most_recordings() -> None:
     if not REQUESTS:
-        pytest.skip("recorded fixtures are not present in ../shared")
+        pytest.skip("recorded fixtures are missing (restore with scripts/sync-fixtures)")
     assert len(ROUND_TRIP) >= 80
     assert len(SKIPPED) <= 6, SKIPPED
 

@@ -14,8 +14,9 @@ import httpx
 import pytest
 import uvicorn
 
-from junction.config import Config, load_config, parse_config
+from junction.config import Config, Server, load_config, parse_config
 from junction.server.app import create_app
+from junction.server.serving import build_server
 from junction.sim import Profile, start
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,8 +118,8 @@ async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    # The server junction serve runs, with its front-door limits.
+    server = build_server(app, Server(), log_level="warning")
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
     for _ in range(500):
         if server.started:

@@ -11,9 +11,8 @@ from typing import Any
 
 import msgspec
 import pytest
-import yaml
 
-from _shared import SPECS
+from _cassettes import SPECS, load_yaml
 from _vendors import target
 from junction.codecs.openai_chat import CODEC, normalise_finish
 from junction.types import Finish
@@ -81,12 +80,7 @@ OPENAI_MEANING = {
 
 
 def _openai_enum() -> list[str]:
-    path = SPECS / "openai-openapi.yaml"
-    if not path.exists():
-        pytest.skip("the OpenAI OpenAPI document is absent")
-    spec: dict[str, Any] = yaml.load(
-        path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    )
+    spec: dict[str, Any] = load_yaml(SPECS / "openai-openapi.yaml")
     choice = spec["components"]["schemas"]["CreateChatCompletionResponse"]["properties"]
     values: list[str] = choice["choices"]["items"]["properties"]["finish_reason"]["enum"]
     return values

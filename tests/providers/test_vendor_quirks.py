@@ -12,9 +12,8 @@ from typing import Any
 
 import msgspec
 import pytest
-import yaml
 
-from _shared import RECORDED
+from _cassettes import RECORDED, load_yaml
 from _vendors import body, endpoint, record, target
 from junction.codecs.base import Quirks
 from junction.codecs.openai_chat import CODEC
@@ -45,12 +44,7 @@ def _user(text: str = "hi", name: str | None = None) -> Message:
 
 
 def _cassette(folder: str, name: str) -> list[dict[str, Any]]:
-    path = RECORDED / folder / name
-    if not path.exists():
-        pytest.skip(f"recorded fixture {path} is absent")
-    loaded: dict[str, Any] = yaml.load(
-        path.read_text(), Loader=getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-    )
+    loaded: dict[str, Any] = load_yaml(RECORDED / folder / name)
     interactions: list[dict[str, Any]] = loaded["interactions"]
     return interactions
 

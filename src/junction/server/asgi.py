@@ -4,20 +4,24 @@ Measured in docs/decisions.md: a framework's per-request and per-chunk work
 costs about as much as the rest of the gateway, so junction speaks ASGI
 itself. What it needs is little: a route table, a bounded body reader,
 JSON responses and a streaming response that writes each frame straight to
-``send`` and cancels the producer when the client goes away.
+``send``. Once a request's body is read, a client that goes away cancels
+its handler (and so the upstream call), streamed or not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("junction.server")
 
 
 class TooLarge(Exception):
@@ -30,8 +34,54 @@ class Disconnected(Exception):
     """The client went away before its request body was read."""
 
 
+DISCONNECT_EXTENSION = "junction.disconnect"
+
+
+class DisconnectSignal(Protocol):
+    """How a server that sees its client go away tells the app without a
+    ``receive`` call per request: found at
+    ``scope["extensions"]["junction.disconnect"]`` (junction's front door,
+    server/protocol.py, puts itself there; under any other server the app
+    uses a :class:`DisconnectWatch`)."""
+
+    @property
+    def fired(self) -> bool:
+        """Whether the client went away since :meth:`arm`."""
+        ...
+
+    def arm(self, task: asyncio.Task[Any]) -> None:
+        """Cancel ``task`` if the client goes away (the server keeps
+        reading the socket, so it sees the end of it)."""
+        ...
+
+    def stop(self) -> None:
+        """Cancel nothing any more."""
+        ...
+
+
+class DisconnectWatch:
+    """Cancels ``task`` when the client goes away, seen by a task waiting
+    on ``receive`` for ``http.disconnect``."""
+
+    __slots__ = ("_watcher",)
+
+    def __init__(self, receive: Receive, task: asyncio.Task[Any]) -> None:
+        loop = asyncio.get_running_loop()
+        self._watcher = loop.create_task(_cancel_on_disconnect(receive, task))
+
+    @property
+    def fired(self) -> bool:
+        """Whether the client went away and the task was cancelled for it."""
+        return self._watcher.done() and not self._watcher.cancelled()
+
+    def stop(self) -> None:
+        self._watcher.cancel()
+
+
 class Request:
-    __slots__ = ("_headers", "params", "principal", "receive", "scope")
+    __slots__ = ("_headers", "params", "principal", "receive", "scope", "watch")
+
+    watch: DisconnectSignal | DisconnectWatch | None
 
     def __init__(self, scope: Scope, receive: Receive, params: dict[str, str]) -> None:
         self.scope = scope
@@ -40,6 +90,8 @@ class Request:
         self._headers: dict[str, str] | None = None
         self.principal: Any = None
         """Who is calling, once authenticated (the app's business)."""
+        self.watch = None
+        """Set once the body is read: from then on a disconnect cancels the handler."""
 
     @property
     def method(self) -> str:
@@ -82,7 +134,27 @@ class Request:
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        self.watch_disconnect()
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def watch_disconnect(self) -> DisconnectSignal | DisconnectWatch:
+        """Cancel the running task (the handler) if the client goes away.
+
+        Only once nothing more is to be read: a watcher is then the one
+        caller of ``receive``."""
+        if self.watch is None:
+            task = asyncio.current_task()
+            assert task is not None
+            extensions = self.scope.get("extensions")
+            signal: DisconnectSignal | None = (
+                extensions.get(DISCONNECT_EXTENSION) if extensions else None
+            )
+            if signal is not None:
+                signal.arm(task)
+                self.watch = signal
+            else:
+                self.watch = DisconnectWatch(self.receive, task)
+        return self.watch
 
 
 class Response:
@@ -109,11 +181,15 @@ class Response:
 class StreamingResponse:
     """Writes each frame of ``frames`` as it is produced.
 
-    A watcher waits for ``http.disconnect``; when it comes, the producer is
-    cancelled (which closes the upstream call) and ``frames`` is closed.
+    The router sets ``watch`` first: a client that goes away cancels the
+    writing task (which closes the upstream call) and ``frames`` is closed.
+    ``send`` waits while the client's socket is full, so a slow reader
+    slows the producer instead of growing a buffer.
     """
 
-    __slots__ = ("frames", "headers", "status")
+    __slots__ = ("frames", "headers", "status", "watch")
+
+    watch: DisconnectSignal | DisconnectWatch | None
 
     def __init__(
         self,
@@ -126,11 +202,9 @@ class StreamingResponse:
         self.status = status
         self.headers = [(b"content-type", media_type.encode())]
         self.headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        self.watch = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        producer = asyncio.current_task()
-        assert producer is not None
-        watcher = asyncio.get_running_loop().create_task(_cancel_on_disconnect(receive, producer))
         try:
             await send(
                 {"type": "http.response.start", "status": self.status, "headers": self.headers}
@@ -140,14 +214,10 @@ class StreamingResponse:
             await send({"type": "http.response.body", "body": b""})
         except OSError:
             pass  # the client went away while a frame was being written
-        except asyncio.CancelledError:
-            # Cancelled by the watcher (client gone): done. Anything else
-            # (server shutdown) propagates.
-            if not watcher.done() or watcher.cancelled():
-                raise
-            producer.uncancel()
         finally:
-            watcher.cancel()
+            # Stopped before closing: the end of the answer also wakes it.
+            if self.watch is not None:
+                self.watch.stop()
             aclose = getattr(self.frames, "aclose", None)
             if aclose is not None:
                 with contextlib.suppress(Exception):
@@ -198,16 +268,42 @@ class Router:
                     return handler, {name: value}, True
         return None, {}, found_path
 
+    def allowed(self, path: str) -> str:
+        """The methods ``path`` takes, for a 405's ``Allow`` header."""
+        methods = set(self._exact.get(path, ()))
+        for m, prefix, suffix, _, _ in self._patterns:
+            long_enough = len(path) > len(prefix) + len(suffix)
+            if long_enough and path.startswith(prefix) and path.endswith(suffix):
+                methods.add(m)
+        return ", ".join(sorted(methods))
+
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler, params, exists = self.match(scope["method"], scope["path"])
         request = Request(scope, receive, params)
-        if handler is None:
-            response: Response | StreamingResponse = await self._not_found(
-                request, 405 if exists else 404
-            )
-        else:
-            response = await handler(request)
-        await response(scope, receive, send)
+        try:
+            if handler is None:
+                response: Response | StreamingResponse = await self._not_found(
+                    request, 405 if exists else 404
+                )
+                if exists:
+                    response.headers.append((b"allow", self.allowed(request.path).encode()))
+            else:
+                response = await handler(request)
+            if isinstance(response, StreamingResponse):
+                response.watch = request.watch_disconnect()
+            await response(scope, receive, send)
+        except asyncio.CancelledError:
+            # Cancelled because the client went away: nothing to answer.
+            # Anything else (server shutdown) propagates.
+            watch = request.watch
+            if watch is None or not watch.fired:
+                raise
+            task = asyncio.current_task()
+            assert task is not None
+            task.uncancel()
+        finally:
+            if request.watch is not None:
+                request.watch.stop()
 
 
 Hook = Callable[[], Awaitable[None]]
@@ -224,6 +320,10 @@ class App:
         self._shutdown = shutdown
         self.context = context
         """What the app was built around (junction's Gatekeeper), for embedders."""
+        self.on_shutdown: list[Hook] = []
+        """Run in order at shutdown, after the last request has drained and
+        before the gateway closes (a request log flushes here). One that
+        fails is logged; the rest still run."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -243,6 +343,11 @@ class App:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for hook in self.on_shutdown:
+                    try:
+                        await hook()
+                    except Exception:
+                        log.exception("an on_shutdown callback failed")
                 await self._shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

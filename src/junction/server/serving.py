@@ -1,0 +1,89 @@
+"""Running the app: uvicorn behind the front door, with a draining shutdown.
+
+``junction serve`` and the tests both build their server here, so the
+limits the tests check are the ones production runs with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from typing import Any
+
+import uvicorn
+
+from junction.config import Server
+from junction.server.protocol import FrontDoor, FrontDoorConfig, LimitedHttpProtocol
+
+log = logging.getLogger("junction.server")
+
+
+class GatewayServer(uvicorn.Server):
+    """uvicorn's server, whose shutdown drains.
+
+    On SIGTERM (or ``should_exit``): idle connections close, new requests
+    get 503, requests in flight have ``server.shutdown_grace`` seconds to
+    finish; then the listeners close, what is left is cancelled, and the
+    app's shutdown runs (its ``on_shutdown`` callbacks first).
+    """
+
+    def __init__(self, config: FrontDoorConfig) -> None:
+        super().__init__(config)
+        self.front_door = config.front_door
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        door = self.front_door
+        door.draining = True
+        state = self.server_state
+        for connection in list(state.connections):
+            connection.shutdown()  # idle ones close; busy ones close after their answer
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + door.limits.shutdown_grace
+        if state.tasks:
+            log.info(
+                "draining %d request(s), up to %gs", len(state.tasks), door.limits.shutdown_grace
+            )
+        while state.tasks and not self.force_exit and (wait := deadline - loop.time()) > 0:
+            # New requests (answered 503) join the set: look again often.
+            await asyncio.wait(list(state.tasks), timeout=min(wait, 0.1))
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        left = list(state.tasks)
+        if left:
+            log.warning("cancelling %d request(s) still running after the grace period", len(left))
+            for connection in list(state.connections):
+                if isinstance(connection, LimitedHttpProtocol):
+                    connection.abandon()
+            await asyncio.wait(left, timeout=1.0)
+            for task in state.tasks:  # those that had not read their body yet
+                task.cancel()
+        for connection in list(state.connections):
+            connection.shutdown()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+
+def build_server(app: Any, limits: Server, **uvicorn_options: Any) -> GatewayServer:
+    """A server for ``app`` held to ``limits`` (the config's ``server:``)."""
+    options: dict[str, Any] = {"lifespan": "on", "access_log": False, **uvicorn_options}
+    config = FrontDoorConfig(app, FrontDoor(limits), **options)
+    return GatewayServer(config)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A bound listening socket; OSError says why it could not be had."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
