@@ -7,7 +7,8 @@ arguments), plus two adversarial 1 MB bodies that are all free-form JSON
 (one tool schema, one tool call's arguments, both within the depth limit
 so every byte is measured). For each it prints the microseconds of
 ``RequestBounds.check_chat`` (nesting and ranges) next to the
-microseconds of decoding the same body with the OpenAI door's codec.
+microseconds of decoding the same body with the OpenAI door's codec, and
+what parsing the adversarial arguments costs an egress codec that must.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import json
 import timeit
 from typing import Any
+
+import msgspec
 
 from junction.codecs import openai_chat
 from junction.config import RequestLimits
@@ -138,6 +141,12 @@ def main() -> None:
         decode = _per_call_us(lambda body=body: openai_chat.decode_request(body))
         check = _per_call_us(lambda req=req, namer=namer: bounds.check_chat(req, namer))
         print(f"{name:<30} {len(body):>9} {decode:>11.1f} {check:>10.1f} {check / decode:>12.1%}")
+    arguments = openai_chat.decode_request(cases[-1][1]).messages[1].tool_calls()[0].arguments
+    parse = _per_call_us(lambda: msgspec.json.decode(arguments))
+    print(
+        f"decoding those 1 MB of arguments, as an egress codec that sends them as "
+        f"an object (Anthropic, Gemini, Bedrock) does: {parse:.1f} us"
+    )
 
 
 if __name__ == "__main__":

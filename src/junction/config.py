@@ -271,18 +271,24 @@ class _Validator:
     def _server(self, server: Server) -> None:
         if server.port not in _PORTS:
             self.fail("$.server.port", f"must be a port number, 1 to 65535 (got {server.port})")
-        if server.max_body_bytes < 1:
-            self.fail(
-                "$.server.max_body_bytes", f"must be at least 1 (got {server.max_body_bytes})"
-            )
+        self._positive(server, "$.server", skip={"port"})
         if server.master_key is not None and not server.master_key.strip():
             self.fail("$.server.master_key", "is empty; give a key or leave master_key out")
 
     def _timeouts(self, timeouts: Timeouts, path: str) -> None:
-        for name in timeouts.__struct_fields__:
-            value = getattr(timeouts, name)
-            if isinstance(value, int | float) and not value > 0:
-                self.fail(f"{path}.{name}", f"must be more than 0 seconds (got {value})")
+        self._positive(timeouts, path)
+
+    def _positive(self, values: msgspec.Struct, path: str, skip: set[str] | None = None) -> None:
+        """Every limit and timeout in ``values`` above zero: a zero or
+        negative one would refuse everything or never fire."""
+        for name in values.__struct_fields__:
+            value = getattr(values, name)
+            if (skip and name in skip) or isinstance(value, bool):
+                continue
+            if isinstance(value, float) and not value > 0:
+                self.fail(f"{path}.{name}", f"must be more than 0 seconds (got {value:g})")
+            if isinstance(value, int) and value < 1:
+                self.fail(f"{path}.{name}", f"must be at least 1 (got {value})")
 
     def _request_limits(self, limits: RequestLimits) -> None:
         for name in limits.__struct_fields__:
