@@ -18,14 +18,15 @@ random draws) and the same timeline. The junction policies call the real
 built the way the gateway's planner builds them (``split_variant`` /
 ``variant_preferences`` / ``parse_preferences`` / ``merge``). Attempts follow
 the gateway's attempt loop (fail over on 429 / 5xx / timeout, before the
-first token), capped at 3, and are recorded into the stats the way
-``gateway.accounting`` records them: every attempt of a request when the
-request ends, ``output_tokens`` only for the attempt that served it. Cost is
-``catalog.cost`` at the serving endpoint's ``Price``.
+first token), capped at 3; a half-open endpoint's probe is taken when an
+attempt on it starts (``gateway/failover.py``). Attempts are recorded into the
+stats when they end, as the gateway records them: a failed attempt at once,
+the serving one when the request ends (``gateway.accounting``), with
+``output_tokens``. Cost is ``catalog.cost`` at the serving endpoint's ``Price``.
 
-Requests overlap: a request's attempts reach the stats only when it has
-finished, so routing decisions lag the failures they react to, as they do in
-the gateway.
+Requests overlap: an attempt reaches the stats only at its end time, so
+routing decisions lag the failures they react to by one attempt, as they do
+in the gateway.
 """
 
 from __future__ import annotations
@@ -243,6 +244,10 @@ class Policy(Protocol):
         """Provider indices to try, in order."""
         ...
 
+    def starting(self, index: int, now: float) -> None:
+        """An attempt on provider ``index`` starts at ``now``."""
+        ...
+
 
 @dataclass(slots=True)
 class Single:
@@ -254,6 +259,9 @@ class Single:
 
     def order(self, req: Request, now: float) -> list[int]:
         return [self.index]
+
+    def starting(self, index: int, now: float) -> None:
+        """No circuit breaker here."""
 
 
 @dataclass(slots=True)
@@ -269,6 +277,9 @@ class RoundRobin:
         start = self._next
         self._next = (start + 1) % self.n
         return [(start + k) % self.n for k in range(self.n)]
+
+    def starting(self, index: int, now: float) -> None:
+        """No circuit breaker here."""
 
 
 def gateway_preferences(model: str, provider: dict[str, object] | None) -> ProviderPreferences:
@@ -308,10 +319,12 @@ class Junction:
             model=MODEL,
         )
         self.select_ns.append(time.perf_counter_ns() - started)
-        first = selection.ordered[0].id  # as gateway/planner.py does
-        if self.stats.circuit_state(first, now=now) == "half_open":
-            self.stats.begin_probe(first, now=now)
         return [self._index[e.id] for e in selection.ordered]
+
+    def starting(self, index: int, now: float) -> None:
+        """An attempt starts: take the endpoint's probe if it is half-open
+        (its record, at the attempt's end, gives it back)."""
+        self.stats.begin_probe(self.endpoints[index].id, now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +411,7 @@ def run_request(policy: Policy, world: list[Provider], req: Request) -> Served:
     spent_ms = 0.0
     tried: list[tuple[int, Outcome]] = []
     for index in policy.order(req, t)[: policy.max_attempts]:
+        policy.starting(index, t + spent_ms / 1000.0)
         out = attempt(world[index], req, req.draws[index], t + spent_ms / 1000.0)
         tried.append((index, out))
         spent_ms += out.latency_ms
@@ -408,38 +422,43 @@ def run_request(policy: Policy, world: list[Provider], req: Request) -> Served:
     return Served(req.arrival_s, spent_ms, tried)
 
 
-def settle(stats: EndpointStats, world: list[Provider], req: Request, done: Served) -> None:
-    """What ``Accountant.settle`` records: every attempt, at the request's end."""
-    now = done.arrival_s + done.latency_ms / 1000.0
-    for index, out in done.attempts:
-        stats.record(
-            world[index].endpoint_id,
-            ok=out.ok,
-            timeout=out.timeout,
-            status=out.status,
-            ttft_ms=out.ttft_ms,
-            latency_ms=out.latency_ms,
-            output_tokens=req.completion_tokens if out.ok else 0,
-            now=now,
-        )
+def settle(
+    stats: EndpointStats, world: list[Provider], req: Request, done: Served, k: int, now: float
+) -> None:
+    """Record attempt ``k`` of a request at its end time ``now``, as the
+    gateway does (``output_tokens`` only for the attempt that served)."""
+    index, out = done.attempts[k]
+    stats.record(
+        world[index].endpoint_id,
+        ok=out.ok,
+        timeout=out.timeout,
+        status=out.status,
+        ttft_ms=out.ttft_ms,
+        latency_ms=out.latency_ms,
+        output_tokens=req.completion_tokens if out.ok else 0,
+        now=now,
+    )
 
 
 def simulate(
     policy: Policy, stats: EndpointStats, world: list[Provider], requests: Sequence[Request]
 ) -> list[Served]:
-    """Requests in arrival order; a finished request reaches the stats at its end time."""
-    pending: list[tuple[float, int]] = []  # (end time, request number)
+    """Requests in arrival order; each attempt reaches the stats at its end time."""
+    pending: list[tuple[float, int, int]] = []  # (end time, request number, attempt)
     results: list[Served] = []
     for n, req in enumerate(requests):
         while pending and pending[0][0] <= req.arrival_s:
-            _, done = heapq.heappop(pending)
-            settle(stats, world, requests[done], results[done])
+            end, done, k = heapq.heappop(pending)
+            settle(stats, world, requests[done], results[done], k, end)
         served = run_request(policy, world, req)
         results.append(served)
-        heapq.heappush(pending, (served.arrival_s + served.latency_ms / 1000.0, n))
+        end = served.arrival_s
+        for k, (_, out) in enumerate(served.attempts):
+            end += out.latency_ms / 1000.0
+            heapq.heappush(pending, (end, n, k))
     while pending:
-        _, done = heapq.heappop(pending)
-        settle(stats, world, requests[done], results[done])
+        end, done, k = heapq.heappop(pending)
+        settle(stats, world, requests[done], results[done], k, end)
     return results
 
 
@@ -600,15 +619,17 @@ NOTES = """## Notes on the model
 - The sim caps a request at 3 attempts and uses a 10 s first-token timeout. junction's
   own attempt loop (`gateway/attempts.py`) tries every endpoint of the plan, and its
   default `timeouts.first_token` is 120 s (`config.py`): with the defaults, a hanging
-  provider costs 12x more per hit than here.
-- Stats are recorded when a request ends (as `Accountant.settle` does), so the router
-  learns of a hang only after the timeout and the failover attempt.
+  provider costs 12x more per hit than here. The sim makes no retries
+  (`routing.retry`) and has no `retry-after` cooldowns (its 429s carry none).
+- An attempt is recorded when it ends (a failure at once, as `gateway/failover.py`
+  does; the serving attempt when the request ends), so the router learns of a hang
+  one first-token timeout after it started.
 - `sort: throughput` / `sort: latency` read the 5-minute window; an endpoint without
   samples there goes first (exploration: one request measures it), and an endpoint
   with recent failures is demoted behind the healthy ones (`routing/select.py`).
 - A half-open circuit (30 s after opening) lets one probe through at a time
-  (`EndpointStats.begin_probe`); other requests skip it until the probe succeeds,
-  fails or outlives its lifetime."""
+  (`EndpointStats.begin_probe`, when an attempt on it starts); other requests keep
+  it last until the probe succeeds, fails or outlives its lifetime."""
 
 
 def report(args: argparse.Namespace, body: str, elapsed_s: float) -> str:
@@ -631,7 +652,8 @@ def report(args: argparse.Namespace, body: str, elapsed_s: float) -> str:
             "100-300 ms (an error) or the 10 s first-token timeout (a hang), then the next "
             f"endpoint is tried, at most {MAX_ATTEMPTS} attempts (single-provider policies: 1). "
             "Junction policies call `junction.routing.select` with a live `EndpointStats` fed "
-            "the way `gateway/accounting.py` feeds it; stats start empty (cold start), except "
+            "the way the gateway feeds it (each attempt recorded when it ends, a half-open "
+            "probe taken when an attempt starts); stats start empty (cold start), except "
             "in the rows marked *warm stats*, which start with 30 healthy samples per endpoint "
             "from the 5 minutes before the first request. "
             "Cost is `catalog.cost` at the serving endpoint's price; $/Mtok is total cost over "

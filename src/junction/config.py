@@ -9,15 +9,17 @@ line and key. Every error names the file, line and key. Secrets are kept in
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import msgspec
 
 from junction import providers
 from junction.catalog import QUANTIZATIONS
 from junction.config_yaml import Document, DocumentError, read_document
+from junction.redact import Redactor
 from junction.routing import parse_preferences
 from junction.types import GatewayError
 
@@ -52,13 +54,41 @@ class Price(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     request: float | None = None
 
 
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
+Bytes = Annotated[int, msgspec.Meta(ge=1024)]
+
+
 class Timeouts(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Seconds. ``first_token``: from sending until the first byte of the
-    response; ``total``: the whole attempt, stream included."""
+    response; ``total``: the whole attempt, stream included; ``idle``: the
+    longest silence between two reads of the response (a stream that stalls
+    mid-way)."""
 
     connect: float = 10.0
     first_token: float = 120.0
     total: float = 600.0
+    idle: Seconds = 120.0
+
+
+class UpstreamLimits(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Bytes: the most junction takes from a provider in one piece. Past one,
+    the attempt fails with a 502 that names the limit."""
+
+    max_body_bytes: Bytes = 64 * 1024 * 1024
+    """A whole response body (a non-streaming answer, an error body)."""
+    max_line_bytes: Bytes = 16 * 1024 * 1024
+    """One line of a streamed (SSE) answer."""
+    max_event_bytes: Bytes = 16 * 1024 * 1024
+    """One streamed event: an SSE event's data, or a Bedrock event-stream frame."""
+
+
+class GatewayTimeouts(Timeouts, forbid_unknown_fields=True, omit_defaults=True):
+    """The top-level ``timeouts``: the per-attempt defaults, and ``request``,
+    the deadline of one client request across all its attempts, retries and
+    backoff (the default leaves room for one hung first token, 120 s, and a
+    full-length attempt after it, 600 s)."""
+
+    request: Annotated[float, msgspec.Meta(gt=0)] = 900.0
 
 
 class Deployment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -71,6 +101,7 @@ class Deployment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     headers: dict[str, str] = msgspec.field(default_factory=dict)
     price: Price | None = None
     timeouts: Timeouts | None = None
+    limits: UpstreamLimits | None = None
     context_window: int | None = None
     max_output_tokens: int | None = None
     quantization: str | None = None
@@ -98,6 +129,19 @@ class Model(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Default provider preferences (OpenRouter's ``provider`` object)."""
 
 
+class Retry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Extra attempts once every endpoint of a model has failed with a 429,
+    a 5xx or a connection failure (never a timeout, no other 4xx): the failed
+    endpoints again, in the plan's order, after a jittered exponential
+    backoff (``backoff`` * 2^n seconds, at most ``max_backoff``, times a
+    random 0.5-1). A ``retry-after`` longer than ``max_backoff`` rules that
+    endpoint out; a shorter one is waited for."""
+
+    attempts: Annotated[int, msgspec.Meta(ge=0, le=10)] = 1
+    backoff: Annotated[float, msgspec.Meta(ge=0)] = 0.25
+    max_backoff: Annotated[float, msgspec.Meta(ge=0)] = 2.0
+
+
 class Routing(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     provider: dict[str, Any] | None = None
     """Global default provider preferences (OpenRouter's ``provider`` object)."""
@@ -106,6 +150,7 @@ class Routing(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     cache reads there are cheaper than input."""
     seed: int | None = None
     """Seed for the weighted random choice (reproducible runs)."""
+    retry: Retry = msgspec.field(default_factory=Retry)
 
 
 class ApiKey(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -172,7 +217,8 @@ class RequestLimits(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     server: Server = msgspec.field(default_factory=Server)
-    timeouts: Timeouts = msgspec.field(default_factory=Timeouts)
+    timeouts: GatewayTimeouts = msgspec.field(default_factory=GatewayTimeouts)
+    limits: UpstreamLimits = msgspec.field(default_factory=UpstreamLimits)
     routing: Routing = msgspec.field(default_factory=Routing)
     request_limits: RequestLimits = msgspec.field(default_factory=RequestLimits)
     keys: list[ApiKey] = msgspec.field(default_factory=list)
@@ -393,3 +439,29 @@ def config_from_env(env: Mapping[str, str]) -> Config | None:
     if not models:
         return None
     return Config(models=models, source="<environment>")
+
+
+_CREDENTIAL_HEADER = re.compile(r"auth|key|token|secret|password|cookie|signature", re.IGNORECASE)
+
+
+def secret_values(config: Config) -> list[str]:
+    """Every secret value the config holds: provider keys (and each part of
+    an AWS ``ACCESS_KEY_ID:SECRET:TOKEN`` key), deployment headers whose name
+    says credential (``api-key``, ``x-auth-token``...), the master key. Client
+    keys are kept only as digests (``ApiKey.key_sha256``)."""
+    found: list[str] = []
+    for model in config.models.values():
+        for dep in model.deployments:
+            key = dep.api_key.reveal() if isinstance(dep.api_key, Secret) else dep.api_key
+            if key:
+                found += [key, *key.split(":")]
+            found += [v for k, v in dep.headers.items() if _CREDENTIAL_HEADER.search(k)]
+    master = config.server.master_key
+    if master:
+        found.append(master.reveal() if isinstance(master, Secret) else master)
+    return found
+
+
+def redactor(config: Config) -> Redactor:
+    """The scrubber for this config's secrets (build once, at load)."""
+    return Redactor(secret_values(config), [k.key_sha256 for k in config.keys if k.key_sha256])

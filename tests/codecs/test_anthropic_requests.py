@@ -34,7 +34,7 @@ from junction.types import (
     ToolChoice,
     ToolResultPart,
 )
-from junction.types.chat import _OPTIONAL_PARAMS
+from junction.types.chat import OPTIONAL_PARAMS
 
 TARGET = Target(
     provider="anthropic",
@@ -351,7 +351,7 @@ def test_audio_is_refused() -> None:
 
 
 def test_params_table_names_canonical_params_only() -> None:
-    assert set(PARAMS) <= set(_OPTIONAL_PARAMS)
+    assert set(PARAMS) <= set(OPTIONAL_PARAMS)
     assert set(PARAMS.values()) <= {"native", "translated"}
     for unsupported in (
         "n",

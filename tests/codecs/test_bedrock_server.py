@@ -20,7 +20,7 @@ from junction.codecs.bedrock_converse import (
     encode_response,
     error_headers,
 )
-from junction.sim.bedrock import BEDROCK
+from junction.sim.dialects import BEDROCK
 from junction.types import (
     ChatResponse,
     Choice,

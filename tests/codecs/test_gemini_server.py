@@ -37,7 +37,7 @@ from junction.types import (
     Usage,
     UsageReport,
 )
-from junction.types.chat import _OPTIONAL_PARAMS
+from junction.types.chat import OPTIONAL_PARAMS
 
 genai_types = pytest.importorskip("google.genai.types")
 genai_errors = pytest.importorskip("google.genai.errors")
@@ -342,7 +342,7 @@ def test_embed_server_round_trip_with_sdk() -> None:
 
 
 def test_params_table_names_canonical_parameters() -> None:
-    assert set(PARAMS) <= set(_OPTIONAL_PARAMS)
+    assert set(PARAMS) <= set(OPTIONAL_PARAMS)
     assert set(PARAMS.values()) <= {"native", "translated"}
     # What Gemini cannot express is absent, so the gateway can drop or refuse it.
     for name in ("logit_bias", "repetition_penalty", "parallel_tool_calls", "user"):

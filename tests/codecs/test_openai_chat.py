@@ -58,7 +58,7 @@ from junction.types import (
     Usage,
     UsageReport,
 )
-from junction.types.chat import _OPTIONAL_PARAMS
+from junction.types.chat import OPTIONAL_PARAMS
 from junction.types.embeddings import EmbeddingRequest, EmbeddingResponse
 
 TARGET = Target(
@@ -836,7 +836,7 @@ def test_encode_request_auth_schemes() -> None:
 
 
 def test_params_table() -> None:
-    assert set(PARAMS) <= set(_OPTIONAL_PARAMS)
+    assert set(PARAMS) <= set(OPTIONAL_PARAMS)
     assert "top_k" not in PARAMS
     assert "repetition_penalty" not in PARAMS
     assert PARAMS["reasoning"] == "translated"

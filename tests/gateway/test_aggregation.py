@@ -269,7 +269,9 @@ async def test_endpoints_page_reports_live_stats(agg: tuple[Stack, Clock]) -> No
     assert data["id"] == "sim/llama"
     by_tag = {e["tag"]: e for e in data["endpoints"]}
     assert set(by_tag) == set(PRICES)
-    assert by_tag["sim-flaky"]["uptime_last_5m"] == pytest.approx(50.0)
+    # The first request's 503 is retried once on the same endpoint (no other
+    # is allowed; routing.retry): 1 failure in 3 attempts.
+    assert by_tag["sim-flaky"]["uptime_last_5m"] == pytest.approx(200 / 3)
     assert by_tag["sim-cheap"]["uptime_last_5m"] is None  # no traffic yet
     assert by_tag["sim-cheap"]["pricing"]["prompt"] == "0.0000001"
     assert by_tag["sim-fast"]["quantization"] == "bf16"

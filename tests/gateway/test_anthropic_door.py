@@ -211,7 +211,7 @@ async def test_failover_and_error_shape(gw: Stack, dialect: str) -> None:
     )
     assert message.content[0].type == "text"
     assert message.content[0].text == "still here"
-    await gw.sim_fail(f"single-{dialect}", "rate_limit", 1)
+    await gw.sim_fail(f"single-{dialect}", "rate_limit", 2)  # the attempt and its retry
     with pytest.raises(anthropic.RateLimitError) as caught:
         await client(gw).messages.create(
             model=f"test/single-{dialect}",

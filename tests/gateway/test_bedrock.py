@@ -74,8 +74,8 @@ class BedrockStack:
         found: list[dict[str, Any]] = r.json()["requests"]
         return found
 
-    async def fail(self, model: str, kind: str) -> None:
-        r = await self.sim.post("/_sim/fail", json={"model": model, "kind": kind})
+    async def fail(self, model: str, kind: str, count: int = 1) -> None:
+        r = await self.sim.post("/_sim/fail", json={"model": model, "kind": kind, "count": count})
         assert r.status_code == 200
 
 
@@ -180,7 +180,7 @@ async def test_tool_call_and_result(bs: BedrockStack) -> None:
 
 @pytest.mark.parametrize("stream", [False, True])
 async def test_throttling_is_429(bs: BedrockStack, stream: bool) -> None:
-    await bs.fail(CLAUDE, "rate_limit")
+    await bs.fail(CLAUDE, "rate_limit", 2)  # the attempt and its retry (routing.retry)
     messages: list[Any] = [{"role": "user", "content": "hi"}]
     # A stream fails before its first byte, so the client sees the HTTP status.
     with pytest.raises(openai.RateLimitError) as caught:

@@ -352,7 +352,8 @@ async def test_upstream_500_fails_over(gw: Stack, dialect: str) -> None:
 async def test_error_mapping(
     gw: Stack, dialect: str, fault: str, status: int, error_class: type[openai.APIStatusError]
 ) -> None:
-    await gw.sim_fail(f"single-{dialect}", fault, 1)
+    # The attempt and its one retry (routing.retry) both fail.
+    await gw.sim_fail(f"single-{dialect}", fault, 2)
     with pytest.raises(error_class) as caught:
         await client(gw).chat.completions.create(
             model=f"test/single-{dialect}", messages=[{"role": "user", "content": "hi"}]

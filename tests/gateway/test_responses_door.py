@@ -129,7 +129,7 @@ async def test_stored_state_is_refused_clearly(gw: Stack, dialect: str) -> None:
 
 
 async def test_errors_in_the_responses_shape(gw: Stack, dialect: str) -> None:
-    await gw.sim_fail(f"single-{dialect}", "rate_limit", 1)
+    await gw.sim_fail(f"single-{dialect}", "rate_limit", 2)  # the attempt and its retry
     with pytest.raises(openai.RateLimitError) as caught:
         await client(gw).responses.create(model=f"test/single-{dialect}", input="hi")
     assert f"{dialect}-single" in caught.value.message

@@ -17,7 +17,7 @@ from _cassettes import RECORDED, load_yaml
 from _vendors import body, endpoint, record, target
 from junction.codecs.base import Quirks
 from junction.codecs.openai_chat import CODEC
-from junction.codecs.openai_chat_client import vendor_tool_call_id
+from junction.codecs.openai_chat.client import vendor_tool_call_id
 from junction.config import parse_config
 from junction.gateway.params import fit
 from junction.gateway.routes import build_routes

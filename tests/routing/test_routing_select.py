@@ -246,19 +246,40 @@ def test_tools_are_a_soft_filter() -> None:
     assert nobody.excluded == []
 
 
-def test_open_breakers_are_dropped_unless_nothing_else_is_left() -> None:
+def test_open_breakers_go_last_and_stay_as_a_last_resort() -> None:
     stats = EndpointStats(StatsConfig(breaker=BreakerConfig(failure_threshold=2, cooldown_s=60)))
     a, b = ep("a", 1.0), ep("b", 5.0)
     _failures(stats, a, 2, now=1_000.0)
-    chosen = run([a, b], stats=stats, now=1_001.0)
-    assert names(chosen) == ["b"]
-    assert reasons(chosen) == {"a": "circuit breaker open"}
+    for seed in range(20):  # a is cheaper (the 1/p² draw favours it 25:1), yet it goes last
+        chosen = run([a, b], stats=stats, now=1_001.0, seed=seed)
+        assert names(chosen) == ["b", "a"]
+    assert chosen.excluded == []
+    assert {e.provider: why for e, why in chosen.demoted} == {"a": "circuit breaker open"}
     _failures(stats, b, 2, now=1_000.0)
-    last_resort = run([a, b], stats=stats, now=1_001.0)
-    assert sorted(names(last_resort)) == ["a", "b"]
+    both_open = run([a, b], stats=stats, now=1_001.0, seed=3)
+    assert sorted(names(both_open)) == ["a", "b"]
+    assert len(both_open.demoted) == 2
     half_open = run([a, b], stats=stats, now=1_061.0)
     assert sorted(names(half_open)) == ["a", "b"]
     assert half_open.excluded == []
+    assert half_open.demoted == []
+
+
+def test_an_endpoint_cooling_down_after_retry_after_goes_last_until_then() -> None:
+    stats = _stats()
+    a, b = ep("a", 1.0), ep("b", 1.0)
+    stats.cool_down(a.id, until=1_030.0, now=1_000.0)
+    prefs = ProviderPreferences(order=("a", "b"))
+    assert names(run([a, b], prefs, stats=stats, now=1_000.0)) == ["b", "a"]
+    assert names(run([a, b], prefs, stats=stats, now=1_029.9)) == ["b", "a"]
+    assert names(run([a, b], prefs, stats=stats, now=1_030.0)) == ["a", "b"]
+
+
+def test_a_huge_retry_after_is_capped() -> None:
+    stats = EndpointStats(StatsConfig(breaker=BreakerConfig(max_cooldown_s=60)))
+    stats.cool_down("e", until=1e12, now=0.0)
+    assert stats.resting("e", now=59.9) == "cooling down (retry-after)"
+    assert stats.resting("e", now=60.0) is None
 
 
 # --- order and sort ------------------------------------------------------------------

@@ -290,3 +290,30 @@ def test_a_half_open_circuit_takes_one_probe_at_a_time() -> None:
         now=233.0,
     )
     assert stats.circuit_state("e", now=233.1) == "closed"
+
+
+def test_a_probe_is_taken_once_and_given_back_by_its_owner() -> None:
+    stats = EndpointStats(
+        config=StatsConfig(
+            breaker=BreakerConfig(failure_threshold=1, cooldown_s=10, probe_ttl_s=120)
+        )
+    )
+    stats.record(
+        "e",
+        ok=False,
+        timeout=False,
+        status=500,
+        ttft_ms=None,
+        latency_ms=5.0,
+        output_tokens=0,
+        now=0.0,
+    )
+    assert stats.begin_probe("e", now=5.0) is False  # still open: nothing to take
+    assert stats.begin_probe("e", now=10.0) is True
+    assert stats.begin_probe("e", now=10.5) is False  # someone else holds it
+    assert stats.resting("e", now=10.5) == "circuit breaker open"
+    stats.end_probe("e")  # the attempt ended without a record (e.g. its request was cancelled)
+    assert stats.circuit_state("e", now=11.0) == "half_open"
+    assert stats.resting("e", now=11.0) is None
+    assert stats.begin_probe("e", now=11.0) is True
+    assert stats.begin_probe("never-seen", now=11.0) is False

@@ -1,23 +1,27 @@
-"""The contract every egress codec meets, and the data it is given.
+"""The contracts a dialect meets, and the data it is given.
 
 A codec is sans-I/O: it turns a canonical request into an :class:`HttpRequest`
 and provider bytes back into canonical values. It never opens a socket.
 The transport sends what it builds; the gateway decides what to try.
+
+:class:`ChatCodec` is the client side (every dialect has one);
+:class:`ServerCodec` the server side, for a dialect that an ingress door or
+the simulator serves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
 
+from junction.codecs.sse import DEFAULT_LIMITS, StreamLimits
 from junction.types import (
     ChatRequest,
     ChatResponse,
     GatewayError,
     StreamEvent,
-    ToolCallPart,
     UpstreamError,
 )
 from junction.types.embeddings import EmbeddingRequest, EmbeddingResponse
@@ -77,6 +81,8 @@ class Target(msgspec.Struct, frozen=True, omit_defaults=True):
     headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     quirks: Quirks = Quirks()
     api_version: str | None = None
+    stream_limits: StreamLimits = DEFAULT_LIMITS
+    """The largest SSE line / event / event-stream frame taken from this target."""
 
 
 class StreamDecoder(Protocol):
@@ -106,6 +112,70 @@ class ChatCodec(Protocol):
     def decode_error(
         self, status: int, headers: Mapping[str, str], body: bytes, target: Target
     ) -> UpstreamError: ...
+
+
+class StreamEncoder(Protocol):
+    """Canonical stream events -> the bytes of one response stream."""
+
+    def encode(self, event: StreamEvent) -> bytes: ...
+
+    def finish(self) -> bytes:
+        """The stream's normal end (OpenAI's ``[DONE]``; nothing for some)."""
+        ...
+
+    def error(self, err: GatewayError) -> bytes:
+        """An error met after the stream started, as the dialect writes it."""
+        ...
+
+
+class ServerCodec(Protocol):
+    """One wire API, server side: what a door or the simulator needs to serve it."""
+
+    name: str
+    """The dialect's registered name (``openai_chat``)."""
+    paths: tuple[str, ...]
+    """The POST paths that serve the API when the model is named in the body
+    (``/v1/chat/completions``); empty for an API whose URL carries the model
+    (Gemini, Bedrock), which the simulator routes itself."""
+    stream_content_type: str
+    """The content type of a stream (``text/event-stream``)."""
+    finish_after_error: bool
+    """Whether the stream's normal end follows an in-stream error. Not for
+    OpenAI (an error chunk, then the end of the stream without ``[DONE]``,
+    so a client waiting for ``[DONE]`` sees it incomplete) nor Anthropic
+    (its ``error`` event is the end)."""
+
+    def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
+        """A request body -> canonical. ``model`` and ``stream`` are given
+        when the URL carries them (Gemini, Bedrock); other APIs read the body.
+        Raises :class:`GatewayError` (``invalid_request``) naming the bad field."""
+        ...
+
+    def encode_response(self, response: ChatResponse, request: ChatRequest) -> bytes: ...
+
+    def stream_encoder(self, request: ChatRequest) -> StreamEncoder: ...
+
+    def encode_error(self, err: GatewayError) -> bytes: ...
+
+    def error_headers(self, err: GatewayError) -> dict[str, str]:
+        """Headers an error response carries besides its body (Bedrock's
+        ``x-amzn-errortype``; none for most)."""
+        ...
+
+
+SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
+
+
+class ServerDefaults:
+    """What most :class:`ServerCodec` classes share, for them to inherit (and
+    override where their API differs): an SSE stream, an in-stream error that
+    ends it, error responses with no headers of their own."""
+
+    stream_content_type = SSE_CONTENT_TYPE
+    finish_after_error = False
+
+    def error_headers(self, err: GatewayError) -> dict[str, str]:
+        return {}
 
 
 @runtime_checkable
@@ -139,32 +209,3 @@ def auth_headers(target: Target) -> dict[str, str]:
     if scheme == "bearer":
         return {"authorization": f"Bearer {key}"}
     return {scheme: key}
-
-
-def split_data_url(url: str) -> tuple[str, str] | None:
-    """``data:<media>;base64,<data>`` -> (media_type, data); None otherwise."""
-    if not url.startswith("data:"):
-        return None
-    head, sep, data = url[5:].partition(",")
-    if not sep or not head.endswith(";base64"):
-        return None
-    return head[: -len(";base64")], data
-
-
-def arguments_object(part: ToolCallPart, path: str, needs: str) -> dict[str, Any]:
-    """A tool call's JSON-text arguments as the object a wire format needs
-    (``needs`` says which, for the error: "Anthropic needs tool_use input")."""
-    if not part.arguments.strip():
-        return {}
-    try:
-        value = msgspec.json.decode(part.arguments)
-    except msgspec.DecodeError:
-        value = None
-    if not isinstance(value, dict):
-        raise GatewayError(
-            "invalid_request",
-            f"tool call {part.id!r} ({part.name}) has arguments that are not a JSON object; "
-            f"{needs} as an object",
-            param=f"{path}.arguments",
-        )
-    return value

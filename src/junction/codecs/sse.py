@@ -1,8 +1,35 @@
-"""Incremental Server-Sent Events parsing and writing (WHATWG rules)."""
+"""Incremental Server-Sent Events parsing and writing (WHATWG rules).
+
+The parser is linear in its input: an unfinished line is kept as a list of
+the pieces received (joined once, when its line end arrives), never by
+re-concatenating a growing buffer; and it is bounded: a line longer than
+``StreamLimits.max_line_bytes`` or an event whose data passes
+``StreamLimits.max_event_bytes`` raises :class:`StreamLimitError`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+
+import msgspec
+
+MIB = 1024 * 1024
+
+
+class StreamLimits(msgspec.Struct, frozen=True):
+    """The most a provider's stream may hold in one piece (bytes)."""
+
+    max_line_bytes: int = 16 * MIB
+    """One SSE line (``data: {...}``): one JSON event, usually."""
+    max_event_bytes: int = 16 * MIB
+    """One SSE event (all its ``data`` lines), or one AWS event-stream frame."""
+
+
+DEFAULT_LIMITS = StreamLimits()
+
+
+class StreamLimitError(ValueError):
+    """A provider's stream passed one of :class:`StreamLimits`."""
 
 
 class SSEEvent:
@@ -24,37 +51,75 @@ class SSEParser:
     comments (``:`` lines, e.g. keep-alives) and events split across reads.
     """
 
-    __slots__ = ("_buf", "_data", "_event", "_id")
+    __slots__ = (
+        "_cr",
+        "_data",
+        "_data_size",
+        "_event",
+        "_id",
+        "_max_event",
+        "_max_line",
+        "_partial",
+        "_partial_size",
+    )
 
-    def __init__(self) -> None:
-        self._buf = b""
+    def __init__(self, limits: StreamLimits = DEFAULT_LIMITS) -> None:
+        self._max_line = limits.max_line_bytes
+        self._max_event = limits.max_event_bytes
+        self._partial: list[bytes] = []
+        """The unfinished last line, in the pieces it came in."""
+        self._partial_size = 0
+        self._cr = False
+        """The last piece ended with CR: an LF first in the next one is its CRLF."""
         self._event = ""
         self._data: list[str] = []
+        self._data_size = 0
         self._id: str | None = None
 
+    @property
+    def pending(self) -> int:
+        """Bytes held for a line or an event not yet complete."""
+        return self._partial_size + self._data_size
+
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        buf = self._buf + chunk if self._buf else chunk
-        if b"\r" in buf:
-            # A lone CR at the very end may be the first half of CRLF.
-            tail = b""
-            if buf.endswith(b"\r"):
-                buf, tail = buf[:-1], b"\r"
-            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + tail
-        end = buf.rfind(b"\n")
+        if self._cr:
+            self._cr = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        if b"\r" in chunk:
+            self._cr = chunk.endswith(b"\r")
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        end = chunk.rfind(b"\n")
         if end < 0:
-            self._buf = buf
+            self._hold(chunk)
             return []
-        self._buf = buf[end + 1 :]
-        return list(self._lines(buf[:end].split(b"\n")))
+        head = chunk[:end]
+        if self._partial:
+            head = b"".join(self._partial) + head
+            self._partial, self._partial_size = [], 0
+        if end + 1 < len(chunk):
+            self._hold(chunk[end + 1 :])
+        return list(self._lines(head.split(b"\n")))
 
     def close(self) -> list[SSEEvent]:
         """Flush at end of input: an event not followed by a blank line is
         still dispatched (servers that end without the final blank line)."""
-        rest, self._buf = self._buf, b""
+        rest = b"".join(self._partial)
+        self._partial, self._partial_size = [], 0
         out = list(self._lines(rest.split(b"\n"))) if rest else []
         if self._data:
             out.append(self._dispatch())
         return out
+
+    def _hold(self, piece: bytes) -> None:
+        if not piece:
+            return
+        self._partial.append(piece)
+        self._partial_size += len(piece)
+        if self._partial_size > self._max_line:
+            raise StreamLimitError(
+                f"an SSE line passed {self._max_line} bytes without ending (limits.max_line_bytes)"
+            )
 
     def _lines(self, lines: list[bytes]) -> Iterator[SSEEvent]:
         for raw in lines:
@@ -64,6 +129,11 @@ class SSEParser:
                 else:
                     self._event = ""
                 continue
+            if len(raw) > self._max_line:
+                raise StreamLimitError(
+                    f"an SSE line of {len(raw)} bytes passed {self._max_line} "
+                    "(limits.max_line_bytes)"
+                )
             line = raw.decode("utf-8", errors="replace")
             if line[0] == ":":
                 continue
@@ -71,16 +141,25 @@ class SSEParser:
             if sep and value[:1] == " ":
                 value = value[1:]
             if name == "data":
-                self._data.append(value)
+                self._add_data(value, len(raw))
             elif name == "event":
                 self._event = value
             elif name == "id":
                 self._id = value
 
+    def _add_data(self, value: str, size: int) -> None:
+        self._data.append(value)
+        self._data_size += size
+        if self._data_size > self._max_event:
+            raise StreamLimitError(
+                f"an SSE event passed {self._max_event} bytes of data (limits.max_event_bytes)"
+            )
+
     def _dispatch(self) -> SSEEvent:
         event = SSEEvent(self._event or "message", "\n".join(self._data), self._id)
         self._event = ""
         self._data = []
+        self._data_size = 0
         return event
 
 

@@ -7,15 +7,17 @@ overrides), cached and cache-write tokens priced as such.
 
 from __future__ import annotations
 
+import itertools
+import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from junction.catalog import cost
-from junction.gateway.attempts import Attempt, Trace
+from junction.gateway.trace import Attempt, Principal, Trace
 from junction.routing import EndpointStats, StickyRoutes
 from junction.types import Usage
 
@@ -37,7 +39,28 @@ class Generation:
     latency_ms: float = 0.0
     ttft_ms: float | None = None
     upstream_model: str | None = None
+    upstream_id: str | None = None
+    """The id the provider gave its answer (junction's own ``id`` is the key)."""
+    owner: Principal | None = None
+    """The client key that made the request (None without keys)."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def readable_by(self, principal: Principal | None) -> bool:
+        """A key reads only its own records; the master key (and no-keys mode) all."""
+        return principal is None or principal.admin or principal is self.owner
+
+
+class ResponseIds:
+    """junction's own response ids, OpenRouter-style: ``gen-<time>-<random><n>``.
+    Unique per process (a random prefix drawn once, then a counter), and
+    cheap: one string format per request."""
+
+    def __init__(self) -> None:
+        self._prefix = f"gen-{int(time.time())}-{secrets.token_hex(8)}"
+        self._counter = itertools.count(1)
+
+    def mint(self) -> str:
+        return f"{self._prefix}{next(self._counter):06x}"
 
 
 class Generations:
@@ -54,6 +77,13 @@ class Generations:
 
     def get(self, generation_id: str) -> Generation | None:
         return self._items.get(generation_id)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Generation]:
+        """Oldest first."""
+        return iter(list(self._items.values()))
 
 
 class Accountant:
@@ -80,16 +110,18 @@ class Accountant:
         self,
         trace: Trace,
         *,
-        response_id: str,
         usage: Usage | None,
         streamed: bool,
         sticky_key: str | None,
         finish: tuple[str | None, str | None] = (None, None),
         cancelled: bool = False,
+        upstream_id: str | None = None,
     ) -> None:
         now = self.clock()
         served = trace.served
         for attempt in trace.attempts:
+            if attempt.recorded:
+                continue
             output = usage.completion_tokens if usage is not None and attempt.ok else 0
             self.stats.record(
                 attempt.endpoint.info.id,
@@ -101,6 +133,7 @@ class Accountant:
                 output_tokens=output,
                 now=now,
             )
+            attempt.recorded = True
         if self.sticky is not None and sticky_key and served is not None and usage is not None:
             self.sticky.remember(
                 sticky_key,
@@ -112,7 +145,7 @@ class Accountant:
         last = trace.attempts[-1] if trace.attempts else None
         self.generations.add(
             Generation(
-                id=response_id,
+                id=trace.id,
                 model=trace.model or "",
                 created=trace.started,
                 streamed=streamed,
@@ -125,6 +158,8 @@ class Accountant:
                 latency_ms=(time.time() - trace.started) * 1000,
                 ttft_ms=last.ttft_ms if last is not None else None,
                 upstream_model=served.target.model if served is not None else None,
+                upstream_id=upstream_id or None,
+                owner=trace.key,
             )
         )
 
@@ -135,7 +170,7 @@ def generation_view(g: Generation) -> dict[str, Any]:
     total = usage.cost
     return {
         "id": g.id,
-        "upstream_id": g.id,
+        "upstream_id": g.upstream_id,
         "total_cost": total if total is not None else 0.0,
         "cache_discount": None,
         "upstream_inference_cost": total,

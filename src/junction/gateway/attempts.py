@@ -1,9 +1,12 @@
 """The attempt loop: try endpoints in order, fail over on retryable errors,
 never after anything reached the client.
 
-Every attempt is recorded in the request's :class:`Trace` (endpoint,
-status, time to first token, latency, whether it timed out), which
-accounting turns into endpoint statistics, the generation log and cost.
+Which endpoint comes next, retries, the request's deadline, probes and
+cooldowns are :class:`~junction.gateway.failover.Failover`'s business; this
+module makes the calls. Every attempt is recorded in the request's
+:class:`Trace` (endpoint, status, time to first token, latency, whether it
+timed out), which accounting turns into endpoint statistics, the
+generation log and cost.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
 
 import msgspec
 
 from junction.codecs.base import EmbeddingCodec, StreamDecoder
+from junction.gateway.failover import Failover, FailoverPolicy, log_failure
 from junction.gateway.params import fit
 from junction.gateway.routes import Endpoint
-from junction.routing import ProviderPreferences
-from junction.transport import Transport
+from junction.gateway.trace import Attempt, Trace
+from junction.transport import Limits, Transport
 from junction.types import (
     ChatRequest,
     ChatResponse,
@@ -32,53 +35,8 @@ from junction.types import (
 )
 
 
-@dataclass(slots=True)
-class Attempt:
-    endpoint: Endpoint
-    status: int
-    latency_ms: float
-    ttft_ms: float | None = None
-    error: str | None = None
-    timeout: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """A client key, as the gateway knows it: its name and defaults."""
-
-    name: str
-    preferences: ProviderPreferences | None = None
-
-
-@dataclass(slots=True)
-class Trace:
-    """What happened to one request, attempt by attempt."""
-
-    attempts: list[Attempt] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    served: Endpoint | None = None
-    model: str | None = None
-    """The model that answered (after a ``models`` fallback)."""
-    key: Principal | None = None
-    """The client key the request came with (when the config has keys)."""
-    started: float = field(default_factory=time.time)
-
-    @property
-    def served_by(self) -> str | None:
-        return self.served.label if self.served is not None else None
-
-
 def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
-
-
-def _failed(trace: Trace, ep: Endpoint, started: float, exc: GatewayError) -> None:
-    timeout = exc.kind == "timeout"
-    trace.attempts.append(Attempt(ep, exc.status, _ms(started), None, exc.message, timeout))
 
 
 def _served(trace: Trace, ep: Endpoint, started: float, warnings: list[str], ttft: bool) -> Attempt:
@@ -96,29 +54,31 @@ async def call(
     request: ChatRequest,
     drop: bool,
     trace: Trace,
+    policy: FailoverPolicy,
 ) -> ChatResponse:
-    failures: list[GatewayError] = []
+    run = Failover(endpoints, policy, trace)
     given = request.given()
-    for ep in endpoints:
+    while (ep := await run.next()) is not None:
         started = time.perf_counter()
+        limits, probing = run.begin(ep)
         try:
             prepared, warnings = fit(request, ep, drop, given)
             http = ep.codec.encode_request(prepared, ep.target)
-            reply = await transport.send(http, ep.limits, ep.label)
+            reply = await transport.send(http, limits, ep.label)
             if reply.status >= 400:
                 raise ep.codec.decode_error(reply.status, reply.headers, reply.body, ep.target)
             response = _decode(ep, reply.body)
         except GatewayError as exc:
-            _failed(trace, ep, started, exc)
-            failures.append(exc)
-            if _final(exc):
-                raise
+            ep.redactor.scrub_error(exc)  # upstream text enters junction here
+            run.failed(ep, started, exc)
             continue
+        finally:
+            run.end(ep, probing)
         _served(trace, ep, started, warnings, ttft=False)
         response.provider = ep.label
         response.warnings.extend(warnings)
         return response
-    raise exhausted(failures)
+    raise run.error()
 
 
 async def stream(
@@ -127,6 +87,7 @@ async def stream(
     request: ChatRequest,
     drop: bool,
     trace: Trace,
+    policy: FailoverPolicy,
 ) -> AsyncIterator[list[StreamEvent]]:
     """Canonical events of the first endpoint that starts streaming, in
     batches: the events decoded from one upstream read (so the client gets
@@ -136,20 +97,21 @@ async def stream(
     decoded: a failure before that moves on to the next endpoint; after it,
     the error is raised to the client's stream.
     """
-    failures: list[GatewayError] = []
+    run = Failover(endpoints, policy, trace)
     given = request.given()
-    for ep in endpoints:
+    while (ep := await run.next()) is not None:
         started = time.perf_counter()
-        held: list[StreamEvent] | None = []
+        limits, probing = run.begin(ep)
         attempt: Attempt | None = None
         try:
             prepared, warnings = fit(request, ep, drop, given)
             http = ep.codec.encode_request(prepared, ep.target)
-            async with await transport.open(http, ep.limits, ep.label) as reply:
+            async with await transport.open(http, limits, ep.label) as reply:
                 if reply.status >= 400:
                     body = await reply.read()
                     raise ep.codec.decode_error(reply.status, reply.headers, body, ep.target)
                 decoder = ep.codec.stream_decoder(ep.target)
+                held: list[StreamEvent] | None = []
                 async for chunk in reply.chunks():
                     events = _feed(ep, decoder.feed, chunk)
                     if held is not None:
@@ -170,17 +132,30 @@ async def stream(
                     attempt.latency_ms = _ms(started)
                 return
         except GatewayError as exc:
-            if attempt is not None:  # already streaming to the client
-                attempt.latency_ms = _ms(started)
-                attempt.error = exc.message
-                attempt.status = exc.status
-                attempt.timeout = exc.kind == "timeout"
-                raise
-            _failed(trace, ep, started, exc)
-            failures.append(exc)
-            if _final(exc):
-                raise
-    raise exhausted(failures)
+            ep.redactor.scrub_error(exc)  # upstream text enters junction here
+            if attempt is None:
+                run.failed(ep, started, exc)
+                continue
+            _broken(trace, attempt, started, exc, run)  # already streaming to the client
+        finally:
+            run.end(ep, probing)
+    raise run.error()
+
+
+def _broken(
+    trace: Trace, attempt: Attempt, started: float, exc: GatewayError, run: Failover
+) -> None:
+    """A stream that failed after content reached the client: the error goes
+    to the client's stream (named as the deadline when that is the cause)."""
+    attempt.latency_ms = _ms(started)
+    attempt.error = exc.message
+    attempt.status = exc.status
+    attempt.timeout = exc.kind == "timeout"
+    log_failure(trace, attempt, exc)
+    if trace.expired():
+        run.failures.append(exc)
+        raise run.error() from None
+    raise exc
 
 
 async def embed(
@@ -188,32 +163,38 @@ async def embed(
     endpoints: Sequence[Endpoint],
     request: EmbeddingRequest,
     trace: Trace,
+    policy: FailoverPolicy,
 ) -> EmbeddingResponse:
-    failures: list[GatewayError] = []
-    for ep in endpoints:
+    run = Failover(endpoints, policy, trace)
+    while (ep := await run.next()) is not None:
         started = time.perf_counter()
         codec = ep.codec
         if not isinstance(codec, EmbeddingCodec):
-            failures.append(
+            run.skip(
                 GatewayError("invalid_request", f"{ep.label} ({ep.dialect}) cannot make embeddings")
             )
             continue
+        limits, probing = run.begin(ep)
         try:
-            response = await _embed_batches(transport, ep, codec, request)
+            response = await _embed_batches(transport, ep, limits, codec, request)
         except GatewayError as exc:
-            _failed(trace, ep, started, exc)
-            failures.append(exc)
-            if _final(exc):
-                raise
+            ep.redactor.scrub_error(exc)  # upstream text enters junction here
+            run.failed(ep, started, exc)
             continue
+        finally:
+            run.end(ep, probing)
         _served(trace, ep, started, [], ttft=False)
         response.provider = ep.label
         return response
-    raise exhausted(failures)
+    raise run.error()
 
 
 async def _embed_batches(
-    transport: Transport, ep: Endpoint, codec: EmbeddingCodec, request: EmbeddingRequest
+    transport: Transport,
+    ep: Endpoint,
+    limits: Limits,
+    codec: EmbeddingCodec,
+    request: EmbeddingRequest,
 ) -> EmbeddingResponse:
     """One upstream call, or several in parallel when the model takes fewer
     inputs per call than the request has (Bedrock Titan takes one)."""
@@ -221,12 +202,12 @@ async def _embed_batches(
     limit = limit_of(ep.target) if limit_of is not None else None
     inputs = request.input
     if limit is None or len(inputs) <= limit:
-        return await _embed_once(transport, ep, codec, request)
+        return await _embed_once(transport, ep, limits, codec, request)
     parts = [
         msgspec.structs.replace(request, input=inputs[i : i + limit])
         for i in range(0, len(inputs), limit)
     ]
-    answers = await asyncio.gather(*(_embed_once(transport, ep, codec, p) for p in parts))
+    answers = await asyncio.gather(*(_embed_once(transport, ep, limits, codec, p) for p in parts))
     merged = answers[0]
     for extra in answers[1:]:
         merged.data.extend(extra.data)
@@ -235,10 +216,14 @@ async def _embed_batches(
 
 
 async def _embed_once(
-    transport: Transport, ep: Endpoint, codec: EmbeddingCodec, request: EmbeddingRequest
+    transport: Transport,
+    ep: Endpoint,
+    limits: Limits,
+    codec: EmbeddingCodec,
+    request: EmbeddingRequest,
 ) -> EmbeddingResponse:
     http = codec.encode_embeddings(request, ep.target)
-    reply = await transport.send(http, ep.limits, ep.label)
+    reply = await transport.send(http, limits, ep.label)
     if reply.status >= 400:
         raise ep.codec.decode_error(reply.status, reply.headers, reply.body, ep.target)
     try:
@@ -280,32 +265,3 @@ def _unreadable(ep: Endpoint, exc: Exception) -> UpstreamError:
         status=502,
         retryable=True,
     )
-
-
-def _final(exc: GatewayError) -> bool:
-    """An error the next endpoint would not fix (bad request, bad key...)."""
-    if isinstance(exc, UpstreamError):
-        return not exc.retryable
-    return exc.kind != "unsupported_parameter"
-
-
-def exhausted(failures: Sequence[GatewayError]) -> GatewayError:
-    """One error for a list of failed attempts, naming each."""
-    if not failures:
-        return GatewayError("provider_unavailable", "the model has no endpoint to call")
-    last = failures[-1]
-    if len(failures) == 1:
-        return last
-    tried = "; ".join(f.message for f in failures)
-    message = f"all {len(failures)} attempts failed: {tried}"
-    if isinstance(last, UpstreamError):
-        return UpstreamError(
-            last.kind,
-            message,
-            provider=last.provider,
-            status=last.status,
-            retryable=last.retryable,
-            upstream_status=last.upstream_status,
-            retry_after=last.retry_after,
-        )
-    return GatewayError(last.kind, message, status=last.status, param=last.param, code=last.code)

@@ -13,19 +13,21 @@ The layers are composed here, in order, and nowhere else:
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 
 import msgspec
 
 from junction.codecs.base import TokenCounter
-from junction.config import Config, key_digest
+from junction.config import Config, key_digest, redactor
 from junction.gateway import attempts
-from junction.gateway.accounting import Accountant, Generations
-from junction.gateway.attempts import Principal, Trace
+from junction.gateway.accounting import Accountant, Generations, ResponseIds
+from junction.gateway.failover import FailoverPolicy, Health, exhausted
 from junction.gateway.planner import Plan, Planner
 from junction.gateway.routes import ModelRoute, build_routes, global_preferences
 from junction.gateway.tokens import estimate_prompt_tokens
+from junction.gateway.trace import Principal, Trace
 from junction.routing import EndpointStats, ProviderPreferences, StickyRoutes, parse_preferences
 from junction.transport import Transport
 from junction.types import (
@@ -49,13 +51,19 @@ class Gateway:
         self.transport = transport
         self.clock = clock
         """The clock of live statistics and sticky routes (seconds)."""
-        self.routes: dict[str, ModelRoute] = build_routes(config)
+        self.redactor = redactor(config)
+        """Scrubs this config's secrets from errors and logs (built once)."""
+        self.routes: dict[str, ModelRoute] = build_routes(config, self.redactor)
         self.keys: dict[str, Principal] = {
             k.key_sha256 or "": Principal(
                 k.name, parse_preferences(k.provider) if k.provider is not None else None
             )
             for k in config.keys
         }
+        master = config.server.master_key
+        if self.keys and master:
+            self.keys[key_digest(master)] = Principal("master", admin=True)
+        self.ids = ResponseIds()
         self.reset_state()
 
     def authenticate(self, token: str | None) -> Principal | None:
@@ -86,6 +94,12 @@ class Gateway:
         )
         self.generations = Generations()
         self.accountant = Accountant(self.stats, sticky, self.generations, self._now)
+        self.failover = FailoverPolicy(
+            config.routing.retry,
+            config.timeouts.request,
+            Health(self.stats, self._now),
+            random.Random(config.routing.seed),
+        )
 
     def _now(self) -> float:
         return self.clock()
@@ -108,39 +122,55 @@ class Gateway:
             )
         return list(dict.fromkeys([request.model, *extra]))
 
-    async def chat(self, request: ChatRequest, trace: Trace | None = None) -> ChatResponse:
+    def _start(self, trace: Trace | None) -> Trace:
+        """Give the request its id and deadline."""
         trace = trace if trace is not None else Trace()
+        if not trace.id:
+            trace.id = self.ids.mint()
+        trace.deadline = min(trace.deadline, time.monotonic() + self.failover.request_timeout)
+        return trace
+
+    async def chat(self, request: ChatRequest, trace: Trace | None = None) -> ChatResponse:
+        trace = self._start(trace)
         failures: list[GatewayError] = []
         for name in self._models(request):
+            if trace.expired():
+                break
             try:
                 plan = self.planner.plan(request, name, _key_prefs(trace))
                 response = await attempts.call(
-                    self.transport, plan.endpoints, request, self._drop(request, plan.route), trace
+                    self.transport,
+                    plan.endpoints,
+                    request,
+                    self._drop(request, plan.route),
+                    trace,
+                    self.failover,
                 )
             except GatewayError as exc:
                 failures.append(exc)
                 continue
             trace.model = response.model = plan.route.name
+            upstream_id, response.id = response.id, trace.id
             self.accountant.price(trace, response.usage)
             first = response.choices[0] if response.choices else None
             self.accountant.settle(
                 trace,
-                response_id=response.id,
                 usage=response.usage,
                 streamed=False,
                 sticky_key=plan.sticky_key,
                 finish=(first.finish_reason, first.native_finish_reason) if first else (None, None),
+                upstream_id=upstream_id,
             )
             return response
         self._settle_failure(trace)
-        raise attempts.exhausted(failures)
+        raise exhausted(failures)
 
     async def chat_stream(
         self, request: ChatRequest, trace: Trace | None = None
     ) -> AsyncIterator[list[StreamEvent]]:
         """Plans before the first event, so that an unknown model or an
         impossible preference is an HTTP error, not a broken stream."""
-        trace = trace if trace is not None else Trace()
+        trace = self._start(trace)
         names = self._models(request)
         plans: list[Plan] = []
         failures: list[GatewayError] = []
@@ -150,15 +180,19 @@ class Gateway:
             except GatewayError as exc:
                 failures.append(exc)
         if not plans:
-            raise attempts.exhausted(failures)
+            raise exhausted(failures)
         return self._relay(plans, request, trace, failures)
 
     async def _relay(
         self, plans: list[Plan], request: ChatRequest, trace: Trace, failures: list[GatewayError]
     ) -> AsyncIterator[list[StreamEvent]]:
         for plan in plans:
+            if trace.expired():
+                break
             drop = self._drop(request, plan.route)
-            events = attempts.stream(self.transport, plan.endpoints, request, drop, trace)
+            events = attempts.stream(
+                self.transport, plan.endpoints, request, drop, trace, self.failover
+            )
             started = False
             try:
                 async for batch in _watch(events, plan, trace, self.accountant):
@@ -170,13 +204,13 @@ class Gateway:
                     raise
                 failures.append(exc)
         self._settle_failure(trace)
-        raise attempts.exhausted(failures)
+        raise exhausted(failures)
 
     def _settle_failure(self, trace: Trace) -> None:
+        """A request no endpoint answered: its own record, under its own id
+        (when it reached a provider at all)."""
         if trace.attempts:
-            self.accountant.settle(
-                trace, response_id="", usage=None, streamed=False, sticky_key=None
-            )
+            self.accountant.settle(trace, usage=None, streamed=False, sticky_key=None)
 
     async def count_tokens(self, request: ChatRequest) -> tuple[int, bool]:
         """Input tokens of a request, and whether the count is exact.
@@ -202,8 +236,10 @@ class Gateway:
         self, request: EmbeddingRequest, trace: Trace | None = None
     ) -> EmbeddingResponse:
         route = self.route(request.model, "embedding")
-        trace = trace if trace is not None else Trace()
-        response = await attempts.embed(self.transport, route.endpoints, request, trace)
+        trace = self._start(trace)
+        response = await attempts.embed(
+            self.transport, route.endpoints, request, trace, self.failover
+        )
         response.model = route.name
         return response
 
@@ -215,8 +251,9 @@ def _key_prefs(trace: Trace) -> ProviderPreferences | None:
 async def _watch(
     batches: AsyncIterator[list[StreamEvent]], plan: Plan, trace: Trace, accountant: Accountant
 ) -> AsyncIterator[list[StreamEvent]]:
-    """Relay a stream, pricing its usage as it passes and settling at the end."""
-    response_id = ""
+    """Relay a stream, pricing its usage as it passes and settling at the end.
+    The stream carries junction's own id (the provider's is kept in the record)."""
+    upstream_id = ""
     usage = None
     finish: tuple[str | None, str | None] = (None, None)
     complete = False
@@ -226,7 +263,7 @@ async def _watch(
                 if isinstance(event, StreamStart):
                     trace.model = event.model = plan.route.name
                     event.provider = trace.served_by
-                    response_id = event.id
+                    upstream_id, event.id = event.id, trace.id
                 elif isinstance(event, UsageReport):
                     usage = event.usage
                     accountant.price(trace, usage)
@@ -238,10 +275,10 @@ async def _watch(
         if trace.served is not None:
             accountant.settle(
                 trace,
-                response_id=response_id,
                 usage=usage,
                 streamed=True,
                 sticky_key=plan.sticky_key,
                 finish=finish,
                 cancelled=not complete,
+                upstream_id=upstream_id,
             )

@@ -118,9 +118,6 @@ class Planner:
             stuck = self.sticky.lookup(sticky_key, now)
             if stuck is not None:
                 selection = selection.promote(stuck)
-        first = selection.ordered[0].id
-        if self.stats.circuit_state(first, now=now) == "half_open":
-            self.stats.begin_probe(first, now=now)
         ordered = [route.by_id[e.id] for e in selection.ordered]
         if not prefs.fallbacks_allowed and not prefs.order:
             ordered = ordered[:1]

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from junction import providers
 from junction.catalog import EndpointInfo, ModelInfo, Price, resolve_price
 from junction.codecs.base import ChatCodec, Target
-from junction.config import Config, Deployment, Model, Secret, Timeouts
+from junction.codecs.sse import StreamLimits
+from junction.config import Config, Deployment, Model, Secret, Timeouts, UpstreamLimits, redactor
 from junction.config import Price as PriceConfig
 from junction.providers.quirks import supported_params
+from junction.redact import Redactor
 from junction.routing import ProviderPreferences, parse_preferences
 from junction.transport import Limits
 
@@ -33,6 +35,8 @@ class Endpoint:
     supported: frozenset[str]
     deployment: Deployment
     info: EndpointInfo
+    redactor: Redactor
+    """Scrubs this config's secrets from what the provider sends back on failure."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +61,22 @@ class ModelRoute:
         return any(e.info.price is None for e in self.endpoints)
 
 
-def build_routes(config: Config) -> dict[str, ModelRoute]:
+def build_routes(config: Config, scrubber: Redactor | None = None) -> dict[str, ModelRoute]:
     created = int(time.time())
-    return {
-        name: _route(name, model, config.timeouts, config.server.drop_params, created)
-        for name, model in config.models.items()
-    }
+    defaults = _Defaults(
+        config.timeouts, config.limits, config.server.drop_params, scrubber or redactor(config)
+    )
+    return {name: _route(name, model, defaults, created) for name, model in config.models.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Defaults:
+    """What every endpoint takes from the config's top level."""
+
+    timeouts: Timeouts
+    limits: UpstreamLimits
+    drop: bool
+    redactor: Redactor
 
 
 def global_preferences(config: Config) -> ProviderPreferences | None:
@@ -70,8 +84,9 @@ def global_preferences(config: Config) -> ProviderPreferences | None:
     return parse_preferences(raw) if raw is not None else None
 
 
-def _route(name: str, model: Model, timeouts: Timeouts, drop: bool, created: int) -> ModelRoute:
-    endpoints = tuple(_endpoint(name, dep, timeouts) for dep in model.deployments)
+def _route(name: str, model: Model, defaults: _Defaults, created: int) -> ModelRoute:
+    endpoints = tuple(_endpoint(name, dep, defaults) for dep in model.deployments)
+    drop = defaults.drop
     info = ModelInfo(
         name=name,
         endpoints=tuple(e.info for e in endpoints),
@@ -107,11 +122,12 @@ def _price(dep: Deployment) -> Price | None:
     return resolve_price(dep.provider, dep.model, wanted)
 
 
-def _endpoint(model: str, dep: Deployment, defaults: Timeouts) -> Endpoint:
+def _endpoint(model: str, dep: Deployment, defaults: _Defaults) -> Endpoint:
     vendor = providers.vendor(dep.provider)
     if vendor is None:  # config validation already refused this
         raise ValueError(f"unknown provider {dep.provider!r}")
     key = dep.api_key.reveal() if isinstance(dep.api_key, Secret) else dep.api_key
+    caps = dep.limits or defaults.limits
     target = Target(
         provider=dep.label,
         base_url=dep.base_url or vendor.base_url or "",
@@ -120,8 +136,9 @@ def _endpoint(model: str, dep: Deployment, defaults: Timeouts) -> Endpoint:
         headers=dict(dep.headers),
         quirks=vendor.quirks,
         api_version=dep.api_version or vendor.api_version,
+        stream_limits=StreamLimits(caps.max_line_bytes, caps.max_event_bytes),
     )
-    t = dep.timeouts or defaults
+    t = dep.timeouts or defaults.timeouts
     if dep.supported_parameters is not None:
         supported = frozenset(dep.supported_parameters)
     else:
@@ -146,10 +163,11 @@ def _endpoint(model: str, dep: Deployment, defaults: Timeouts) -> Endpoint:
         dialect=vendor.dialect,
         codec=providers.codec(vendor.dialect),
         target=target,
-        limits=Limits(t.connect, t.first_token, t.total),
+        limits=Limits(t.connect, t.first_token, t.total, idle=t.idle, max_body=caps.max_body_bytes),
         supported=supported,
         deployment=dep,
         info=info,
+        redactor=defaults.redactor,
     )
 
 

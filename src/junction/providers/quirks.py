@@ -6,13 +6,11 @@ from here, so they cannot disagree.
 
 from __future__ import annotations
 
-import importlib
-
-from junction.providers import registry
+from junction.codecs import registry
 from junction.providers.vendors import Vendor
-from junction.types.chat import _OPTIONAL_PARAMS
+from junction.types.chat import OPTIONAL_PARAMS
 
-CANONICAL_PARAMS: tuple[str, ...] = _OPTIONAL_PARAMS
+CANONICAL_PARAMS: tuple[str, ...] = OPTIONAL_PARAMS
 """The optional parameters of a canonical request (``ChatRequest.given``)."""
 
 
@@ -35,7 +33,5 @@ def supported_params(vendor: Vendor) -> frozenset[str]:
 
 
 def param_notes(dialect: str) -> dict[str, str]:
-    """The dialect module's ``PARAM_NOTES`` (how a parameter is carried)."""
-    module = importlib.import_module(registry._DIALECTS[dialect])
-    notes: dict[str, str] = getattr(module, "PARAM_NOTES", {})
-    return notes
+    """The dialect's ``PARAM_NOTES`` (how a parameter is carried)."""
+    return registry.param_notes(dialect)

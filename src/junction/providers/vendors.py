@@ -11,13 +11,15 @@ from __future__ import annotations
 import msgspec
 
 from junction.codecs.base import Quirks
-from junction.codecs.openai_chat_client import AZURE_API_VERSION
+from junction.codecs.openai_chat import AZURE_API_VERSION
 
 
 class Vendor(msgspec.Struct, frozen=True, omit_defaults=True):
     name: str
     dialect: str
-    """Codec name: openai_chat | anthropic_messages | gemini."""
+    """A registered dialect (:mod:`junction.codecs.registry`): one of the five
+    built-ins (openai_chat | openai_responses | anthropic_messages | gemini |
+    bedrock_converse) or a plugin's. ``register_vendor`` refuses any other."""
     base_url: str | None = None
     """None: the deployment must give one (self-hosted servers, Azure)."""
     quirks: Quirks = Quirks()

@@ -12,8 +12,11 @@ Rules (OpenRouter's provider routing, aggregation.md 1.1-1.3), applied in this o
    the context length against ``prompt_tokens_estimate``.
 2. **Soft needs** (``tools``, ``response_format``...): if some endpoints
    support a need, the others are dropped; if none does, all stay.
-3. **Open circuit breakers** are dropped, unless nothing else is left: then
-   they are all kept (a last resort beats a certain 404).
+3. **Resting endpoints** (circuit breaker open, or cooling down after a
+   ``retry-after``) are never dropped: they go last, ordered among
+   themselves by the same rules, so they are tried only when every other
+   endpoint failed (a last resort beats a certain error). Each is named in
+   ``Selection.demoted``.
 4. **Order**:
 
    * ``order``: matching endpoints first, in the list's order (endpoints that
@@ -68,6 +71,8 @@ class Selection(msgspec.Struct):
     ordered: list[EndpointInfo]
     excluded: list[tuple[EndpointInfo, str]]
     mode: SelectionMode = "balanced"
+    demoted: list[tuple[EndpointInfo, str]] = msgspec.field(default_factory=list)
+    """Endpoints kept only as a last resort (at the end of ``ordered``), and why."""
 
     def promote(self, endpoint_id: str) -> Selection:
         """The same selection with ``endpoint_id`` first (sticky routing), if it is in it."""
@@ -76,7 +81,7 @@ class Selection(msgspec.Struct):
                 if i == 0:
                     return self
                 rest = self.ordered[:i] + self.ordered[i + 1 :]
-                return Selection([endpoint, *rest], self.excluded, self.mode)
+                return Selection([endpoint, *rest], self.excluded, self.mode, self.demoted)
         return self
 
 
@@ -174,17 +179,23 @@ def _soft_filter(
     return survivors
 
 
-def _circuit_filter(
+def _rest_split(
     survivors: list[EndpointInfo],
     stats: StatsStore,
     now: float,
-    excluded: list[tuple[EndpointInfo, str]],
-) -> list[EndpointInfo]:
-    open_ids = {e.id for e in survivors if stats.circuit_state(e.id, now=now) == "open"}
-    if not open_ids or len(open_ids) == len(survivors):
-        return survivors
-    excluded.extend((e, "circuit breaker open") for e in survivors if e.id in open_ids)
-    return [e for e in survivors if e.id not in open_ids]
+    demoted: list[tuple[EndpointInfo, str]],
+) -> tuple[list[EndpointInfo], list[EndpointInfo]]:
+    """(endpoints available now, resting endpoints), each in input order."""
+    ready: list[EndpointInfo] = []
+    resting: list[EndpointInfo] = []
+    for e in survivors:
+        why = stats.resting(e.id, now=now)
+        if why is None:
+            ready.append(e)
+        else:
+            resting.append(e)
+            demoted.append((e, why))
+    return ready, resting
 
 
 class _Ctx:
@@ -400,22 +411,40 @@ def select(
         else:
             excluded.append((endpoint, reason))
     survivors = _soft_filter(survivors, needs, excluded)
-    survivors = _circuit_filter(survivors, stats, now, excluded)
     if not survivors:
         raise _no_endpoints(model or (endpoints[0].model if endpoints else "?"), excluded)
     ctx = _Ctx(stats, now, prompt_tokens_estimate)
-    mode: SelectionMode
+    demoted: list[tuple[EndpointInfo, str]] = []
+    ready, resting = _rest_split(survivors, stats, now, demoted)
+    mode, ordered = _order(ready, prefs, ctx, rng)
+    if resting:
+        ordered += _order(resting, prefs, ctx, rng)[1]
+    return Selection(ordered, excluded, mode, demoted)
+
+
+def _order(
+    endpoints: list[EndpointInfo], prefs: ProviderPreferences, ctx: _Ctx, rng: random.Random
+) -> tuple[SelectionMode, list[EndpointInfo]]:
+    if not endpoints:
+        return _mode(prefs), []
+    ordered: list[EndpointInfo]
     if prefs.order:
-        mode, ordered = "order", _ordered(survivors, prefs, ctx)
+        ordered = _ordered(endpoints, prefs, ctx)
     elif prefs.sort_by is not None:
         by = prefs.sort_by
-        mode, ordered = "sort", _sorted(survivors, "throughput" if by == "exacto" else by, ctx)
+        ordered = _sorted(endpoints, "throughput" if by == "exacto" else by, ctx)
     else:
-        return Selection(_balanced(survivors, prefs, ctx, rng), excluded, "balanced")
+        return "balanced", _balanced(endpoints, prefs, ctx, rng)
     if prefs.preferred_min_throughput is not None or prefs.preferred_max_latency is not None:
         meeting, missing = _partition(ordered, lambda e: _meets_thresholds(e, prefs, ctx))
         ordered = meeting + missing
-    return Selection(ordered, excluded, mode)
+    return _mode(prefs), ordered
+
+
+def _mode(prefs: ProviderPreferences) -> SelectionMode:
+    if prefs.order:
+        return "order"
+    return "sort" if prefs.sort_by is not None else "balanced"
 
 
 def _no_endpoints(model: str, excluded: list[tuple[EndpointInfo, str]]) -> GatewayError:

@@ -35,6 +35,13 @@ Definitions:
 * *circuit breaker*: opens after ``failure_threshold`` consecutive failures
   (default 5); after ``cooldown_s`` (default 30 s) it is half-open (requests
   may probe it); a success closes it, a failure while half-open opens it again.
+  A probe belongs to the attempt that took it (:meth:`StatsStore.begin_probe`
+  at the attempt's start) and is given back on every outcome
+  (:meth:`StatsStore.end_probe`, or the attempt's record).
+* *cooldown*: a provider that said when to come back (``retry-after`` on a
+  429 or 503) rests until then (:meth:`StatsStore.cool_down`, capped at
+  ``max_cooldown_s``). Selection puts resting endpoints (open circuit or
+  cooldown) last; it never drops them.
 
 Percentile results are cached per endpoint and window and recomputed when the
 window slides or, at most every ``refresh_s`` seconds (default 1 s), when new
@@ -71,7 +78,10 @@ class BreakerConfig(msgspec.Struct, frozen=True):
     cooldown_s: float = 30.0
     probe_ttl_s: float = 120.0
     """How long a half-open endpoint's probe (one request) holds it
-    for itself before another request may probe."""
+    for itself before another request may probe (a safety net: the
+    attempt that took the probe gives it back when it ends)."""
+    max_cooldown_s: float = 600.0
+    """The longest ``retry-after`` taken as a cooldown (longer ones are cut)."""
 
 
 class StatsConfig(msgspec.Struct, frozen=True):
@@ -102,7 +112,13 @@ class StatsStore(Protocol):
 
     def circuit_state(self, endpoint_id: str, *, now: float) -> CircuitState: ...
 
-    def begin_probe(self, endpoint_id: str, *, now: float) -> None: ...
+    def begin_probe(self, endpoint_id: str, *, now: float) -> bool: ...
+
+    def end_probe(self, endpoint_id: str) -> None: ...
+
+    def cool_down(self, endpoint_id: str, *, until: float, now: float) -> None: ...
+
+    def resting(self, endpoint_id: str, *, now: float) -> str | None: ...
 
     def ttft(
         self, endpoint_id: str, *, now: float, window_s: float = 300.0
@@ -188,6 +204,7 @@ class _Endpoint:
     __slots__ = (
         "cache",
         "consecutive",
+        "cool_until",
         "day_index",
         "day_ok",
         "day_total",
@@ -214,6 +231,7 @@ class _Endpoint:
         self.last_failure = -math.inf
         self.opened_at: float | None = None
         self.probe_until: float | None = None
+        self.cool_until = -math.inf
         self.version = 0
         self.recent: tuple[int, int, float, bool] = (-1, -1, 0.0, False)
         self.cache: dict[tuple[str, float], _CacheEntry] = {}
@@ -365,14 +383,41 @@ class EndpointStats:
             return "half_open"
         return "open"
 
-    def begin_probe(self, endpoint_id: str, *, now: float) -> None:
-        """A request is about to probe this half-open endpoint: until its
-        outcome is recorded (or ``probe_ttl_s`` passes) the circuit counts
-        as open for everyone else, so one request, not all, pays for a
-        provider that is still down."""
+    def begin_probe(self, endpoint_id: str, *, now: float) -> bool:
+        """An attempt is starting on this endpoint: if it is half-open, the
+        attempt takes the probe (returns True) and, until the attempt gives
+        it back (:meth:`end_probe` or its record) or ``probe_ttl_s`` passes,
+        the circuit counts as open for everyone else, so one request, not
+        all, pays for a provider that is still down."""
         ep = self._endpoints.get(endpoint_id)
-        if ep is not None and self.circuit_state(endpoint_id, now=now) == "half_open":
-            ep.probe_until = now + self.config.breaker.probe_ttl_s
+        if ep is None or self.circuit_state(endpoint_id, now=now) != "half_open":
+            return False
+        ep.probe_until = now + self.config.breaker.probe_ttl_s
+        return True
+
+    def end_probe(self, endpoint_id: str) -> None:
+        """Give back a probe taken by :meth:`begin_probe` (any outcome)."""
+        ep = self._endpoints.get(endpoint_id)
+        if ep is not None:
+            ep.probe_until = None
+
+    def cool_down(self, endpoint_id: str, *, until: float, now: float) -> None:
+        """The endpoint asked not to be called before ``until`` (its ``retry-after``)."""
+        ep = self._endpoints.get(endpoint_id)
+        if ep is None:
+            ep = self._endpoints[endpoint_id] = _Endpoint()
+        ep.cool_until = max(ep.cool_until, min(until, now + self.config.breaker.max_cooldown_s))
+
+    def resting(self, endpoint_id: str, *, now: float) -> str | None:
+        """Why the endpoint should be tried only as a last resort, or None."""
+        ep = self._endpoints.get(endpoint_id)
+        if ep is None:
+            return None
+        if now < ep.cool_until:
+            return "cooling down (retry-after)"
+        if ep.opened_at is not None and self.circuit_state(endpoint_id, now=now) == "open":
+            return "circuit breaker open"
+        return None
 
     def recent_failures(self, endpoint_id: str, *, now: float, window_s: float = 30.0) -> bool:
         ep = self._endpoints.get(endpoint_id)

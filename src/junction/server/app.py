@@ -19,9 +19,11 @@ import msgspec
 
 from junction.catalog import openrouter_model, public_endpoint
 from junction.codecs import anthropic_messages, openai_chat
+from junction.codecs.base import StreamEncoder
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
+from junction.redact import Redactor, install_log_redactor
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -31,14 +33,8 @@ from junction.server.asgi import (
     StreamingResponse,
     TooLarge,
 )
-from junction.server.doors import (
-    ANTHROPIC_MESSAGES,
-    OPENAI_CHAT,
-    OPENAI_RESPONSES,
-    Door,
-    StreamWriter,
-)
-from junction.server.errors import ErrorEncoder, as_gateway_error, error_response
+from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, Door, doors
+from junction.server.errors import ErrorEncoder, client_error, error_response
 from junction.server.request_bounds import (
     OutputLimit,
     RequestBounds,
@@ -93,6 +89,7 @@ class Gatekeeper:
         if cfg is None:
             raise RuntimeError("create_app needs a config or embedded_sim=True")
         gateway = Gateway(cfg, Transport())
+        install_log_redactor(gateway.redactor)
         bounds = RequestBounds(cfg.request_limits, _output_limit(gateway))
         self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds)
 
@@ -131,23 +128,22 @@ def create_app(
         door: Door = OPENAI_CHAT,
         public: bool = False,
     ) -> None:
-        wrapped = _guard(keeper, handler, door.error, public)
+        wrapped = _guard(keeper, handler, door.server.encode_error, public)
         for path in paths:
             router.add(method, path, wrapped)
 
-    add("POST", _openai_paths("/chat/completions"), _chat(OPENAI_CHAT))
     add("POST", _openai_paths("/embeddings"), _embeddings)
     add("GET", _openai_paths("/models"), _models)
     add("GET", tuple(p + "/{model}/endpoints" for p in _openai_paths("/models")), _endpoints)
     add("GET", _openai_paths("/generation"), _generation)
-    add("POST", ("/v1/messages", "/api/v1/messages"), _chat(ANTHROPIC_MESSAGES), ANTHROPIC_MESSAGES)
     add(
         "POST",
         ("/v1/messages/count_tokens", "/api/v1/messages/count_tokens"),
         _count_tokens,
         ANTHROPIC_MESSAGES,
     )
-    add("POST", _openai_paths("/responses"), _chat(OPENAI_RESPONSES), OPENAI_RESPONSES)
+    for door in doors():
+        add("POST", door.paths, _chat(door), door)
     add("GET", ("/health",), _health, public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
@@ -176,7 +172,8 @@ def _guard(
         except Disconnected:
             return Response(b"", 499)
         except Exception as exc:  # every failure leaves in the error shape
-            return error_response(as_gateway_error(exc), encode)
+            redactor = state.gateway.redactor if state is not None else None
+            return error_response(client_error(exc, redactor), encode)
 
     return endpoint
 
@@ -235,13 +232,14 @@ async def _read(request: Request, limit: int) -> bytes:
 
 def _chat(door: Door) -> StateHandler:
     async def chat(st: State, request: Request) -> Response | StreamingResponse:
+        server = door.server
         body = await _read(request, st.max_body)
-        req = decode_bounded(door.decode, body, st.bounds.limits)
-        st.bounds.check_chat(req, wire_namer(door.name, body))
+        req = decode_bounded(server.decode_request, body, st.bounds.limits)
+        st.bounds.check_chat(req, wire_namer(server.name, body))
         trace = Trace(key=request.principal)
         if not req.stream:
             response = await st.gateway.chat(req, trace)
-            return Response(door.encode(response, req))
+            return Response(server.encode_response(response, req))
         events = await st.gateway.chat_stream(req, trace)
         # The first event decides the status: failures before it are HTTP errors.
         try:
@@ -250,7 +248,13 @@ def _chat(door: Door) -> StateHandler:
             raise GatewayError(
                 "provider_unavailable", "the provider sent an empty stream"
             ) from None
-        frames = _relay(first, events, door.writer(req), door.finish_after_error)
+        frames = _relay(
+            first,
+            events,
+            server.stream_encoder(req),
+            server.finish_after_error,
+            st.gateway.redactor,
+        )
         return StreamingResponse(frames, headers=_SSE_HEADERS)
 
     return chat
@@ -259,8 +263,9 @@ def _chat(door: Door) -> StateHandler:
 async def _relay(
     first: list[StreamEvent],
     batches: AsyncIterator[list[StreamEvent]],
-    writer: StreamWriter,
+    writer: StreamEncoder,
     finish_after_error: bool,
+    redactor: Redactor,
 ) -> AsyncIterator[bytes]:
     """One write per upstream read: the frames of a batch go out together."""
     encode = writer.encode
@@ -271,7 +276,7 @@ async def _relay(
             if frames:
                 yield frames
     except Exception as exc:
-        yield writer.error(as_gateway_error(exc))
+        yield writer.error(client_error(exc, redactor))
         if not finish_after_error:
             return
     finally:
@@ -284,7 +289,7 @@ async def _relay(
 async def _count_tokens(st: State, request: Request) -> Response:
     body = await _read(request, st.max_body)
     req = decode_bounded(_count_tokens_request, body, st.bounds.limits)
-    st.bounds.check_nesting(req, wire_namer(ANTHROPIC_MESSAGES.name, body))
+    st.bounds.check_nesting(req, wire_namer(ANTHROPIC_MESSAGES.server.name, body))
     count, exact = await st.gateway.count_tokens(req)
     source = "provider" if exact else "estimate"
     headers = (("x-junction-token-count", source),)
@@ -338,16 +343,20 @@ async def _endpoints(st: State, request: Request) -> Response:
 
 
 async def _generation(st: State, request: Request) -> Response:
-    """OpenRouter's ``GET /generation?id=...``: cost, tokens and every attempt."""
+    """OpenRouter's ``GET /generation?id=...``: cost, tokens and every attempt.
+    A key sees only its own generations (another's is "not found"); the
+    master key, and every caller when no keys are configured, sees all.
+    The Responses door's ``resp_gen-...`` form of an id is accepted too."""
     wanted = parse_qs(request.query).get("id", [""])[0]
     if not wanted:
         raise GatewayError("invalid_request", "Pass the generation id: /v1/generation?id=...")
-    found = st.gateway.generations.get(wanted)
-    if found is None:
+    own_id = wanted[5:] if wanted.startswith("resp_gen-") else wanted
+    found = st.gateway.generations.get(own_id)
+    if found is None or not found.readable_by(request.principal):
         raise GatewayError(
             "not_found",
-            f"No generation {wanted!r} here (the log keeps the most recent "
-            f"{st.gateway.generations.capacity} in memory).",
+            f"No generation {wanted!r} here for this key (the log keeps the most "
+            f"recent {st.gateway.generations.capacity} in memory).",
             param="id",
         )
     return Response(msgspec.json.encode({"data": generation_view(found)}))

@@ -1,65 +1,45 @@
-"""Ingress doors: one per client-facing wire API.
+"""Ingress doors: the client-facing wire APIs junction serves.
 
-A door is the server side of a codec, as data: how to read a request, how
-to write a response, a stream and an error. The chat handler is the same
-for every door.
+A door is the paths a wire API answers on and that dialect's server codec
+(:class:`~junction.codecs.base.ServerCodec`: read a request, write a
+response, a stream and an error). The chat handler is the same for every
+door. The built-in doors also answer under OpenRouter's ``/api/v1`` prefix;
+any other registered dialect whose ``SERVER`` names ``paths`` gets a door at
+those paths (see docs/architecture.md, "How to add a dialect").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-from junction.codecs import anthropic_messages, openai_chat, openai_responses
-from junction.types import ChatRequest, ChatResponse, GatewayError, StreamEvent
-
-
-class StreamWriter(Protocol):
-    def encode(self, event: StreamEvent) -> bytes: ...
-
-    def finish(self) -> bytes: ...
-
-    def error(self, err: GatewayError) -> bytes: ...
+from junction.codecs import anthropic_messages, openai_chat, openai_responses, registry
+from junction.codecs.base import ServerCodec
 
 
 @dataclass(frozen=True, slots=True)
 class Door:
-    name: str
-    decode: Callable[[bytes], ChatRequest]
-    encode: Callable[[ChatResponse, ChatRequest], bytes]
-    writer: Callable[[ChatRequest], StreamWriter]
-    error: Callable[[GatewayError], bytes]
-    finish_after_error: bool
-    """Whether the stream's normal trailer follows an in-stream error. None
-    of the doors: OpenAI ends the stream after its error chunk without
-    ``[DONE]`` (so a client that waits for it sees the stream as
-    incomplete), and Anthropic's ``error`` event is the end."""
+    paths: tuple[str, ...]
+    server: ServerCodec
 
 
-OPENAI_CHAT = Door(
-    "openai_chat",
-    openai_chat.decode_request,
-    lambda response, _: openai_chat.encode_response(response),
-    lambda req: openai_chat.StreamEncoder(include_usage=req.include_usage),
-    openai_chat.encode_error,
-    finish_after_error=False,
-)
+def _openai_paths(path: str) -> tuple[str, ...]:
+    """OpenAI's path, and the same under OpenRouter's ``/api/v1`` and bare."""
+    return (f"/v1{path}", f"/api/v1{path}", path)
 
-ANTHROPIC_MESSAGES = Door(
-    "anthropic_messages",
-    anthropic_messages.decode_request,
-    lambda response, _: anthropic_messages.encode_response(response),
-    lambda req: anthropic_messages.StreamEncoder(model=req.model),
-    anthropic_messages.encode_error,
-    finish_after_error=False,
-)
 
-OPENAI_RESPONSES = Door(
-    "openai_responses",
-    openai_responses.decode_request,
-    openai_responses.encode_response,
-    lambda req: openai_responses.StreamEncoder(req),
-    openai_responses.encode_error,
-    finish_after_error=False,
-)
+OPENAI_CHAT = Door(_openai_paths("/chat/completions"), openai_chat.SERVER)
+ANTHROPIC_MESSAGES = Door(("/v1/messages", "/api/v1/messages"), anthropic_messages.SERVER)
+OPENAI_RESPONSES = Door(_openai_paths("/responses"), openai_responses.SERVER)
+BUILTIN_DOORS = (OPENAI_CHAT, ANTHROPIC_MESSAGES, OPENAI_RESPONSES)
+
+
+def doors() -> list[Door]:
+    """The built-in doors, then one per other registered dialect that serves
+    itself at fixed paths (its ``SERVER.paths``)."""
+    built_in = {door.server.name for door in BUILTIN_DOORS}
+    extra = [
+        Door(server.paths, server)
+        for server in registry.servers()
+        if server.paths and server.name not in built_in
+    ]
+    return [*BUILTIN_DOORS, *extra]

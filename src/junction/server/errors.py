@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import msgspec
 
+from junction.redact import Redactor
 from junction.server.asgi import Response
 from junction.types import GatewayError
 
@@ -28,6 +29,13 @@ def as_gateway_error(exc: BaseException) -> GatewayError:
     return GatewayError(
         "server", "junction hit an internal error handling this request; it has been logged."
     )
+
+
+def client_error(exc: BaseException, redactor: Redactor | None) -> GatewayError:
+    """:func:`as_gateway_error`, scrubbed of the config's secrets (defence in
+    depth: upstream errors are already scrubbed where they enter)."""
+    err = as_gateway_error(exc)
+    return redactor.scrub_error(err) if redactor is not None else err
 
 
 def error_response(err: GatewayError, encode: ErrorEncoder) -> Response:

@@ -1,8 +1,10 @@
 """junction.sim: a provider simulator that speaks the real wire formats.
 
-OpenAI chat completions and embeddings, Anthropic messages and Gemini
-generateContent / embeddings, with deterministic answers, configurable
-latency and throughput, and injected faults. See docs/simulator.md.
+Five wire dialects through their codecs' server side: OpenAI chat
+completions and embeddings, OpenAI responses, Anthropic messages, Gemini
+generateContent / embeddings and Bedrock Converse / InvokeModel embeddings,
+with deterministic answers, configurable latency and throughput, and
+injected faults. See docs/simulator.md.
 """
 
 from junction.sim.app import create_app, run, start

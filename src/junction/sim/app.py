@@ -17,7 +17,7 @@ Provider routes (the wire work is done by the codecs' server side):
   ``GET /v1beta/models``.
 - AWS Bedrock: ``POST /model/{modelId}/converse``, ``/converse-stream`` (binary
   event stream) and ``/invoke`` (Titan / Cohere embedding models); see
-  :mod:`junction.sim.bedrock` (SigV4 accepted unverified, logged as ``x-sim-auth``).
+  :mod:`junction.sim.dialects` (SigV4 accepted unverified, logged as ``x-sim-auth``).
 
 Any API key is accepted (``Authorization: Bearer``, ``x-api-key``,
 ``x-goog-api-key``, ``api-key`` or ``?key=``); whether one was sent is
@@ -59,17 +59,24 @@ import socket
 import struct
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import msgspec
 from aiohttp import web
 
-from junction.codecs import anthropic_messages
-from junction.sim.bedrock import BEDROCK, SIGV4
-from junction.sim.dialects import ANTHROPIC, GEMINI, OPENAI, Dialect, GeminiDialect
+from junction.codecs import anthropic_messages, bedrock_converse, gemini, openai_chat
+from junction.codecs.bedrock_converse.embed import embed_family
+from junction.sim.dialects import (
+    ANTHROPIC,
+    BEDROCK,
+    GEMINI,
+    OPENAI,
+    OPENAI_RESPONSES,
+    SIGV4,
+    SimDialect,
+    served_elsewhere,
+)
 from junction.sim.generate import count_tokens, embed, generate, prompt_tokens
 from junction.sim.profile import FaultKind, ModelConfig, Profile, ProfileError, parse_patch
-from junction.sim.responses import OPENAI_RESPONSES
 from junction.sim.state import FailRequest, SimState
 from junction.sim.stream import chunk_tokens, plan
 from junction.types import ChatRequest, ChatResponse, Finish, GatewayError
@@ -77,13 +84,6 @@ from junction.types import ChatRequest, ChatResponse, Finish, GatewayError
 STATE = web.AppKey("junction_sim_state", SimState)
 SHUTDOWN = web.AppKey("junction_sim_shutdown", asyncio.Event)
 
-_ID_PREFIX = {
-    "openai": "chatcmpl-sim",
-    "openai_responses": "resp_sim",
-    "anthropic": "msg_sim",
-    "gemini": "sim",
-    "bedrock": "bedrock-sim",
-}
 _MALFORMED_BODY = b'{"id": "sim-malformed", "choices": [{"message": <<this is not JSON>>'
 _EARLY_FAULTS = frozenset(
     {
@@ -102,13 +102,6 @@ _GEMINI_VERSIONS = ("v1beta", "v1", "v1alpha")
 _MAX_BODY = 64 * 1024 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_SSE = "text/event-stream; charset=utf-8"
-
-
-def _hook(dialect: object, name: str, default: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """An optional dialect hook (Bedrock: ``error_headers``, ``logged_headers``)."""
-    found: Callable[[Any], Any] = getattr(dialect, name, default)
-    return found
 
 
 class _ModelField(msgspec.Struct):
@@ -150,7 +143,7 @@ def _json(data: object, status: int = 200) -> web.Response:
     return web.Response(status=status, body=msgspec.json.encode(data), content_type=_JSON)
 
 
-def _error(state: SimState, dialect: Dialect, err: GatewayError) -> web.Response:
+def _error(state: SimState, dialect: SimDialect, err: GatewayError) -> web.Response:
     state.errors += 1
     headers = {}
     if err.retry_after is not None:
@@ -158,9 +151,9 @@ def _error(state: SimState, dialect: Dialect, err: GatewayError) -> web.Response
         headers["retry-after-ms"] = str(int(err.retry_after * 1000))
     return web.Response(
         status=err.status,
-        body=dialect.encode_error(err),
+        body=dialect.server.encode_error(err),
         content_type=_JSON,
-        headers={**headers, **_hook(dialect, "error_headers", lambda _: {})(err)},
+        headers={**headers, **dialect.server.error_headers(err)},
     )
 
 
@@ -195,7 +188,9 @@ async def _sleep(state: SimState, config: ModelConfig, seconds: float) -> None:
 class _Call:
     """One provider request being served."""
 
-    def __init__(self, request: web.Request, dialect: Dialect, raw: bytes, endpoint: str) -> None:
+    def __init__(
+        self, request: web.Request, dialect: SimDialect, raw: bytes, endpoint: str
+    ) -> None:
         self.request = request
         self.dialect = dialect
         self.raw = raw
@@ -206,12 +201,12 @@ class _Call:
     def record(self, model: str | None) -> None:
         r = self.request
         self.state.record(
-            dialect=self.dialect.name,
+            dialect=self.dialect.label,
             endpoint=self.endpoint,
             method=r.method,
             path=r.path,
             query=r.query,
-            headers=_hook(self.dialect, "logged_headers", lambda h: h)(r.headers),
+            headers=self.dialect.logged_headers(r.headers),
             model=model,
             key_sent=self.key_sent,
             raw=self.raw,
@@ -269,7 +264,7 @@ async def _chat(call: _Call, model: str | None, stream: bool) -> web.StreamRespo
     if err is not None:
         return call.error(err)
     try:
-        chat = call.dialect.decode(call.raw, model=model or "", stream=stream)
+        chat = call.dialect.server.decode_request(call.raw, model=model or "", stream=stream)
     except GatewayError as exc:
         return call.error(exc)
     config = call.state.config(chat.model)
@@ -277,7 +272,7 @@ async def _chat(call: _Call, model: str | None, stream: bool) -> web.StreamRespo
     if fault in _EARLY_FAULTS:
         return await call.early_fault(fault, chat.model, config)
     try:
-        response = generate(chat, config, f"{_ID_PREFIX[call.dialect.name]}-{uuid.uuid4().hex}")
+        response = generate(chat, config, f"{call.dialect.id_prefix}-{uuid.uuid4().hex}")
     except GatewayError as exc:
         return call.error(exc)
     if config.prompt_cache:
@@ -287,7 +282,8 @@ async def _chat(call: _Call, model: str | None, stream: bool) -> web.StreamRespo
     seconds = config.ttft_ms / 1000
     if config.tokens_per_second > 0 and response.usage is not None:
         seconds += response.usage.completion_tokens / config.tokens_per_second
-    return await call.respond(config, call.dialect.encode_response(response), seconds, fault)
+    body = call.dialect.server.encode_response(response, chat)
+    return await call.respond(config, body, seconds, fault)
 
 
 def _prompt_cache(state: SimState, chat: ChatRequest, response: ChatResponse) -> None:
@@ -316,12 +312,12 @@ async def _stream(
     await _sleep(call.state, config, config.ttft_ms / 1000)
     resp = web.StreamResponse(
         headers={
-            "content-type": getattr(call.dialect, "stream_content_type", _SSE),
+            "content-type": call.dialect.server.stream_content_type,
             "cache-control": "no-cache",
         }
     )
     await resp.prepare(call.request)
-    encoder = call.dialect.stream_encoder(chat)
+    encoder = call.dialect.server.stream_encoder(chat)
     tps = config.tokens_per_second
     sent = 0
     try:
@@ -368,13 +364,15 @@ async def _openai_embed(call: _Call) -> web.StreamResponse:
     if err is not None:
         return call.error(err)
     try:
-        req = OPENAI.decode_embeddings(call.raw)
+        req = openai_chat.decode_embeddings_request(call.raw)
     except GatewayError as exc:
         return call.error(exc)
     return await _embed_reply(
         call,
         req.model,
-        lambda config: OPENAI.encode_embeddings(embed(req, config), req.encoding_format),
+        lambda config: openai_chat.encode_embeddings_response(
+            embed(req, config), req.encoding_format
+        ),
     )
 
 
@@ -383,13 +381,12 @@ async def _gemini_embeddings(call: _Call, model: str, batch: bool) -> web.Stream
     err = call.auth_error()
     if err is not None:
         return call.error(err)
-    gem: GeminiDialect = GEMINI
     try:
-        req = gem.decode_embed(call.raw, model=model, batch=batch)
+        req = gemini.decode_embed_request(call.raw, model=model, batch=batch)
     except GatewayError as exc:
         return call.error(exc)
     return await _embed_reply(
-        call, model, lambda config: gem.encode_embed(embed(req, config), batch=batch)
+        call, model, lambda config: gemini.encode_embed_response(embed(req, config), batch=batch)
     )
 
 
@@ -485,6 +482,15 @@ async def _gemini(request: web.Request) -> web.StreamResponse:
     return _error(request.app[STATE], GEMINI, err)
 
 
+def _served(dialect: SimDialect) -> Handler:
+    """A registered dialect's chat route (model and stream read from the body)."""
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        return await _chat(_Call(request, dialect, await request.read(), "chat"), None, False)
+
+    return chat
+
+
 def _model_names(state: SimState) -> list[str]:
     return [m for m in state.profile.models if not any(c in m for c in "*?[")]
 
@@ -510,7 +516,7 @@ async def _bedrock(request: web.Request) -> web.StreamResponse:
     call = _Call(request, BEDROCK, raw, "embeddings")
     call.record(model)
     err = call.auth_error()
-    if err is None and not BEDROCK.is_embedding_model(model):
+    if err is None and embed_family(model) is None:
         err = GatewayError(
             "invalid_request",
             f"the simulator's InvokeModel serves embedding models only (amazon.titan-embed-*, "
@@ -519,11 +525,13 @@ async def _bedrock(request: web.Request) -> web.StreamResponse:
     if err is not None:
         return call.error(err)
     try:
-        req = BEDROCK.decode_embeddings(raw, model=model)
+        req = bedrock_converse.decode_embeddings_request(raw, model=model)
     except GatewayError as exc:
         return call.error(exc)
     return await _embed_reply(
-        call, model, lambda config: BEDROCK.encode_embeddings(embed(req, config), model=model)
+        call,
+        model,
+        lambda config: bedrock_converse.encode_embeddings_response(embed(req, config), model=model),
     )
 
 
@@ -636,6 +644,9 @@ def create_app(profile: Profile | None = None) -> web.Application:
         app.router.add_post(f"/{version}/models/{{target}}", _gemini)
     app.router.add_get("/v1beta/models", _gemini_models)
     app.router.add_post("/model/{model}/{operation:converse|converse-stream|invoke}", _bedrock)
+    for dialect in served_elsewhere():
+        for path in dialect.server.paths:
+            app.router.add_post(path, _served(dialect))
     app.router.add_get("/health", _health)
     app.router.add_get("/_sim/config", _config)
     app.router.add_put("/_sim/models/{model}", _put_model)

@@ -1,116 +1,100 @@
-"""The three wire dialects the simulator serves, each a thin adapter over the
-server side of its codec module (the codecs do all the wire work)."""
+"""The five wire dialects the simulator serves, as data over each dialect's
+server codec (``SERVER``: the codecs do all the wire work), plus any other
+registered dialect whose server codec names its ``paths``."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from junction.codecs import anthropic_messages, gemini, openai_chat
-from junction.types import (
-    ChatRequest,
-    ChatResponse,
-    EmbeddingRequest,
-    EmbeddingResponse,
-    GatewayError,
-    StreamEvent,
+from junction.codecs import (
+    anthropic_messages,
+    bedrock_converse,
+    gemini,
+    openai_chat,
+    openai_responses,
+    registry,
 )
+from junction.codecs.base import ServerCodec
+from junction.codecs.bedrock_converse.eventstream import event
+
+GARBAGE = b'{"sim": "malformed", this is not JSON <<<'
+"""The payload of a ``malformed`` fault's frame: not JSON."""
+
+SIGV4 = "AWS4-HMAC-SHA256 "
 
 
-class Encoder(Protocol):
-    def encode(self, event: StreamEvent) -> bytes: ...
+def auth_scheme(headers: Mapping[str, str]) -> str:
+    """``sigv4`` | ``bearer`` | ``none``: what the request's Authorization holds."""
+    value = headers.get("authorization") or headers.get("Authorization") or ""
+    if value.startswith(SIGV4) and "Signature=" in value:
+        return "sigv4"
+    if value.lower().startswith("bearer ") and value[7:].strip():
+        return "bearer"
+    return "none"
 
-    def finish(self) -> bytes: ...
 
-    def error(self, err: GatewayError) -> bytes: ...
+def _as_sent(headers: Mapping[str, str]) -> Mapping[str, str]:
+    return headers
 
 
-class Dialect(Protocol):
-    name: str
-    early_usage: bool
+def _bedrock_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """Bedrock's request log: the headers plus ``x-sim-auth`` (which
+    credentials came; SigV4 signatures are accepted unverified)."""
+    return {**{k.lower(): v for k, v in headers.items()}, "x-sim-auth": auth_scheme(headers)}
+
+
+@dataclass(frozen=True, slots=True)
+class SimDialect:
+    """How the simulator serves one wire API."""
+
+    label: str
+    """The name in ``/_sim/stats`` and the request log (``openai``)."""
+    server: ServerCodec
+    id_prefix: str
+    """Response ids are ``<id_prefix>-<hex>``."""
+    early_usage: bool = False
     """Report the prompt tokens at the start of a stream (Anthropic's
     ``message_start`` carries them)."""
-    garbage_frame: bytes
+    garbage_frame: bytes = b"data: " + GARBAGE + b"\n\n"
     """What a ``malformed`` fault writes into a stream: a frame whose data is
     not JSON, under the event name the dialect's clients parse."""
-
-    def decode(self, body: bytes, *, model: str, stream: bool) -> ChatRequest: ...
-
-    def encode_response(self, response: ChatResponse) -> bytes: ...
-
-    def stream_encoder(self, request: ChatRequest) -> Encoder: ...
-
-    def encode_error(self, err: GatewayError) -> bytes: ...
+    logged_headers: Callable[[Mapping[str, str]], Mapping[str, str]] = _as_sent
+    """The request headers as the request log shows them."""
 
 
-_GARBAGE = b'{"sim": "malformed", this is not JSON <<<\n\n'
+OPENAI = SimDialect("openai", openai_chat.SERVER, "chatcmpl-sim")
+OPENAI_RESPONSES = SimDialect(
+    "openai_responses",
+    openai_responses.SERVER,
+    "resp_sim",
+    garbage_frame=b"event: response.output_text.delta\ndata: " + GARBAGE + b"\n\n",
+)
+ANTHROPIC = SimDialect(
+    "anthropic",
+    anthropic_messages.SERVER,
+    "msg_sim",
+    early_usage=True,
+    garbage_frame=b"event: content_block_delta\ndata: " + GARBAGE + b"\n\n",
+)
+GEMINI = SimDialect("gemini", gemini.SERVER, "sim")
+BEDROCK = SimDialect(
+    "bedrock",
+    bedrock_converse.SERVER,
+    "bedrock-sim",
+    # A well-framed event (valid CRCs) whose JSON payload is broken.
+    garbage_frame=event("contentBlockDelta", GARBAGE),
+    logged_headers=_bedrock_headers,
+)
+BUILTIN = (OPENAI, OPENAI_RESPONSES, ANTHROPIC, GEMINI, BEDROCK)
 
 
-class OpenAIDialect:
-    name = "openai"
-    early_usage = False
-    garbage_frame = b"data: " + _GARBAGE
-
-    def decode(self, body: bytes, *, model: str, stream: bool) -> ChatRequest:
-        return openai_chat.decode_request(body)
-
-    def encode_response(self, response: ChatResponse) -> bytes:
-        return openai_chat.encode_response(response)
-
-    def stream_encoder(self, request: ChatRequest) -> Encoder:
-        return openai_chat.StreamEncoder(include_usage=request.include_usage)
-
-    def encode_error(self, err: GatewayError) -> bytes:
-        return openai_chat.encode_error(err)
-
-    def decode_embeddings(self, body: bytes) -> EmbeddingRequest:
-        return openai_chat.decode_embeddings_request(body)
-
-    def encode_embeddings(self, response: EmbeddingResponse, encoding_format: str) -> bytes:
-        return openai_chat.encode_embeddings_response(response, encoding_format)
-
-
-class AnthropicDialect:
-    name = "anthropic"
-    early_usage = True
-    garbage_frame = b"event: content_block_delta\ndata: " + _GARBAGE
-
-    def decode(self, body: bytes, *, model: str, stream: bool) -> ChatRequest:
-        return anthropic_messages.decode_request(body)
-
-    def encode_response(self, response: ChatResponse) -> bytes:
-        return anthropic_messages.encode_response(response)
-
-    def stream_encoder(self, request: ChatRequest) -> Encoder:
-        return anthropic_messages.StreamEncoder()
-
-    def encode_error(self, err: GatewayError) -> bytes:
-        return anthropic_messages.encode_error(err)
-
-
-class GeminiDialect:
-    name = "gemini"
-    early_usage = False
-    garbage_frame = b"data: " + _GARBAGE
-
-    def decode(self, body: bytes, *, model: str, stream: bool) -> ChatRequest:
-        return gemini.decode_request(body, model=model, stream=stream)
-
-    def encode_response(self, response: ChatResponse) -> bytes:
-        return gemini.encode_response(response)
-
-    def stream_encoder(self, request: ChatRequest) -> Encoder:
-        return gemini.StreamEncoder()
-
-    def encode_error(self, err: GatewayError) -> bytes:
-        return gemini.encode_error(err)
-
-    def decode_embed(self, body: bytes, *, model: str, batch: bool) -> EmbeddingRequest:
-        return gemini.decode_embed_request(body, model=model, batch=batch)
-
-    def encode_embed(self, response: EmbeddingResponse, *, batch: bool) -> bytes:
-        return gemini.encode_embed_response(response, batch=batch)
-
-
-OPENAI = OpenAIDialect()
-ANTHROPIC = AnthropicDialect()
-GEMINI = GeminiDialect()
+def served_elsewhere() -> list[SimDialect]:
+    """Every other registered dialect whose server codec names ``paths``:
+    served at those paths with the default stream facts."""
+    built_in = {d.server.name for d in BUILTIN}
+    return [
+        SimDialect(server.name, server, server.name)
+        for server in registry.servers()
+        if server.paths and server.name not in built_in
+    ]

@@ -16,16 +16,32 @@ import aiohttp
 
 from junction.types import HttpRequest, UpstreamError
 
+MIB = 1024 * 1024
+
 
 class Limits:
-    """Timeouts (seconds) for one attempt."""
+    """Timeouts (seconds) and the largest body (bytes) for one attempt.
 
-    __slots__ = ("connect", "first_token", "total")
+    ``idle``: the longest silence between two reads of the response body
+    (None: no idle timeout); ``max_body``: the most bytes read as a whole
+    body (a non-streaming answer, an error body)."""
 
-    def __init__(self, connect: float, first_token: float, total: float) -> None:
+    __slots__ = ("connect", "first_token", "idle", "max_body", "total")
+
+    def __init__(
+        self,
+        connect: float,
+        first_token: float,
+        total: float,
+        *,
+        idle: float | None = None,
+        max_body: int = 64 * MIB,
+    ) -> None:
         self.connect = connect
         self.first_token = first_token
         self.total = total
+        self.idle = idle
+        self.max_body = max_body
 
 
 class Reply:
@@ -41,43 +57,100 @@ class Reply:
 
 class StreamReply:
     """An open streaming response. Iterate :meth:`chunks`; always ``close``
-    (or use ``async with``): closing early cancels the upstream call."""
+    (or use ``async with``): closing early cancels the upstream call.
 
-    __slots__ = ("_deadline", "_label", "_response", "_timer", "headers", "status")
+    One timer per attempt, not one per read: it fires at the total deadline
+    or, with an idle timeout, when the last read is ``idle`` seconds old. A
+    read only notes the time; the timer, when it fires and finds a read more
+    recent than ``idle``, re-arms itself for the new idle deadline (once per
+    idle period at most). On expiry it closes the response, and the read that
+    was waiting fails; :meth:`chunks` then reports which timeout it was.
+    """
 
-    def __init__(self, response: aiohttp.ClientResponse, label: str, deadline: float) -> None:
+    __slots__ = (
+        "_deadline",
+        "_expired",
+        "_idle",
+        "_label",
+        "_last",
+        "_loop",
+        "_max_body",
+        "_response",
+        "_timer",
+        "headers",
+        "status",
+    )
+
+    def __init__(
+        self, response: aiohttp.ClientResponse, label: str, deadline: float, limits: Limits
+    ) -> None:
         self._response = response
         self._label = label
         self._deadline = deadline
+        self._idle = limits.idle
+        self._max_body = limits.max_body
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
-        # One timer for the whole attempt (not a timeout per read): at the
-        # deadline the response is closed, and the read that was waiting
-        # fails; chunks() then reports the total timeout.
-        self._timer = asyncio.get_running_loop().call_at(deadline, response.close)
+        self._expired: str | None = None
+        """Which timeout closed the response: "total" or "idle"."""
+        loop = self._loop = asyncio.get_running_loop()
+        self._last = loop.time()
+        self._timer = loop.call_at(self._next_check(), self._check)
+
+    def _next_check(self) -> float:
+        if self._idle is None:
+            return self._deadline
+        return min(self._deadline, self._last + self._idle)
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        if now >= self._deadline:
+            self._expired = "total"
+        elif self._idle is not None and now >= self._last + self._idle:
+            self._expired = "idle"
+        else:
+            self._timer = self._loop.call_at(self._next_check(), self._check)
+            return
+        self._response.close()
 
     async def read(self) -> bytes:
-        return await self._response.read()
+        """The whole body, refused past ``Limits.max_body`` bytes."""
+        limit = self._max_body
+        declared = self._response.content_length
+        if declared is not None and declared > limit:
+            raise _too_large(self._label, limit)
+        parts: list[bytes] = []
+        size = 0
+        async for data in self.chunks():
+            size += len(data)
+            if size > limit:
+                raise _too_large(self._label, limit)
+            parts.append(data)
+        return b"".join(parts)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Bytes as they arrive (no re-chunking)."""
         content = self._response.content
+        loop = self._loop
         while True:
             try:
                 data = await content.readany()
             except aiohttp.ClientError as exc:
                 raise self._failure(exc) from None
             if not data:
-                if self._timer.cancelled() or not self._expired():
+                if self._expired is None:
                     return
-                raise _timeout(self._label, "total")
+                raise self._timeout()
+            self._last = loop.time()
             yield data
 
-    def _expired(self) -> bool:
-        return asyncio.get_running_loop().time() >= self._deadline
+    def _timeout(self) -> UpstreamError:
+        if self._expired == "idle":
+            return _timeout(self._label, "idle", self._idle)
+        return _timeout(self._label, "total")
 
     def _failure(self, exc: BaseException) -> UpstreamError:
-        return _timeout(self._label, "total") if self._expired() else _cut(self._label, exc)
+        return self._timeout() if self._expired is not None else _cut(self._label, exc)
 
     async def close(self) -> None:
         self._timer.cancel()
@@ -127,10 +200,7 @@ class Transport:
     async def send(self, request: HttpRequest, limits: Limits, label: str) -> Reply:
         """Send and read the whole body."""
         async with await self.open(request, limits, label) as reply:
-            try:
-                body = await reply.read()
-            except aiohttp.ClientError as exc:
-                raise reply._failure(exc) from None
+            body = await reply.read()
             return Reply(reply.status, reply.headers, body)
 
     async def open(self, request: HttpRequest, limits: Limits, label: str) -> StreamReply:
@@ -161,7 +231,7 @@ class Transport:
             ) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise _cut(label, exc, before_first_byte=True) from None
-        return StreamReply(response, label, deadline)
+        return StreamReply(response, label, deadline, limits)
 
 
 def _now() -> float:
@@ -173,12 +243,25 @@ def _now() -> float:
 # fails over when nothing did.
 
 
-def _timeout(label: str, which: str) -> UpstreamError:
+def _timeout(label: str, which: str, idle: float | None = None) -> UpstreamError:
     if which == "first_token":
         what = "no response before the first-token timeout"
+    elif which == "idle":
+        what = f"the provider sent nothing for {idle:g} s mid-response (the idle timeout)"
     else:
         what = "the attempt ran past its total timeout"
     return UpstreamError("timeout", f"{label}: {what}", provider=label, status=504, retryable=True)
+
+
+def _too_large(label: str, limit: int) -> UpstreamError:
+    return UpstreamError(
+        "provider_unavailable",
+        f"{label}: the response body is larger than junction's limit of {limit} bytes "
+        "(limits.max_body_bytes)",
+        provider=label,
+        status=502,
+        retryable=True,
+    )
 
 
 def _cut(label: str, exc: BaseException, *, before_first_byte: bool = False) -> UpstreamError:

@@ -194,7 +194,7 @@ class ChatRequest(msgspec.Struct, omit_defaults=True):
     def given(self) -> set[str]:
         """Names of the optional parameters this request actually sets."""
         out: set[str] = set()
-        for name in _OPTIONAL_PARAMS:
+        for name in OPTIONAL_PARAMS:
             value = getattr(self, name)
             if value is None or value == [] or value == {}:
                 continue
@@ -206,7 +206,7 @@ class ChatRequest(msgspec.Struct, omit_defaults=True):
         return out
 
 
-_OPTIONAL_PARAMS = (
+OPTIONAL_PARAMS: tuple[str, ...] = (
     "max_tokens",
     "temperature",
     "top_p",
@@ -229,6 +229,8 @@ _OPTIONAL_PARAMS = (
     "metadata",
     "service_tier",
 )
+"""The optional parameters of a canonical request, in the order
+:meth:`ChatRequest.given` reports them."""
 
 
 class Usage(msgspec.Struct, omit_defaults=True):

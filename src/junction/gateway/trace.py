@@ -1,0 +1,68 @@
+"""What happened to one request: its id, key, deadline and every attempt."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from junction.gateway.routes import Endpoint
+from junction.routing import ProviderPreferences
+
+
+@dataclass(slots=True)
+class Attempt:
+    endpoint: Endpoint
+    status: int
+    latency_ms: float
+    ttft_ms: float | None = None
+    error: str | None = None
+    timeout: bool = False
+    recorded: bool = False
+    """Already in the endpoint statistics (failures are recorded when they
+    happen; the rest when the request is settled)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A client key, as the gateway knows it: its name and defaults.
+    ``admin`` (the master key) may read every key's generation records."""
+
+    name: str
+    preferences: ProviderPreferences | None = None
+    admin: bool = False
+
+
+@dataclass(slots=True)
+class Trace:
+    """What happened to one request, attempt by attempt."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    served: Endpoint | None = None
+    model: str | None = None
+    """The model that answered (after a ``models`` fallback)."""
+    key: Principal | None = None
+    """The client key the request came with (when the config has keys)."""
+    started: float = field(default_factory=time.time)
+    id: str = ""
+    """junction's own response id (``gen-...``), set when the gateway takes the request."""
+    deadline: float = math.inf
+    """``time.monotonic()`` by which the request must be over (``timeouts.request``)."""
+
+    @property
+    def served_by(self) -> str | None:
+        return self.served.label if self.served is not None else None
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline."""
+        return self.deadline - time.monotonic()
+
+    def expired(self) -> bool:
+        # A millisecond of slack: the transport's timers run on the loop's
+        # clock, which may round differently.
+        return self.remaining() <= 0.001
