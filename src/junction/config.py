@@ -12,13 +12,13 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import msgspec
-import yaml
 
 from junction import providers
 from junction.catalog import QUANTIZATIONS
+from junction.config_yaml import Document, DocumentError, read_document
 from junction.redact import Redactor
 from junction.routing import parse_preferences
 from junction.types import GatewayError
@@ -200,20 +200,38 @@ class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Seconds SIGTERM waits for in-flight requests (new ones get 503)."""
 
 
+class RequestLimits(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Bounds on what a client may ask for; beyond them a request is a 400
+    at the door and never reaches a provider (docs/security.md)."""
+
+    max_json_depth: int = 64
+    """How deep a free-form JSON value (a tool's ``parameters``, a
+    ``response_format`` schema, tool-call arguments, pass-through fields)
+    may nest."""
+    max_n: int = 128
+    """Most choices (``n``) one request may ask for."""
+    max_embedding_inputs: int = 2048
+    """Most inputs one embeddings request may carry."""
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     server: Server = msgspec.field(default_factory=Server)
     timeouts: GatewayTimeouts = msgspec.field(default_factory=GatewayTimeouts)
     limits: UpstreamLimits = msgspec.field(default_factory=UpstreamLimits)
     routing: Routing = msgspec.field(default_factory=Routing)
+    request_limits: RequestLimits = msgspec.field(default_factory=RequestLimits)
     keys: list[ApiKey] = msgspec.field(default_factory=list)
     """Client keys. With none, the gateway accepts any caller (keep it on
     127.0.0.1); with some, every request but /health needs one."""
     source: str = "<config>"
 
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _SECRET_KEYS = frozenset({"api_key", "master_key", "key"})
+_PORTS = range(1, 65536)
+MAX_JSON_DEPTH_CEILING = 128
+"""Highest ``request_limits.max_json_depth`` accepted: the schema
+conversions downstream recurse a few Python frames per level."""
 
 
 def load_config(path: str | Path, env: Mapping[str, str]) -> Config:
@@ -222,174 +240,190 @@ def load_config(path: str | Path, env: Mapping[str, str]) -> Config:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read the config file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: the config file is not UTF-8 text (byte {exc.start})") from None
     return parse_config(text, env, source=str(p))
 
 
 def parse_config(text: str, env: Mapping[str, str], *, source: str = "<config>") -> Config:
+    """Parse and validate a config. Every problem is a :class:`ConfigError`
+    worded ``file:line: key: what``, which never shows a ``${VAR}`` value."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    lines: dict[str, int] = {}
-    data = _build(node, "$", lines, env, source) if node is not None else {}
+        doc = read_document(text, env, source=source, secret_keys=_SECRET_KEYS, secret=Secret)
+    except DocumentError as exc:
+        raise ConfigError(str(exc)) from None
+    data = doc.data
+    if data is None:
+        raise ConfigError(
+            f"{source}:1: the config file is empty; it needs at least `models:` "
+            "(docs/configuration.md)"
+        )
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: the config must be a mapping (models:, server:, ...)")
+    if "source" in data:
+        raise ConfigError(f"{doc.where('$.source')}: unknown field `source`")
     data["source"] = source
     raw_models = data.pop("models", None) or {}
     if not isinstance(raw_models, dict):
-        raise ConfigError(f"{source}:{lines.get('$.models', 1)}: models: must be a mapping")
-    try:
-        config = msgspec.convert(data, Config)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(_locate(str(exc), lines, source)) from None
+        raise ConfigError(f"{doc.where('$.models')}: models: must be a mapping")
+    config = _convert(data, Config, doc, "$")
     # One model at a time: msgspec reports dict keys as `[...]`, and the
     # error must name the model.
     for name, raw in raw_models.items():
-        try:
-            config.models[name] = msgspec.convert(raw, Model)
-        except msgspec.ValidationError as exc:
-            message = str(exc).replace(" - at `$", f" - at `$.models.{name}")
-            raise ConfigError(_locate(message, lines, source)) from None
-    _check(config, lines)
+        config.models[name] = _convert(raw, Model, doc, f"$.models.{name}")
+    _Validator(config, doc).check()
     return config
 
 
-def _build(
-    node: yaml.Node, path: str, lines: dict[str, int], env: Mapping[str, str], src: str
-) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = f"{path}.{key}"
-            lines[child] = key_node.start_mark.line + 1
-            value = _build(value_node, child, lines, env, src)
-            out[key] = Secret(value) if key in _SECRET_KEYS and isinstance(value, str) else value
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(v, f"{path}[{i}]", lines, env, src) for i, v in enumerate(node.value)]
-    assert isinstance(node, yaml.ScalarNode)
-    value = yaml.SafeLoader(node.value).construct_object(node)
-    if node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null"):
-        return None
-    if isinstance(node.value, str) and "${" in node.value and isinstance(value, str):
-        return _expand(value, env, f"{src}:{lines[path]}: {_dotted(path)}")
-    return value
+_T = TypeVar("_T")
 
 
-def _expand(value: str, env: Mapping[str, str], where: str) -> str:
-    def sub(m: re.Match[str]) -> str:
-        name, default = m.group(1), m.group(2)
-        if name in env and env[name] != "":
-            return env[name]
-        if default is not None:
-            return default
-        raise ConfigError(f"{where}: environment variable {name} is not set")
-
-    return _VAR.sub(sub, value)
-
-
-def _dotted(path: str) -> str:
-    return path.removeprefix("$.").removeprefix("$")
-
-
-def _locate(message: str, lines: dict[str, int], source: str) -> str:
-    what, sep, at = message.rpartition(" - at `")
-    if not sep:
-        return f"{source}: {message}"
-    path = at.rstrip("`")
-    probe = path
-    while probe not in lines:
-        shorter = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", probe)
-        if shorter == probe:
-            break
-        probe = shorter
-    line = lines.get(probe, 1)
-    return f"{source}:{line}: {_dotted(path) or 'top level'}: {what}"
-
-
-def _check_preferences(raw: dict[str, Any] | None, key: str, line: int, source: str) -> None:
-    if raw is None:
-        return
+def _convert(raw: Any, type_: type[_T], doc: Document, at: str) -> _T:
     try:
-        parse_preferences(raw)
-    except GatewayError as exc:
-        raise ConfigError(f"{source}:{line}: {key}: {exc.message}") from None
+        return msgspec.convert(raw, type_)
+    except msgspec.ValidationError as exc:
+        what, sep, inner = str(exc).rpartition(" - at `")
+        if not sep:
+            what, inner = str(exc), "$"
+        path = at + inner.rstrip("`").removeprefix("$")
+        raise ConfigError(f"{doc.where(path)}: {doc.scrub(what, path)}") from None
 
 
 def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _check_keys(config: Config, lines: dict[str, int]) -> None:
-    for i, entry in enumerate(config.keys):
-        where = f"{config.source}:{lines.get(f'$.keys[{i}]', 1)}: keys[{i}]"
-        if (entry.key is None) == (entry.key_sha256 is None):
-            raise ConfigError(f"{where}: give exactly one of key (a ${{VAR}}) or key_sha256")
-        if entry.key is not None:
-            plain = entry.key.reveal() if isinstance(entry.key, Secret) else entry.key
-            entry.key_sha256, entry.key = key_digest(plain), None
-        digest = entry.key_sha256 or ""
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
-            raise ConfigError(f"{where}.key_sha256: must be 64 hex digits (sha256)")
-        entry.key_sha256 = digest.lower()
-        _check_preferences(entry.provider, f"keys[{i}].provider", 1, config.source)
+class _Validator:
+    """The checks a schema cannot express, each error at its file:line: key."""
 
+    def __init__(self, config: Config, doc: Document) -> None:
+        self._config = config
+        self._doc = doc
 
-def _check(config: Config, lines: dict[str, int]) -> None:
-    names = {v.name for v in providers.vendors()}
-    _check_keys(config, lines)
-    _check_preferences(
-        config.routing.provider,
-        "routing.provider",
-        lines.get("$.routing.provider", 1),
-        config.source,
-    )
-    for model_name, model in config.models.items():
-        where = f"$.models.{model_name}"
-        _check_preferences(
-            model.provider,
-            f"models.{model_name}.provider",
-            lines.get(f"{where}.provider", 1),
-            config.source,
-        )
-        if not model.deployments:
-            raise ConfigError(
-                f"{config.source}:{lines.get(where, 1)}: models.{model_name}: "
-                "needs at least one deployment"
+    def fail(self, path: str, what: str) -> NoReturn:
+        raise ConfigError(f"{self._doc.where(path)}: {self._doc.scrub(what, path)}")
+
+    def check(self) -> None:
+        config = self._config
+        self._server(config.server)
+        self._timeouts(config.timeouts, "$.timeouts")
+        self._request_limits(config.request_limits)
+        self._keys(config.keys)
+        self._preferences(config.routing.provider, "$.routing.provider")
+        vendors = {v.name for v in providers.vendors()}
+        for name, model in config.models.items():
+            self._model(name, model, vendors)
+
+    def _server(self, server: Server) -> None:
+        if server.port not in _PORTS:
+            self.fail("$.server.port", f"must be a port number, 1 to 65535 (got {server.port})")
+        self._positive(server, "$.server", skip={"port"})
+        if server.master_key is not None and not server.master_key.strip():
+            self.fail("$.server.master_key", "is empty; give a key or leave master_key out")
+
+    def _timeouts(self, timeouts: Timeouts, path: str) -> None:
+        self._positive(timeouts, path)
+
+    def _positive(self, values: msgspec.Struct, path: str, skip: set[str] | None = None) -> None:
+        """Every limit and timeout in ``values`` above zero: a zero or
+        negative one would refuse everything or never fire."""
+        for name in values.__struct_fields__:
+            value = getattr(values, name)
+            if (skip and name in skip) or isinstance(value, bool):
+                continue
+            if isinstance(value, float) and not value > 0:
+                self.fail(f"{path}.{name}", f"must be more than 0 seconds (got {value:g})")
+            if isinstance(value, int) and value < 1:
+                self.fail(f"{path}.{name}", f"must be at least 1 (got {value})")
+
+    def _request_limits(self, limits: RequestLimits) -> None:
+        for name in limits.__struct_fields__:
+            value = getattr(limits, name)
+            if value < 1:
+                self.fail(f"$.request_limits.{name}", f"must be at least 1 (got {value})")
+        if limits.max_json_depth > MAX_JSON_DEPTH_CEILING:
+            self.fail(
+                "$.request_limits.max_json_depth",
+                f"must be at most {MAX_JSON_DEPTH_CEILING} (got {limits.max_json_depth})",
             )
-        labels: set[str] = set()
+
+    def _preferences(self, raw: dict[str, Any] | None, path: str) -> None:
+        if raw is None:
+            return
+        try:
+            parse_preferences(raw)
+        except GatewayError as exc:
+            self.fail(path, exc.message)
+
+    def _keys(self, keys: list[ApiKey]) -> None:
+        names: dict[str, int] = {}
+        digests: dict[str, int] = {}
+        for i, entry in enumerate(keys):
+            path = f"$.keys[{i}]"
+            if (entry.key is None) == (entry.key_sha256 is None):
+                self.fail(path, "give exactly one of key (a ${VAR}) or key_sha256")
+            if entry.key is not None:
+                plain = entry.key.reveal() if isinstance(entry.key, Secret) else entry.key
+                if not plain.strip():
+                    self.fail(f"{path}.key", "is empty; an empty key would let anyone in")
+                entry.key_sha256, entry.key = key_digest(plain), None
+            digest = (entry.key_sha256 or "").lower()
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                self.fail(f"{path}.key_sha256", "must be 64 hex digits (sha256)")
+            entry.key_sha256 = digest
+            if entry.name in names:
+                self.fail(f"{path}.name", f"keys[{names[entry.name]}] has this name already")
+            if digest in digests:
+                self.fail(path, f"the same key as keys[{digests[digest]}]; give each its own")
+            names[entry.name], digests[digest] = i, i
+            self._preferences(entry.provider, f"{path}.provider")
+
+    def _model(self, name: str, model: Model, vendors: set[str]) -> None:
+        where = f"$.models.{name}"
+        self._preferences(model.provider, f"{where}.provider")
+        if not model.deployments:
+            self.fail(where, "needs at least one deployment")
+        labels: dict[str, int] = {}
         for i, dep in enumerate(model.deployments):
-            dpath = f"{where}.deployments[{i}]"
-            line = lines.get(f"{dpath}.provider", lines.get(dpath, 1))
-            here = f"{config.source}:{line}: models.{model_name}.deployments[{i}]"
-            _check_deployment(dep, here, names)
+            path = f"{where}.deployments[{i}]"
+            self._deployment(dep, path, vendors)
             if dep.label in labels:
-                raise ConfigError(
-                    f"{here}.name: two deployments of this model are called {dep.label!r}; "
-                    "give each a distinct name"
+                self.fail(
+                    f"{path}.name",
+                    f"deployments[{labels[dep.label]}] of this model is also called "
+                    f"{dep.label!r}; give each a distinct name",
                 )
-            labels.add(dep.label)
+            labels[dep.label] = i
 
-
-def _check_deployment(dep: Deployment, here: str, names: set[str]) -> None:
-    vendor = providers.vendor(dep.provider)
-    if vendor is None:
-        known = ", ".join(sorted(names))
-        raise ConfigError(f"{here}.provider: unknown provider {dep.provider!r} (known: {known})")
-    if dep.base_url is None and vendor.base_url is None:
-        raise ConfigError(
-            f"{here}.base_url: provider {dep.provider!r} has no default base URL; set base_url"
-        )
-    url = dep.base_url or ""
-    if url and not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{here}.base_url: must start with http:// or https:// (got {url!r})")
-    if dep.quantization is not None and dep.quantization not in QUANTIZATIONS:
-        known = ", ".join(sorted(QUANTIZATIONS))
-        raise ConfigError(f"{here}.quantization: {dep.quantization!r} is not one of {known}")
+    def _deployment(self, dep: Deployment, path: str, vendors: set[str]) -> None:
+        vendor = providers.vendor(dep.provider)
+        if vendor is None:
+            known = ", ".join(sorted(vendors))
+            self.fail(f"{path}.provider", f"unknown provider {dep.provider!r} (known: {known})")
+        if dep.base_url is None and vendor.base_url is None:
+            self.fail(
+                f"{path}.base_url",
+                f"provider {dep.provider!r} has no default base URL; set base_url",
+            )
+        url = dep.base_url or ""
+        if url and not url.startswith(("http://", "https://")):
+            self.fail(f"{path}.base_url", f"must start with http:// or https:// (got {url!r})")
+        if dep.api_key is not None and not dep.api_key.strip():
+            self.fail(f"{path}.api_key", "is empty; leave api_key out for a provider needing none")
+        if dep.quantization is not None and dep.quantization not in QUANTIZATIONS:
+            known = ", ".join(sorted(QUANTIZATIONS))
+            self.fail(f"{path}.quantization", f"{dep.quantization!r} is not one of {known}")
+        for field in ("context_window", "max_output_tokens"):
+            value = getattr(dep, field)
+            if value is not None and value < 1:
+                self.fail(f"{path}.{field}", f"must be at least 1 (got {value})")
+        if dep.price is not None:
+            for field in dep.price.__struct_fields__:
+                value = getattr(dep.price, field)
+                if value is not None and value < 0:
+                    self.fail(f"{path}.price.{field}", f"must not be negative (got {value})")
+        if dep.timeouts is not None:
+            self._timeouts(dep.timeouts, f"{path}.timeouts")
 
 
 def config_from_env(env: Mapping[str, str]) -> Config | None:

@@ -48,8 +48,10 @@ async def test_total_timeout_ends_a_stream_with_an_error_chunk(gw: Stack) -> Non
         assert r.status_code == 200
         body = (await r.aread()).decode()
     data = frames(body)
-    assert data[-1] == "[DONE]"
-    last = json.loads(data[-2])
+    # OpenAI's own behaviour: the error chunk ends the stream, no [DONE]
+    # after it (a client waiting for [DONE] must not read it as complete).
+    assert "[DONE]" not in data
+    last = json.loads(data[-1])
     assert last["choices"][0]["finish_reason"] == "error"
     assert "total timeout" in last["error"]["message"]
 

@@ -140,8 +140,10 @@ class ServerCodec(Protocol):
     stream_content_type: str
     """The content type of a stream (``text/event-stream``)."""
     finish_after_error: bool
-    """Whether the stream's normal end follows an in-stream error (OpenAI's
-    ``[DONE]`` does; Anthropic's ``error`` event is the end)."""
+    """Whether the stream's normal end follows an in-stream error. Not for
+    OpenAI (an error chunk, then the end of the stream without ``[DONE]``,
+    so a client waiting for ``[DONE]`` sees it incomplete) nor Anthropic
+    (its ``error`` event is the end)."""
 
     def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
         """A request body -> canonical. ``model`` and ``stream`` are given

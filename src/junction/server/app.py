@@ -36,6 +36,12 @@ from junction.server.asgi import (
 )
 from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, Door, doors
 from junction.server.errors import ErrorEncoder, client_error, error_response
+from junction.server.request_bounds import (
+    OutputLimit,
+    RequestBounds,
+    decode_bounded,
+    wire_namer,
+)
 from junction.transport import Transport
 from junction.types import ChatRequest, ErrorKind, GatewayError, StreamEvent
 
@@ -49,6 +55,7 @@ class State:
     gateway: Gateway
     max_body: int
     started: float
+    bounds: RequestBounds
 
 
 def demo_config(sim_url: str) -> Config:
@@ -84,7 +91,8 @@ class Gatekeeper:
             raise RuntimeError("create_app needs a config or embedded_sim=True")
         gateway = Gateway(cfg, Transport())
         install_log_redactor(gateway.redactor)
-        self.state = State(gateway, cfg.server.max_body_bytes, time.time())
+        bounds = RequestBounds(cfg.request_limits, _output_limit(gateway))
+        self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds)
 
     async def shutdown(self) -> None:
         if self.state is not None:
@@ -172,16 +180,21 @@ def _guard(
     return endpoint
 
 
-def _check_limits(req: ChatRequest) -> None:
-    """Values every dialect would refuse, refused once here with a clear 400."""
-    if req.max_tokens is not None and req.max_tokens < 1:
-        raise GatewayError(
-            "invalid_request",
-            f"max_tokens must be at least 1 (got {req.max_tokens}).",
-            param="max_tokens",
-        )
-    if req.n < 1:
-        raise GatewayError("invalid_request", f"n must be at least 1 (got {req.n}).", param="n")
+def _output_limit(gateway: Gateway) -> OutputLimit:
+    """A model's largest ``max_output_tokens`` when each of its deployments
+    states one (None when one does not, or the model is not served here)."""
+
+    def limit(model: str) -> int | None:
+        try:
+            route = gateway.route(model, kind=None)
+        except GatewayError:
+            return None
+        known = [e.info.max_output_tokens for e in route.endpoints]
+        if not known or None in known:
+            return None
+        return max(k for k in known if k is not None)
+
+    return limit
 
 
 def _token(request: Request) -> str | None:
@@ -222,8 +235,9 @@ async def _read(request: Request, limit: int) -> bytes:
 def _chat(door: Door) -> StateHandler:
     async def chat(st: State, request: Request) -> Response | StreamingResponse:
         server = door.server
-        req = server.decode_request(await _read(request, st.max_body))
-        _check_limits(req)
+        body = await _read(request, st.max_body)
+        req = decode_bounded(server.decode_request, body, st.bounds.limits)
+        st.bounds.check_chat(req, wire_namer(server.name, body))
         trace = Trace(key=request.principal)
         if not req.stream:
             response = await st.gateway.chat(req, trace)
@@ -275,15 +289,23 @@ async def _relay(
 
 
 async def _count_tokens(st: State, request: Request) -> Response:
-    req = anthropic_messages.decode_request(await _read(request, st.max_body), count_tokens=True)
+    body = await _read(request, st.max_body)
+    req = decode_bounded(_count_tokens_request, body, st.bounds.limits)
+    st.bounds.check_nesting(req, wire_namer(ANTHROPIC_MESSAGES.server.name, body))
     count, exact = await st.gateway.count_tokens(req)
     source = "provider" if exact else "estimate"
     headers = (("x-junction-token-count", source),)
     return Response(msgspec.json.encode({"input_tokens": count}), headers=headers)
 
 
+def _count_tokens_request(body: bytes) -> ChatRequest:
+    return anthropic_messages.decode_request(body, count_tokens=True)
+
+
 async def _embeddings(st: State, request: Request) -> Response:
-    req = openai_chat.decode_embeddings_request(await _read(request, st.max_body))
+    body = await _read(request, st.max_body)
+    req = decode_bounded(openai_chat.decode_embeddings_request, body, st.bounds.limits)
+    st.bounds.check_embeddings(req)
     response = await st.gateway.embed(req, Trace())
     return Response(openai_chat.encode_embeddings_response(response, req.encoding_format))
 

@@ -91,7 +91,7 @@ class OpenAIChatServer(ServerDefaults):
 
     name = "openai_chat"
     paths: tuple[str, ...] = ("/v1/chat/completions",)
-    finish_after_error = True
+    finish_after_error = False  # as OpenAI: the error chunk ends the stream, no [DONE]
 
     def decode_request(self, body: bytes, *, model: str = "", stream: bool = False) -> ChatRequest:
         return decode_request(body)
