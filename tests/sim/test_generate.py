@@ -3,6 +3,7 @@ stream planning and embeddings (unit level, no server)."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from junction.sim.generate import count_tokens, embed, generate, tools_to_call
 from junction.sim.profile import ModelConfig
-from junction.sim.schema import SchemaValues, place_in
+from junction.sim.schema import SchemaValues, place_in, schema_in
 from junction.sim.stream import chunk_tokens, plan
 from junction.types import (
     ChatRequest,
@@ -245,3 +246,143 @@ def test_embedding_dimensions_default_from_profile() -> None:
     )
     assert len(response.data[0]) == 7
     assert response.usage.prompt_tokens == 3
+
+
+# --- agent loops: forced calls after tool results, JSON asked for in the prompt ---
+
+REPORT: dict[str, Any] = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "rain": {"type": "boolean"}},
+    "required": ["city", "rain"],
+}
+
+
+def _tool(name: str, parameters: dict[str, Any] | None = None) -> Tool:
+    return Tool(name, parameters=parameters or {"type": "object", "properties": {}})
+
+
+def _after_results(called: list[str], tools: list[Tool], **kw: Any) -> ChatRequest:
+    """A conversation in which each tool of ``called`` was called and answered."""
+    messages = [Message("user", [TextPart("What is the weather in Oslo?")])]
+    for i, name in enumerate(called):
+        messages.append(Message("assistant", [ToolCallPart(id=f"c{i}", name=name)]))
+        messages.append(Message("tool", [ToolResultPart(f"c{i}", [TextPart("rain")], name=name)]))
+    return ChatRequest(model="m", messages=messages, tools=tools, **kw)
+
+
+REQUIRED = ToolChoice("required")
+WEATHER_T, LOOKUP_T = _tool("get_weather"), _tool("lookup")
+
+
+@pytest.mark.parametrize(
+    ("called", "tools", "kw", "expected"),
+    [
+        # an uncalled tool whose name marks a final answer
+        (["get_weather"], [WEATHER_T, _tool("final_result")], {}, "final_result"),
+        (["get_weather"], [WEATHER_T, LOOKUP_T, _tool("final_answer")], {}, "final_answer"),
+        (["get_weather"], [WEATHER_T, LOOKUP_T, _tool("submit_output")], {}, "submit_output"),
+        # no such name: the first tool not yet called
+        (["get_weather"], [WEATHER_T, LOOKUP_T, _tool("clock")], {}, "lookup"),
+        # parameters matching the response format win over a final-sounding name
+        (
+            ["get_weather"],
+            [WEATHER_T, _tool("final_result"), _tool("report", REPORT)],
+            {"response_format": ResponseFormat("json_schema", schema=REPORT)},
+            "report",
+        ),
+        # every tool called: the final-answer tool again, else the first
+        (["get_weather", "final_result"], [WEATHER_T, _tool("final_result")], {}, "final_result"),
+        (["get_weather", "lookup"], [WEATHER_T, LOOKUP_T], {}, "get_weather"),
+    ],
+)
+def test_forced_call_after_a_tool_result(
+    called: list[str], tools: list[Tool], kw: dict[str, Any], expected: str
+) -> None:
+    request = _after_results(called, tools, tool_choice=REQUIRED, **kw)
+    assert [t.name for t in tools_to_call(request)] == [expected]
+
+
+def test_forced_call_matches_a_schema_written_in_the_system_prompt() -> None:
+    request = _after_results(["get_weather"], [WEATHER_T, LOOKUP_T, _tool("report", REPORT)])
+    request.messages.insert(0, Message("system", [TextPart("Answer as " + json.dumps(REPORT))]))
+    request.tool_choice = REQUIRED
+    assert [t.name for t in tools_to_call(request)] == ["report"]
+
+
+def test_no_forced_call_after_a_tool_result_answers_in_text() -> None:
+    request = _after_results(["get_weather"], [WEATHER_T, _tool("final_result")])
+    choice = generate(request, CONFIG).choices[0]
+    assert choice.finish_reason == "stop"
+    assert choice.message.text() == "The get_weather tool returned: rain"
+
+
+def test_response_format_shapes_the_answer_after_a_tool_result() -> None:
+    fmt = ResponseFormat("json_schema", schema=REPORT)
+    request = _after_results(["get_weather"], [WEATHER_T], response_format=fmt)
+    value = msgspec.json.decode(generate(request, CONFIG).choices[0].message.text())
+    jsonschema.validate(value, REPORT)
+    assert value["city"] == "Oslo"
+
+
+def test_json_object_wraps_the_tool_result() -> None:
+    request = _after_results(
+        ["get_weather"], [WEATHER_T], response_format=ResponseFormat("json_object")
+    )
+    value = msgspec.json.decode(generate(request, CONFIG).choices[0].message.text())
+    assert value == {"answer": "The get_weather tool returned: rain"}
+
+
+def test_prompted_schema_shapes_the_answer_after_a_tool_result() -> None:
+    request = _after_results(["get_weather"], [WEATHER_T])
+    request.messages.insert(0, Message("system", [TextPart("Reply with " + json.dumps(REPORT))]))
+    value = msgspec.json.decode(generate(request, CONFIG).choices[0].message.text())
+    jsonschema.validate(value, REPORT)
+
+
+def test_response_format_wins_over_echo_and_echo_over_a_prompted_schema() -> None:
+    schema_prompt = Message("system", [TextPart(json.dumps(REPORT))])
+    echo = Message("user", [TextPart("echo: plain words")])
+    plain = ChatRequest(model="m", messages=[schema_prompt, echo])
+    assert generate(plain, CONFIG).choices[0].message.text() == "plain words"
+    shaped = ChatRequest(
+        model="m", messages=[echo], response_format=ResponseFormat("json_schema", schema=REPORT)
+    )
+    jsonschema.validate(
+        msgspec.json.decode(generate(shaped, CONFIG).choices[0].message.text()), REPORT
+    )
+
+
+def test_latest_prompt_schema_wins_and_assistant_text_is_not_read() -> None:
+    other = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    request = ChatRequest(
+        model="m",
+        messages=[
+            Message("system", [TextPart(json.dumps(other))]),
+            Message(
+                "assistant", [TextPart(json.dumps({"type": "object", "properties": {"x": {}}}))]
+            ),
+            Message("user", [TextPart("Use " + json.dumps(REPORT))]),
+        ],
+    )
+    value = msgspec.json.decode(generate(request, CONFIG).choices[0].message.text())
+    assert set(value) == {"city", "rain"}
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("no json at all", None),
+        ('{"type": "string"}', None),  # a schema, but not of an object
+        ('an example {"city": "Oslo", "rain": true} of an answer', None),
+        ('broken {"type": "object", "properties": {', None),
+        ("```json\n" + json.dumps(REPORT) + "\n```", REPORT),
+        ('first {"a": 1} then {"type": "object"} done', {"type": "object"}),
+        ('{"properties": {"a": {}}}', {"properties": {"a": {}}}),
+        (
+            '{"type": "object" oops} and {"type": "object", "title": "T"}',
+            {"type": "object", "title": "T"},
+        ),
+    ],
+)
+def test_schema_in(text: str, found: dict[str, Any] | None) -> None:
+    assert schema_in(text) == found

@@ -3,14 +3,18 @@
 The same request always gets the same answer: the content is derived from a
 hash of the model name and the last message. The rules, in order:
 
-- The last message is a tool result (role ``tool``): a sentence that quotes
-  the result ("The get_weather tool returned: ...").
 - Tools are offered and called (see :func:`tools_to_call`): tool calls with
   arguments valid against each tool's JSON Schema, finish ``tool_calls``.
-- The last user message starts with ``echo:``: the rest of it, verbatim (one
-  space after the colon is dropped).
+  After a tool result a call is made only when ``tool_choice`` forces one.
 - ``response_format`` ``json_schema``: JSON valid against the schema;
-  ``json_object``: ``{"answer": "<sentence>"}``.
+  ``json_object``: JSON valid against the schema written in the prompt, else
+  ``{"answer": "<the text the rules below give>"}`` (tool results or not).
+- The last message is a user message starting with ``echo:``: the rest of it,
+  verbatim (one space after the colon is dropped).
+- A system, developer or user message holds a JSON Schema (see
+  :func:`junction.sim.schema.schema_in`): JSON valid against it.
+- The last message is a tool result (role ``tool``): a sentence that quotes
+  the result ("The get_weather tool returned: ...").
 - Otherwise a sentence from a fixed word list, ``output_tokens`` long.
 
 Then stop sequences cut the text before the first one found (finish ``stop``
@@ -32,11 +36,12 @@ import random
 import re
 import time
 from array import array
+from typing import Any
 
 import msgspec
 
 from junction.sim.profile import ModelConfig
-from junction.sim.schema import SchemaValues
+from junction.sim.schema import SchemaValues, schema_in
 from junction.types import (
     AudioPart,
     ChatRequest,
@@ -71,6 +76,8 @@ _ECHO = "echo:"
 _ASKS_FOR_TOOL = re.compile(
     r"\b(?:use (?:the|a|an|your|any) (?:\w+ )?tools?|use tools?|call|invoke)\b", re.IGNORECASE
 )
+_FINAL_TOOL = re.compile(r"final|output|answer", re.IGNORECASE)
+_PROMPT_ROLES = frozenset({"system", "developer", "user"})
 _REASONING_TOKENS = {"minimal": 8, "low": 16, "medium": 32, "high": 64, "xhigh": 96, "max": 128}
 _MEDIA_TOKENS = 85
 _MESSAGE_TOKENS = 4
@@ -148,12 +155,13 @@ def _mentions(text: str, name: str) -> bool:
 def tools_to_call(request: ChatRequest) -> list[Tool]:
     """The tools the simulated model calls for this request (may be none).
 
-    ``tool_choice`` ``none``: none. ``tool``: the named tool. ``required``: the
-    tools the last user message names, else the first tool. ``auto`` (or
-    unset): the tools the last user message names; if it names none but asks
-    for a tool ("use the tool", "call", "invoke"), the first tool. A last
-    message that is a tool result is answered in text unless a call is forced.
-    Without ``parallel_tool_calls: false`` every named tool is called.
+    ``tool_choice`` ``none``: none. ``tool``: the named tool. After a tool
+    result (the last message has role ``tool``): with ``required``, one tool
+    (see :func:`next_tool`), otherwise none, so the model answers. Else, with
+    ``required``: the tools the last user message names, else the first tool;
+    ``auto`` (or unset): the tools the last user message names; if it names
+    none but asks for a tool ("use the tool", "call", "invoke"), the first
+    tool. Without ``parallel_tool_calls: false`` every named tool is called.
     """
     if not request.tools:
         return []
@@ -170,8 +178,8 @@ def tools_to_call(request: ChatRequest) -> list[Tool]:
             param="tool_choice",
         )
     last = request.messages[-1] if request.messages else None
-    if choice.mode != "required" and last is not None and last.role == "tool":
-        return []
+    if last is not None and last.role == "tool":
+        return [next_tool(request)] if choice.mode == "required" else []
     prompt = last_user_text(request)
     named = [tool for tool in request.tools if _mentions(prompt, tool.name)]
     if request.parallel_tool_calls is False:
@@ -181,6 +189,60 @@ def tools_to_call(request: ChatRequest) -> list[Tool]:
     if choice.mode == "required" or _ASKS_FOR_TOOL.search(prompt):
         return [request.tools[0]]
     return []
+
+
+def next_tool(request: ChatRequest) -> Tool:
+    """The tool a forced call after a tool result goes to.
+
+    Among the tools not yet called in the conversation (all tools, when every
+    one has been called): the first whose parameters match the answer's schema
+    (``response_format``'s, else one written in the prompt), else the first
+    whose name marks a final answer (contains ``final``, ``output`` or
+    ``answer``), else the first.
+    """
+    called = {call.name for message in request.messages for call in message.tool_calls()}
+    fresh = [tool for tool in request.tools if tool.name not in called] or request.tools
+    target = answer_schema(request)
+    if target is not None:
+        for tool in fresh:
+            if _same_shape(tool.parameters, target):
+                return tool
+    for tool in fresh:
+        if _FINAL_TOOL.search(tool.name):
+            return tool
+    return fresh[0]
+
+
+def answer_schema(request: ChatRequest) -> dict[str, Any] | None:
+    """The schema the final answer follows: ``response_format``'s, else one
+    written in a system, developer or user message (the latest such message)."""
+    fmt = request.response_format
+    if fmt is not None and fmt.type == "json_schema":
+        return fmt.schema or {"type": "object"}
+    return prompt_schema(request)
+
+
+def prompt_schema(request: ChatRequest) -> dict[str, Any] | None:
+    """A JSON Schema written into the latest system, developer or user message
+    that holds one."""
+    for message in reversed(request.messages):
+        if message.role in _PROMPT_ROLES:
+            found = schema_in(message.text())
+            if found is not None:
+                return found
+    return None
+
+
+def _same_shape(parameters: dict[str, Any], schema: dict[str, Any]) -> bool:
+    if parameters == schema:
+        return True
+    mine, theirs = parameters.get("properties"), schema.get("properties")
+    return (
+        isinstance(mine, dict)
+        and isinstance(theirs, dict)
+        and bool(mine)
+        and mine.keys() == theirs.keys()
+    )
 
 
 def _apply_limits(text: str, request: ChatRequest) -> tuple[str, FinishReason, str | None]:
@@ -209,20 +271,31 @@ class _Answer:
         self.tools = tools_to_call(request)
 
     def text(self, index: int) -> str:
-        seed = (self.request.model, self.key, str(index))
+        fmt = self.request.response_format
+        if fmt is not None and fmt.type == "json_schema":
+            return self._json(fmt.schema or {"type": "object"})
+        written = prompt_schema(self.request)
+        if fmt is not None and fmt.type == "json_object":
+            if written is not None:
+                return self._json(written)
+            return msgspec.json.encode({"answer": self._plain(index)}).decode()
+        if self.last.role != "tool" and self.prompt.startswith(_ECHO):
+            return self._plain(index)
+        if written is not None:
+            return self._json(written)
+        return self._plain(index)
+
+    def _json(self, schema: dict[str, Any]) -> str:
+        return msgspec.json.encode(SchemaValues(schema, self.prompt).value()).decode()
+
+    def _plain(self, index: int) -> str:
+        """The text answer when no JSON is asked for."""
         if self.last.role == "tool":
             return _tool_result_text(self.last)
         if self.prompt.startswith(_ECHO):
             rest = self.prompt[len(_ECHO) :]
             return rest[1:] if rest.startswith(" ") else rest
-        fmt = self.request.response_format
-        if fmt is not None and fmt.type == "json_schema":
-            value = SchemaValues(fmt.schema or {"type": "object"}, self.prompt).value()
-            return msgspec.json.encode(value).decode()
-        if fmt is not None and fmt.type == "json_object":
-            answer = sentence(self.config.output_tokens, *seed)
-            return msgspec.json.encode({"answer": answer}).decode()
-        return sentence(self.config.output_tokens, *seed)
+        return sentence(self.config.output_tokens, self.request.model, self.key, str(index))
 
     def thinking(self, index: int) -> ThinkingPart | None:
         reasoning = self.request.reasoning

@@ -10,10 +10,15 @@ first non-null branch) and ``allOf`` (merged). ``pattern`` is not solved.
 
 String properties whose name says what they hold (``city``, ``location``,
 ``query``...) take a value drawn from the prompt when the prompt has one.
+
+:func:`schema_in` finds a JSON Schema written into a prompt (instructor's JSON
+modes, pydantic-ai's ``PromptedOutput``, hand-written "answer with JSON like
+this schema" prompts).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -39,6 +44,9 @@ _FORMATS = {
 _PLACE = re.compile(r"\b(?:in|at|for|near|to|from)\s+([A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)")
 _CAPITALISED = re.compile(r"(?<=\s)([A-Z][a-z][\w'-]*)")
 _MAX_DEPTH = 12
+_SCHEMA_HINT = re.compile(r'"(?:properties|type)"\s*:')
+_SCAN_CHARS = 65536
+_SCAN_OBJECTS = 64
 
 
 class SchemaValues:
@@ -152,6 +160,34 @@ class SchemaValues:
         if name in _QUERY_NAMES:
             return self._prompt[:100]
         return ""
+
+
+def schema_in(text: str) -> dict[str, Any] | None:
+    """The first JSON Schema object written in ``text``, or None.
+
+    A schema is a JSON object (inline or in a fenced block) with a
+    ``properties`` object or ``"type": "object"``; an object that is not one
+    is skipped whole. Only the first 64 KiB and 64 candidate objects are read.
+    """
+    if "{" not in text or _SCHEMA_HINT.search(text) is None:
+        return None
+    text = text[:_SCAN_CHARS]
+    decoder = json.JSONDecoder()
+    at = text.find("{")
+    for _ in range(_SCAN_OBJECTS):
+        if at < 0:
+            return None
+        try:
+            value, end = decoder.raw_decode(text, at)
+        except ValueError:
+            at = text.find("{", at + 1)
+            continue
+        if isinstance(value, dict) and (
+            isinstance(value.get("properties"), dict) or value.get("type") == "object"
+        ):
+            return value
+        at = text.find("{", end)
+    return None
 
 
 def place_in(prompt: str) -> str:
