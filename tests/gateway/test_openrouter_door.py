@@ -193,6 +193,21 @@ async def test_every_error_under_api_v1_is_openrouters(
         assert errors(schema, r.json()) == []
 
 
+async def test_a_providers_error_names_the_provider_in_metadata(gw: Stack) -> None:
+    await gw.sim_fail("single-openai", "bad_request", 1)
+    r = await chat(gw, model="test/single-openai")
+    assert r.status_code == 400
+    assert errors("BadRequestResponse", r.json()) == []
+    assert r.json()["error"]["code"] == 400
+    assert r.json()["error"]["metadata"]["provider_name"] == "openai-single"
+    await gw.sim_fail("single-openai", "server_error", 10)
+    r = await chat(gw, model="test/single-openai")
+    assert r.status_code == 502
+    assert errors("BadGatewayResponse", r.json()) == []
+    assert r.json()["error"]["code"] == 502
+    assert r.json()["error"]["metadata"]["provider_name"] == "openai-single"
+
+
 async def test_anthropic_messages_under_api_v1_keep_anthropics_errors(gw: Stack) -> None:
     r = await gw.http.post(
         "/api/v1/messages",

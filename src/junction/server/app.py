@@ -178,11 +178,6 @@ def create_app(
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
 
-def _openai_paths(path: str) -> tuple[str, ...]:
-    """OpenAI's path, and the same under OpenRouter's ``/api/v1`` and bare."""
-    return (f"/v1{path}", f"/api/v1{path}", path)
-
-
 StateHandler = Callable[[State, Request], Awaitable[Response | StreamingResponse]]
 
 
