@@ -42,3 +42,21 @@ def validator(name: str, *, any_provider_name: bool = False) -> Any:
 def errors(name: str, instance: Any, *, any_provider_name: bool = False) -> list[str]:
     found = validator(name, any_provider_name=any_provider_name).iter_errors(instance)
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in found]
+
+
+@functools.cache
+def _response_validator(path: str, method: str, status: str) -> Any:
+    import jsonschema
+
+    spec = load_yaml(SPEC)
+    operation = spec["paths"][path][method]["responses"][status]
+    found = _nullable(operation["content"]["application/json"]["schema"])
+    root = {**found, "components": {"schemas": dict(_schemas())}}
+    return jsonschema.Draft202012Validator(root)
+
+
+def response_errors(path: str, method: str, status: str, instance: Any) -> list[str]:
+    """Errors of ``instance`` against the JSON schema of one operation's
+    answer (``/embeddings``, ``post``, ``200``), for schemas written inline."""
+    found = _response_validator(path, method, status).iter_errors(instance)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in found]

@@ -27,6 +27,8 @@ SERVED = [
     ("get", "/v1/models"),
     ("get", "/api/v1/models"),
     ("get", "/api/v1/models/{model}/endpoints"),
+    ("get", "/v1/models/{model}"),
+    ("get", "/api/v1/model/{model}"),
     ("get", "/api/v1/generation"),
     ("get", "/health"),
     ("get", "/openapi.json"),

@@ -17,6 +17,10 @@ Choices (OpenRouter does not publish them for a self-hosted router):
   milliseconds, throughput in tokens per second.
 * ``provider_name`` uses OpenRouter's display names for known providers; a
   provider OpenRouter does not know (e.g. ``sim-fast``) shows its slug.
+* An endpoint's ``supports_tool_choice`` (required by ``@openrouter/sdk``,
+  absent from the OpenAPI document): ``auto`` and ``none`` when it takes
+  ``tools``; ``function`` and ``required`` when it also takes ``tool_choice``.
+* A model with no description shows ``""`` (the SDK reads a string).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ __all__ = [
     "openrouter_pricing",
     "provider_display_name",
     "public_endpoint",
+    "tool_choice_support",
 ]
 
 # OpenRouter's ``Parameter`` enum, in the spec's order.
@@ -195,7 +200,7 @@ def openrouter_model(model: ModelInfo) -> dict[str, Any]:
         "canonical_slug": model.name,
         "name": model.display_name or model.name,
         "created": model.created,
-        "description": model.description,
+        "description": model.description or "",
         "context_length": max(contexts) if contexts else None,
         "architecture": {
             "modality": f"{'+'.join(inputs)}->{'+'.join(outputs)}",
@@ -264,4 +269,14 @@ def public_endpoint(
         "latency_last_30m": _percentiles(live.latency_30m, 0.001),
         "throughput_last_30m": _percentiles(live.throughput_30m),
         "supports_implicit_caching": info.supports_implicit_caching,
+        "supports_tool_choice": tool_choice_support(info.supported_parameters),
     }
+
+
+def tool_choice_support(canonical: Iterable[str]) -> dict[str, bool]:
+    """OpenRouter's ``ToolChoiceSupport``: which ``tool_choice`` values an
+    endpoint with these canonical parameters honours."""
+    params = set(canonical)
+    tools = "tools" in params
+    forced = tools and "tool_choice" in params
+    return {"auto": tools, "function": forced, "none": tools, "required": forced}

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import msgspec
 
 from junction.catalog import openrouter_model, public_endpoint
-from junction.codecs import anthropic_messages, openai_chat
+from junction.codecs import anthropic_messages, openai_chat, openai_responses
 from junction.codecs.base import StreamEncoder
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
@@ -35,7 +35,20 @@ from junction.server.asgi import (
     TooLarge,
 )
 from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, Door, doors
-from junction.server.errors import ErrorEncoder, client_error, error_response
+from junction.server.errors import (
+    ErrorEncoder,
+    client_error,
+    encode_openrouter_error,
+    error_response,
+)
+from junction.server.model_views import (
+    anthropic_model,
+    anthropic_page,
+    openai_model,
+    openrouter_page,
+    wants_anthropic,
+)
+from junction.server.openrouter_door import OPENROUTER_CHAT, OPENROUTER_RESPONSES
 from junction.server.request_bounds import (
     OutputLimit,
     RequestBounds,
@@ -133,36 +146,55 @@ def create_app(
         for path in paths:
             router.add(method, path, wrapped)
 
-    add("POST", _openai_paths("/embeddings"), _embeddings)
-    add("GET", _openai_paths("/models"), _models)
-    add("GET", tuple(p + "/{model}/endpoints" for p in _openai_paths("/models")), _endpoints)
-    add("GET", _openai_paths("/generation"), _generation)
+    def add_by_client(method: str, paths: tuple[str, ...], handler: StateHandler) -> None:
+        """Paths both OpenAI and Anthropic clients call: errors in the caller's shape."""
+        wrapped = _guard(keeper, handler, openai_chat.encode_error, by_client=True)
+        for path in paths:
+            router.add(method, path, wrapped)
+
+    def add_openai(method: str, path: str, handler: StateHandler) -> None:
+        """OpenAI's path and the bare one; OpenRouter's (errors in its shape)."""
+        add(method, (f"/v1{path}", path), handler)
+        add(method, (f"/api/v1{path}",), handler, OPENROUTER_CHAT)
+
+    add_openai("POST", "/embeddings", _embeddings)
+    add("GET", ("/api/v1/models",), _models, OPENROUTER_CHAT)
+    add_openai("GET", "/models/{model}/endpoints", _endpoints)
+    add_openai("GET", "/generation", _generation)
+    # After /endpoints: a pattern with no suffix matches any deeper path.
+    add_by_client("GET", ("/v1/models", "/models"), _models)
+    add_by_client("GET", ("/v1/models/{model}", "/models/{model}"), _model)
+    add("GET", ("/api/v1/model/{model}",), _openrouter_model, OPENROUTER_CHAT)
     add(
         "POST",
         ("/v1/messages/count_tokens", "/api/v1/messages/count_tokens"),
         _count_tokens,
         ANTHROPIC_MESSAGES,
     )
-    for door in doors():
+    for door in (*doors(), OPENROUTER_CHAT, OPENROUTER_RESPONSES):
         add("POST", door.paths, _chat(door), door)
     add("GET", ("/health",), _health, public=True)
     add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
 
-def _openai_paths(path: str) -> tuple[str, ...]:
-    """OpenAI's path, and the same under OpenRouter's ``/api/v1`` and bare."""
-    return (f"/v1{path}", f"/api/v1{path}", path)
-
-
 StateHandler = Callable[[State, Request], Awaitable[Response | StreamingResponse]]
 
 
 def _guard(
-    keeper: Gatekeeper, handler: StateHandler, encode: ErrorEncoder, public: bool = False
+    keeper: Gatekeeper,
+    handler: StateHandler,
+    encode: ErrorEncoder,
+    public: bool = False,
+    by_client: bool = False,
 ) -> Callable[[Request], Awaitable[Response | StreamingResponse]]:
+    """``handler`` behind authentication, its failures in ``encode``'s shape
+    (``by_client``: in the shape of the client that called, see
+    :func:`_error_encoder`)."""
+
     async def endpoint(request: Request) -> Response | StreamingResponse:
         state = keeper.state
+        shape = _error_encoder(request) if by_client else encode
         try:
             if state is None:
                 raise GatewayError("overloaded", "junction is starting up; retry shortly")
@@ -170,12 +202,12 @@ def _guard(
                 request.principal = state.gateway.authenticate(_token(request))
             return await handler(state, request)
         except TooLarge as exc:
-            return error_response(_too_large(exc.limit), encode)
+            return error_response(_too_large(exc.limit), shape)
         except Disconnected:
             return Response(b"", 499)
         except Exception as exc:  # every failure leaves in the error shape
             redactor = state.gateway.redactor if state is not None else None
-            return error_response(client_error(exc, redactor), encode)
+            return error_response(client_error(exc, redactor), shape)
 
     return endpoint
 
@@ -207,6 +239,25 @@ def _token(request: Request) -> str | None:
     return headers.get("x-api-key") or headers.get("x-goog-api-key")
 
 
+def _error_encoder(request: Request) -> ErrorEncoder:
+    """The error shape of the door a request came through, for the routes
+    no one door owns (a missing route, a wrong method, the model list):
+    Anthropic's for an Anthropic client (``anthropic-version``, or a path
+    under ``/v1/messages``), OpenRouter's under ``/api/v1``, OpenAI's
+    Responses' under ``/v1/responses``, else OpenAI's."""
+    path = request.path
+    if wants_anthropic(request.headers) or path.startswith(_ANTHROPIC_PREFIXES):
+        return anthropic_messages.encode_error
+    if path.startswith("/api/v1/"):
+        return encode_openrouter_error
+    if path.startswith(("/v1/responses", "/responses")):
+        return openai_responses.encode_error
+    return openai_chat.encode_error
+
+
+_ANTHROPIC_PREFIXES = ("/v1/messages", "/api/v1/messages")
+
+
 async def _not_found(request: Request, status: int) -> Response:
     kind: ErrorKind = "not_found" if status == 404 else "invalid_request"
     if status == 404:
@@ -214,7 +265,7 @@ async def _not_found(request: Request, status: int) -> Response:
     else:
         message = f"{request.method} is not allowed on {request.path}."
     err = GatewayError(kind, message, status=status)
-    return error_response(err, openai_chat.encode_error)
+    return error_response(err, _error_encoder(request))
 
 
 def _too_large(limit: int) -> GatewayError:
@@ -311,15 +362,28 @@ async def _embeddings(st: State, request: Request) -> Response:
 
 
 async def _models(st: State, request: Request) -> Response:
-    """OpenAI's model list, each entry also in OpenRouter's ``Model`` shape
-    (pricing, context_length, supported_parameters, architecture)."""
-    data: list[dict[str, Any]] = []
-    for route in st.gateway.routes.values():
-        entry = openrouter_model(route.info)
-        entry.update(object="model", owned_by=route.owned_by, kind=route.kind)
-        entry["links"] = {"details": f"/api/v1/models/{route.name}/endpoints"}
-        data.append(entry)
-    return Response(msgspec.json.encode({"object": "list", "data": data}))
+    """The model list in the caller's dialect (see server/model_views.py)."""
+    routes = list(st.gateway.routes.values())
+    if request.path.startswith("/api/v1/"):
+        body = openrouter_page(routes, request.query)
+    elif wants_anthropic(request.headers):
+        body = anthropic_page(routes, request.query)
+    else:
+        body = {"object": "list", "data": [openai_model(r) for r in routes]}
+    return Response(msgspec.json.encode(body))
+
+
+async def _model(st: State, request: Request) -> Response:
+    """``GET /v1/models/{id}``: OpenAI's ``Model``, or Anthropic's ``ModelInfo``."""
+    route = st.gateway.route(request.params["model"], kind=None)
+    view = anthropic_model if wants_anthropic(request.headers) else openai_model
+    return Response(msgspec.json.encode(view(route)))
+
+
+async def _openrouter_model(st: State, request: Request) -> Response:
+    """OpenRouter's ``GET /api/v1/model/{author}/{slug}``."""
+    route = st.gateway.route(request.params["model"], kind=None)
+    return Response(msgspec.json.encode({"data": openrouter_model(route.info)}))
 
 
 async def _endpoints(st: State, request: Request) -> Response:

@@ -3,7 +3,8 @@
 A door is the paths a wire API answers on and that dialect's server codec
 (:class:`~junction.codecs.base.ServerCodec`: read a request, write a
 response, a stream and an error). The chat handler is the same for every
-door. The built-in doors also answer under OpenRouter's ``/api/v1`` prefix;
+door. OpenRouter's ``/api/v1`` paths are OpenRouter's doors
+(server/openrouter_door.py), but ``/api/v1/messages``, which is Anthropic's;
 any other registered dialect whose ``SERVER`` names ``paths`` gets a door at
 those paths (see docs/architecture.md, "How to add a dialect").
 """
@@ -23,8 +24,8 @@ class Door:
 
 
 def _openai_paths(path: str) -> tuple[str, ...]:
-    """OpenAI's path, and the same under OpenRouter's ``/api/v1`` and bare."""
-    return (f"/v1{path}", f"/api/v1{path}", path)
+    """OpenAI's path, and the same bare."""
+    return (f"/v1{path}", path)
 
 
 OPENAI_CHAT = Door(_openai_paths("/chat/completions"), openai_chat.SERVER)

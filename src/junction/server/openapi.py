@@ -25,6 +25,7 @@ from junction.codecs.anthropic_messages import wire as anthropic_wire
 from junction.codecs.openai_chat import wire as chat_wire
 from junction.codecs.openai_responses import wire as responses_wire
 from junction.server.asgi import Request, Response
+from junction.server.errors import OpenRouterErrorEnvelope
 
 JsonSchema = dict[str, Any]
 
@@ -61,6 +62,7 @@ def _wire_schemas() -> tuple[dict[str, JsonSchema], dict[str, JsonSchema]]:
             "MessagesRequest": anthropic_wire.Request,
             "Usage": anthropic_wire.ServerUsage,
         },
+        "openrouter": {"OpenRouterError": OpenRouterErrorEnvelope},
     }
     components: dict[str, JsonSchema] = {}
     refs: dict[str, JsonSchema] = {}
@@ -102,15 +104,19 @@ def _hand_schemas(refs: dict[str, JsonSchema]) -> dict[str, JsonSchema]:
     architecture = _object(
         {"modality": _STRING, "input_modalities": _STRINGS, "output_modalities": _STRINGS}
     )
+    openrouter_fields = {
+        "id": _STRING,
+        "name": _STRING,
+        "created": _INTEGER,
+        "context_length": _nullable("integer"),
+        "architecture": architecture,
+        "pricing": pricing,
+        "supported_parameters": _STRINGS,
+    }
+    openrouter_model = _object(openrouter_fields)
     model = _object(
         {
-            "id": _STRING,
-            "name": _STRING,
-            "created": _INTEGER,
-            "context_length": _nullable("integer"),
-            "architecture": architecture,
-            "pricing": pricing,
-            "supported_parameters": _STRINGS,
+            **openrouter_fields,
             "object": {"const": "model"},
             "owned_by": _STRING,
             "kind": _STRING,
@@ -127,8 +133,28 @@ def _hand_schemas(refs: dict[str, JsonSchema]) -> dict[str, JsonSchema]:
             "supported_parameters": _STRINGS,
             "status": _INTEGER,
             "uptime_last_30m": _nullable("number"),
+            "supports_tool_choice": _object(
+                {"auto": _BOOLEAN, "function": _BOOLEAN, "none": _BOOLEAN, "required": _BOOLEAN}
+            ),
         }
     )
+    anthropic_model = _object(
+        {
+            "type": {"const": "model"},
+            "id": _STRING,
+            "display_name": _STRING,
+            "created_at": _STRING,
+        }
+    )
+    anthropic_page = _object(
+        {
+            "data": {"type": "array", "items": anthropic_model},
+            "has_more": _BOOLEAN,
+            "first_id": _nullable("string"),
+            "last_id": _nullable("string"),
+        }
+    )
+    openai_list = _object({"object": {"const": "list"}, "data": {"type": "array", "items": model}})
     anthropic_message = _object(
         {
             "id": _STRING,
@@ -159,9 +185,22 @@ def _hand_schemas(refs: dict[str, JsonSchema]) -> dict[str, JsonSchema]:
         }
     )
     return {
-        "ModelList": _object(
-            {"object": {"const": "list"}, "data": {"type": "array", "items": model}}
+        "ModelList": {
+            "description": "OpenAI's list; Anthropic's page with an anthropic-version header.",
+            "anyOf": [openai_list, anthropic_page],
+        },
+        "Model": {
+            "description": "OpenAI's Model; Anthropic's ModelInfo with anthropic-version.",
+            "anyOf": [model, anthropic_model],
+        },
+        "OpenRouterModelList": _object(
+            {
+                "data": {"type": "array", "items": openrouter_model},
+                "total_count": _INTEGER,
+                "links": _object({"next": _nullable("string")}),
+            }
         ),
+        "OpenRouterModel": _object({"data": openrouter_model}),
         "ModelEndpoints": _object(
             {
                 "data": _object(
@@ -262,8 +301,22 @@ OPERATIONS: tuple[Operation, ...] = (
         examples=({"model": "sim/anthropic", "messages": _HELLO},),
     ),
     Operation(
-        "get", _openai("/models"), "listModels", "Models, in OpenAI's and OpenRouter's shape",
+        "get", ("/v1/models", "/models"), "listModels",
+        "Models, in OpenAI's shape (with OpenRouter's fields) or Anthropic's",
         "ModelList", "OpenAIError", upstream=False,
+    ),
+    Operation(
+        "get", ("/api/v1/models",), "listModels", "Models, in OpenRouter's shape",
+        "OpenRouterModelList", "OpenAIError", upstream=False,
+    ),
+    Operation(
+        "get", ("/v1/models/{model}", "/models/{model}"), "getModel",
+        "One model, in OpenAI's shape or Anthropic's", "Model", "OpenAIError",
+        upstream=False, parameters=(_MODEL_PARAM,),
+    ),
+    Operation(
+        "get", ("/api/v1/model/{model}",), "getModel", "One model, in OpenRouter's shape",
+        "OpenRouterModel", "OpenAIError", upstream=False, parameters=(_MODEL_PARAM,),
     ),
     Operation(
         "get", tuple(p + "/{model}/endpoints" for p in _openai("/models")), "listEndpoints",
@@ -301,6 +354,14 @@ def _json(ref: JsonSchema) -> JsonSchema:
     return {"application/json": {"schema": ref}}
 
 
+def _error_shape(op: Operation, path: str) -> str:
+    """The door's error shape: OpenRouter's under ``/api/v1`` (but Anthropic's
+    Messages, which keep Anthropic's, as OpenRouter's do)."""
+    if path.startswith("/api/v1/") and op.error != "AnthropicError":
+        return "OpenRouterError"
+    return op.error
+
+
 def _operation(op: Operation, path: str, refs: dict[str, JsonSchema]) -> JsonSchema:
     content = _json(refs[op.answer])
     if op.streams:
@@ -308,7 +369,7 @@ def _operation(op: Operation, path: str, refs: dict[str, JsonSchema]) -> JsonSch
     responses: JsonSchema = {"200": {"description": op.summary, "content": content}}
     errors = _CLIENT_ERRORS | (_UPSTREAM_ERRORS if op.upstream else {})
     for status, why in errors.items():
-        responses[status] = {"description": why, "content": _json(refs[op.error])}
+        responses[status] = {"description": why, "content": _json(refs[_error_shape(op, path)])}
     out: JsonSchema = {
         "operationId": op.operation_id + _alias(path),
         "summary": op.summary,

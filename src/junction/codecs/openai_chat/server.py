@@ -70,8 +70,13 @@ def decode_request(body: bytes) -> ChatRequest:
         incoming = _REQUEST_DECODER.decode(body)
     except msgspec.DecodeError as exc:
         raise decode_error(exc) from None
-    if not incoming.model:
-        raise invalid("The request has no `model`: name the model to use.", "model")
+    extra = unknown_fields(body, _KNOWN_FIELDS)
+    model = incoming.model or _first_fallback(extra.get("models"))
+    if not model:
+        raise invalid(
+            "The request has no `model`: name the model to use (or list them in `models`).",
+            "model",
+        )
     if incoming.messages is msgspec.UNSET:
         raise invalid("The request has no `messages`: send a list of chat messages.", "messages")
     if not incoming.messages:
@@ -80,16 +85,24 @@ def decode_request(body: bytes) -> ChatRequest:
         param = "functions" if incoming.functions is not None else "function_call"
         raise invalid(f"`{param}` is deprecated and not supported; use `tools` instead.", param)
     request = ChatRequest(
-        model=incoming.model,
+        model=model,
         messages=[_message(i, m) for i, m in enumerate(incoming.messages)],
         stream=bool(incoming.stream),
         include_usage=bool(incoming.stream_options and incoming.stream_options.include_usage),
-        extra=unknown_fields(body, _KNOWN_FIELDS),
+        extra=extra,
     )
     _sampling(request, incoming)
     _tooling(request, incoming)
     request.reasoning = _reasoning(incoming)
     return request
+
+
+def _first_fallback(models: Any) -> str:
+    """OpenRouter's ``models`` without ``model``: the first is the model, the
+    rest its fallbacks ("" when ``models`` is no list of names)."""
+    if isinstance(models, list) and models and isinstance(models[0], str):
+        return models[0]
+    return ""
 
 
 def _sampling(request: ChatRequest, incoming: wire.Request) -> None:
@@ -472,8 +485,11 @@ def _choice(choice: Choice) -> wire.Choice:
     )
 
 
-def encode_response(response: ChatResponse) -> bytes:
-    """A canonical response as an OpenAI ``chat.completion`` object."""
+def encode_response(response: ChatResponse, *, null_fingerprint: bool = False) -> bytes:
+    """A canonical response as an OpenAI ``chat.completion`` object; an
+    unknown ``system_fingerprint`` is left out, or (``null_fingerprint``,
+    OpenRouter's form) written null."""
+    fingerprint = response.system_fingerprint
     return encode_json(
         wire.Response(
             id=response.id,
@@ -483,7 +499,9 @@ def encode_response(response: ChatResponse) -> bytes:
             object="chat.completion",
             usage=encode_usage(response.usage) if response.usage is not None else None,
             provider=response.provider,
-            system_fingerprint=response.system_fingerprint,
+            system_fingerprint=fingerprint
+            if fingerprint is not None or null_fingerprint
+            else msgspec.UNSET,
             service_tier=response.service_tier if response.service_tier in _SERVICE_TIERS else None,
             warnings=response.warnings or None,
         )

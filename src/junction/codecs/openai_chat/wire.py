@@ -334,7 +334,9 @@ class Response(msgspec.Struct, omit_defaults=True):
     object: str
     usage: Usage | None = None
     provider: str | None = None
-    system_fingerprint: str | None = None
+    system_fingerprint: str | UnsetType | None = UNSET
+    """Left out when unknown (OpenAI's is a string), or written null
+    (OpenRouter's ``ChatResult`` requires it, nullable)."""
     service_tier: str | None = None
     warnings: list[str] | None = None
     """junction's own: parameters dropped for the target (drop_params)."""
