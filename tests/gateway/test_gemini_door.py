@@ -107,7 +107,10 @@ async def test_tool_call_round_trip(gw: Stack) -> None:
     assert call.name == "get_weather"
     assert isinstance((call.args or {}).get("city"), str)
     result = types.Part.from_function_response(name="get_weather", response={"result": "sunny"})
-    answered = [asked, first.candidates[0].content, types.Content(role="user", parts=[result])]  # type: ignore[index]
+    assert first.candidates is not None
+    called = first.candidates[0].content
+    assert called is not None
+    answered = [asked, called, types.Content(role="user", parts=[result])]
     config.tool_config = None
     second = await sdk.aio.models.generate_content(
         model="sim/anthropic", contents=answered, config=config
