@@ -37,6 +37,7 @@ SERVED = [
     ("post", "/v1beta/models/{model}:embedContent"),
     ("post", "/v1/models/{model}:batchEmbedContents"),
     ("get", "/v1beta/models"),
+    ("get", "/v1beta/models/{model}"),
     ("get", "/health"),
     ("get", "/openapi.json"),
 ]

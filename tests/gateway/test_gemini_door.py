@@ -189,6 +189,25 @@ async def test_models_list(gw: Stack, version: str) -> None:
     assert embedding.description == "OpenAI embeddings, simulated"
 
 
+async def test_models_get(gw: Stack) -> None:
+    model = await client(gw.url, "v1beta").aio.models.get(model="sim/anthropic")
+    assert model.name == "models/sim/anthropic"
+    assert model.supported_actions is not None
+    assert "streamGenerateContent" in model.supported_actions
+    with pytest.raises(errors.ClientError) as caught:
+        await client(gw.url, "v1beta").aio.models.get(model="sim/no-such-model")
+    assert caught.value.code == 404
+
+
+async def test_the_sdks_default_version(gw: Stack) -> None:
+    """No ``api_version``: whichever version this google-genai release picks."""
+    sdk = genai.Client(api_key="client-key", http_options=types.HttpOptions(base_url=gw.url))
+    answer = await sdk.aio.models.generate_content(model="sim/gemini", contents="echo: default")
+    assert answer.text == "default"
+    names = [m.name async for m in await sdk.aio.models.list()]
+    assert "models/sim/gemini" in names
+
+
 async def test_v1_models_stays_openai_for_openai_clients(gw: Stack) -> None:
     sdk = openai.AsyncOpenAI(base_url=gw.url + "/v1", api_key="client-key", max_retries=0)
     ids = [m.id async for m in sdk.models.list()]
@@ -233,6 +252,15 @@ async def test_bad_requests_get_gemini_errors(gw: Stack) -> None:
     unknown = await gemini_error(await gw.http.post(f"{path}:predict", json={}), 404)
     assert "predict" in unknown["message"]
     assert "generateContent" in unknown["message"]
+    no_method = await gemini_error(await gw.http.post(path, json={"contents": HELLO}), 404)
+    assert "needs a method" in no_method["message"]
+    counted = await gw.http.post(f"{path}:countTokens", json=["not", "an", "object"])
+    assert "countTokens" in (await gemini_error(counted, 400))["message"]
+    bad_inner = {"generateContentRequest": ["not", "an", "object"]}
+    inner = await gw.http.post(f"{path}:countTokens", json=bad_inner)
+    assert "generateContent request" in (await gemini_error(inner, 400))["message"]
+    bad_embed = await gw.http.post(f"{path}:batchEmbedContents", json={"requests": []})
+    assert "requests" in (await gemini_error(bad_embed, 400))["message"]
     assert await gw.sim_requests() == [], "no bad request reached a provider"
 
 
@@ -294,3 +322,21 @@ async def test_key_in_the_query(keyed: str) -> None:
     for refused in (missing, wrong):
         error = await gemini_error(refused, 401)
         assert error["status"] == "UNAUTHENTICATED"
+
+
+async def test_a_stream_cut_mid_way_is_the_sdks_error(gw: Stack) -> None:
+    await gw.sim_fail("single-anthropic", "stream_cut", 1)
+    stream = await client(gw.url, "v1beta").aio.models.generate_content_stream(
+        model="test/single-anthropic", contents="a long answer please"
+    )
+    got: list[types.GenerateContentResponse] = []
+
+    async def drain() -> None:
+        async for chunk in stream:
+            got.append(chunk)
+
+    with pytest.raises(errors.APIError) as caught:
+        await drain()
+    assert got, "content before the cut was relayed"
+    assert caught.value.code >= 500
+    assert "anthropic-single" in (caught.value.message or "")

@@ -12,6 +12,7 @@ call ``/v1/...`` when given a base URL):
   is OpenAI's list too: it answers in Gemini's shape when the request comes
   from a Gemini client (an ``x-goog-api-key`` or ``x-goog-api-client``
   header, or ``?key=``).
+- ``GET /v1beta/models/{model}``: one model (``/v1/models/{id}`` is OpenAI's).
 
 ``{model}`` is junction's model name, slashes and all:
 ``/v1beta/models/sim/openai:generateContent`` serves ``sim/openai`` (the SDK
@@ -214,6 +215,12 @@ async def _models(st: State, request: Request) -> Response:
     return Response(msgspec.json.encode(ModelList(models=models)))
 
 
+async def _model(st: State, request: Request) -> Response:
+    _admit(st, request)
+    route = st.gateway.route(request.params["model"], kind=None)
+    return Response(msgspec.json.encode(gemini_model(route)))
+
+
 async def _unknown_method(st: State, request: Request) -> Response:
     _, colon, method = request.params["target"].rpartition(":")
     served = ", ".join((*CHAT_METHODS, *EMBED_METHODS))
@@ -232,6 +239,7 @@ ROUTES = (
     Route("POST", _paths("embedContent"), _embed(batch=False)),
     Route("POST", _paths("batchEmbedContents"), _embed(batch=True)),
     Route("GET", ("/v1beta/models",), _models),  # /v1/models: see share_models_list
+    Route("GET", ("/v1beta/models/{model}",), _model),
     # Last: any other POST under models/ is a method this door does not serve.
     Route("POST", tuple(f"/{v}/models/{{target}}" for v in VERSIONS), _unknown_method),
 )

@@ -73,6 +73,7 @@ def _wire_schemas() -> tuple[dict[str, JsonSchema], dict[str, JsonSchema]]:
             "BatchEmbedContentsResponse": gemini_wire.BatchEmbedResponse,
             "CountTokensResponse": gemini_door.CountTokensResponse,
             "GeminiModelList": gemini_door.ModelList,
+            "GeminiModel": gemini_door.GeminiModel,
             "GeminiErrorBody": gemini_wire.ErrorBody,
         },
     }
@@ -358,6 +359,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "get", ("/v1beta/models",), "geminiListModels",
         "Models, in Gemini's shape (also GET /v1/models from a Gemini client)",
         "GeminiModelList", "GeminiError", upstream=False, query_key=True,
+    ),
+    Operation(
+        "get", ("/v1beta/models/{model}",), "geminiGetModel", "One model, in Gemini's shape",
+        "GeminiModel", "GeminiError", upstream=False, query_key=True,
+        parameters=(_gemini_model("sim/gemini"),),
     ),
 )  # fmt: skip
 
