@@ -322,6 +322,8 @@ async def test_key_in_the_query(keyed: str) -> None:
     for refused in (missing, wrong):
         error = await gemini_error(refused, 401)
         assert error["status"] == "UNAUTHENTICATED"
+        assert "x-goog-api-key" in error["message"]
+        assert "sk-wrong" not in error["message"]
 
 
 async def test_a_stream_cut_mid_way_is_the_sdks_error(gw: Stack) -> None:

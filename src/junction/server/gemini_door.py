@@ -105,7 +105,15 @@ def _key(request: Request) -> str | None:
 
 
 def _admit(st: State, request: Request) -> None:
-    request.principal = st.gateway.authenticate(_key(request))
+    token = _key(request)
+    try:
+        request.principal = st.gateway.authenticate(token)
+    except GatewayError:
+        what = "is not a key of this gateway" if token else "is missing"
+        raise GatewayError(
+            "authentication",
+            f"The API key {what}. Send it as x-goog-api-key (google-genai's api_key) or ?key=.",
+        ) from None
 
 
 def from_gemini_client(request: Request) -> bool:
