@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -19,12 +19,11 @@ import msgspec
 
 from junction.catalog import openrouter_model, public_endpoint
 from junction.codecs import anthropic_messages, openai_chat, openai_responses
-from junction.codecs.base import StreamEncoder
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
-from junction.redact import Redactor, install_log_redactor
-from junction.server import openapi
+from junction.redact import install_log_redactor
+from junction.server import gemini_door, openapi
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -49,6 +48,7 @@ from junction.server.model_views import (
     wants_anthropic,
 )
 from junction.server.openrouter_door import OPENROUTER_CHAT, OPENROUTER_RESPONSES
+from junction.server.relay import stream_response
 from junction.server.request_bounds import (
     OutputLimit,
     RequestBounds,
@@ -56,11 +56,9 @@ from junction.server.request_bounds import (
     wire_namer,
 )
 from junction.transport import Transport
-from junction.types import ChatRequest, ErrorKind, GatewayError, StreamEvent
+from junction.types import ChatRequest, ErrorKind, GatewayError
 
 log = logging.getLogger("junction.server")
-
-_SSE_HEADERS = (("cache-control", "no-cache"), ("x-accel-buffering", "no"))
 
 
 @dataclass(slots=True)
@@ -173,6 +171,9 @@ def create_app(
     )
     for door in (*doors(), OPENROUTER_CHAT, OPENROUTER_RESPONSES):
         add("POST", door.paths, _chat(door), door)
+    for route in gemini_door.ROUTES:  # public: the door takes the key from ?key= too
+        add(route.method, route.paths, route.handler, gemini_door.DOOR, public=True)
+    gemini_door.share_models_list(router)
     add("GET", ("/health",), _health, public=True)
     add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
@@ -294,49 +295,12 @@ def _chat(door: Door) -> StateHandler:
             response = await st.gateway.chat(req, trace)
             return Response(server.encode_response(response, req))
         events = await st.gateway.chat_stream(req, trace)
-        # The first event decides the status: failures before it are HTTP errors.
-        try:
-            first = await anext(events)
-        except StopAsyncIteration:
-            raise GatewayError(
-                "provider_unavailable", "the provider sent an empty stream"
-            ) from None
-        frames = _relay(
-            first,
-            events,
-            server.stream_encoder(req),
-            server.finish_after_error,
-            st.gateway.redactor,
+        encoder = server.stream_encoder(req)
+        return await stream_response(
+            events, encoder, server.finish_after_error, st.gateway.redactor
         )
-        return StreamingResponse(frames, headers=_SSE_HEADERS)
 
     return chat
-
-
-async def _relay(
-    first: list[StreamEvent],
-    batches: AsyncIterator[list[StreamEvent]],
-    writer: StreamEncoder,
-    finish_after_error: bool,
-    redactor: Redactor,
-) -> AsyncIterator[bytes]:
-    """One write per upstream read: the frames of a batch go out together."""
-    encode = writer.encode
-    try:
-        yield b"".join([encode(e) for e in first])
-        async for batch in batches:
-            frames = b"".join([encode(e) for e in batch])
-            if frames:
-                yield frames
-    except Exception as exc:
-        yield writer.error(client_error(exc, redactor))
-        if not finish_after_error:
-            return
-    finally:
-        # Closing the event iterator closes the upstream connection: a
-        # client that goes away cancels the provider call.
-        await batches.aclose()  # type: ignore[attr-defined]
-    yield writer.finish()
 
 
 async def _count_tokens(st: State, request: Request) -> Response:

@@ -22,8 +22,10 @@ import msgspec
 
 from junction import __version__
 from junction.codecs.anthropic_messages import wire as anthropic_wire
+from junction.codecs.gemini import wire as gemini_wire
 from junction.codecs.openai_chat import wire as chat_wire
 from junction.codecs.openai_responses import wire as responses_wire
+from junction.server import gemini_door
 from junction.server.asgi import Request, Response
 from junction.server.errors import OpenRouterErrorEnvelope
 
@@ -63,6 +65,19 @@ def _wire_schemas() -> tuple[dict[str, JsonSchema], dict[str, JsonSchema]]:
             "Usage": anthropic_wire.ServerUsage,
         },
         "openrouter": {"OpenRouterError": OpenRouterErrorEnvelope},
+        "gemini": {
+            "GenerateContentRequest": gemini_wire.GenerateContentRequest,
+            "GenerateContentResponse": gemini_wire.GenerateContentResponse,
+            "GeminiContent": gemini_wire.Content,
+            "EmbedContentRequest": gemini_wire.EmbedContentRequest,
+            "EmbedContentResponse": gemini_wire.EmbedContentResponse,
+            "BatchEmbedContentsRequest": gemini_wire.BatchEmbedRequest,
+            "BatchEmbedContentsResponse": gemini_wire.BatchEmbedResponse,
+            "CountTokensResponse": gemini_door.CountTokensResponse,
+            "GeminiModelList": gemini_door.ModelList,
+            "GeminiModel": gemini_door.GeminiModel,
+            "GeminiErrorBody": gemini_wire.ErrorBody,
+        },
     }
     components: dict[str, JsonSchema] = {}
     refs: dict[str, JsonSchema] = {}
@@ -217,6 +232,15 @@ def _hand_schemas(refs: dict[str, JsonSchema]) -> dict[str, JsonSchema]:
         "AnthropicMessage": anthropic_message,
         "AnthropicError": anthropic_error,
         "TokenCount": _object({"input_tokens": _INTEGER}),
+        "GeminiError": _object({"error": refs["GeminiErrorBody"]}),
+        "CountTokensGeminiRequest": {
+            "type": "object",
+            "description": "contents, or a whole generateContentRequest",
+            "properties": {
+                "contents": {"type": "array", "items": refs["GeminiContent"]},
+                "generateContentRequest": refs["GenerateContentRequest"],
+            },
+        },
         "Health": _object({"status": {"const": "ok"}, "models": _INTEGER}),
     }
 
@@ -241,6 +265,8 @@ class Operation:
     parameters: tuple[JsonSchema, ...] = ()
     examples: tuple[JsonSchema, ...] = ()
     """Request bodies that work against the demo config (``examples/sim.yaml``)."""
+    query_key: bool = False
+    """Takes the client key as ``?key=`` too (the Gemini door)."""
 
 
 def _openai(path: str) -> tuple[str, ...]:
@@ -262,10 +288,36 @@ _ID_PARAM: JsonSchema = {
     "schema": _STRING,
 }
 
+
+def _gemini(method: str) -> tuple[str, ...]:
+    return tuple(f"/{v}/models/{{model}}:{method}" for v in gemini_door.VERSIONS)
+
+
+def _gemini_model(example: str) -> JsonSchema:
+    return {
+        "name": "model",
+        "in": "path",
+        "required": True,
+        "description": "The model's name as listed by /v1/models (slashes kept).",
+        "schema": _STRING,
+        "example": example,
+    }
+
+
+_ALT_SSE: JsonSchema = {
+    "name": "alt",
+    "in": "query",
+    "required": True,
+    "description": "The stream's framing: server-sent events, the only one served.",
+    "schema": {"enum": ["sse"]},
+}
+
 _HELLO = [{"role": "user", "content": "Say hello."}]
 _CHAT = {"model": "sim/openai", "messages": _HELLO}
 _RESPONSE = {"model": "sim/responses", "input": "Say hello."}
 _MESSAGE = {"model": "sim/anthropic", "max_tokens": 64, "messages": _HELLO}
+_CONTENTS = {"contents": [{"role": "user", "parts": [{"text": "Say hello."}]}]}
+_EMBED_CONTENT = {"content": {"parts": [{"text": "Say hello."}]}}
 
 
 def _streamed(*bodies: JsonSchema) -> tuple[JsonSchema, ...]:
@@ -328,6 +380,44 @@ OPERATIONS: tuple[Operation, ...] = (
         "Cost, tokens and attempts of one response (OpenRouter's shape)", "Generation",
         "OpenAIError", upstream=False, parameters=(_ID_PARAM,),
     ),
+    Operation(
+        "post", _gemini("generateContent"), "geminiGenerateContent", "Gemini generateContent",
+        "GenerateContentResponse", "GeminiError", body="GenerateContentRequest",
+        parameters=(_gemini_model("sim/gemini"),), examples=(_CONTENTS,), query_key=True,
+    ),
+    Operation(
+        "post", _gemini("streamGenerateContent"), "geminiStreamGenerateContent",
+        "Gemini streamGenerateContent (alt=sse)", "GenerateContentResponse", "GeminiError",
+        body="GenerateContentRequest", streams=True,
+        parameters=(_gemini_model("sim/openai"), _ALT_SSE), examples=(_CONTENTS,), query_key=True,
+    ),
+    Operation(
+        "post", _gemini("countTokens"), "geminiCountTokens",
+        "Gemini token count (the provider's, else an estimate)", "CountTokensResponse",
+        "GeminiError", body="CountTokensGeminiRequest",
+        parameters=(_gemini_model("sim/anthropic"),), examples=(_CONTENTS,), query_key=True,
+    ),
+    Operation(
+        "post", _gemini("embedContent"), "geminiEmbedContent", "Gemini embedContent",
+        "EmbedContentResponse", "GeminiError", body="EmbedContentRequest",
+        parameters=(_gemini_model("sim/embedding"),), examples=(_EMBED_CONTENT,), query_key=True,
+    ),
+    Operation(
+        "post", _gemini("batchEmbedContents"), "geminiBatchEmbedContents",
+        "Gemini batchEmbedContents", "BatchEmbedContentsResponse", "GeminiError",
+        body="BatchEmbedContentsRequest", parameters=(_gemini_model("sim/embedding"),),
+        examples=({"requests": [_EMBED_CONTENT, _EMBED_CONTENT]},), query_key=True,
+    ),
+    Operation(
+        "get", ("/v1beta/models",), "geminiListModels",
+        "Models, in Gemini's shape (also GET /v1/models from a Gemini client)",
+        "GeminiModelList", "GeminiError", upstream=False, query_key=True,
+    ),
+    Operation(
+        "get", ("/v1beta/models/{model}",), "geminiGetModel", "One model, in Gemini's shape",
+        "GeminiModel", "GeminiError", upstream=False, query_key=True,
+        parameters=(_gemini_model("sim/gemini"),),
+    ),
 )  # fmt: skip
 
 _CLIENT_ERRORS = {
@@ -375,6 +465,8 @@ def _operation(op: Operation, path: str, refs: dict[str, JsonSchema]) -> JsonSch
         "summary": op.summary,
         "responses": responses,
     }
+    if op.query_key:
+        out["security"] = [*_CLIENT_KEY, {"key": []}, {}]
     if op.parameters:
         out["parameters"] = list(op.parameters)
     if op.body is not None:
@@ -391,6 +483,8 @@ def _alias(path: str) -> str:
     """Operation ids are unique per path: the ``/api/v1`` and bare aliases get a suffix."""
     if path.startswith("/api/v1/"):
         return "OpenRouter"
+    if path.startswith("/v1beta/"):
+        return "V1beta"
     return "" if path.startswith("/v1/") else "Bare"
 
 
@@ -424,7 +518,7 @@ def build_document(version: str) -> JsonSchema:
         "info": {"title": "junction", "version": version},
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": _SECURITY},
-        "security": [{"bearer": []}, {"x-api-key": []}, {"x-goog-api-key": []}, {}],
+        "security": [*_CLIENT_KEY, {}],
     }
 
 
@@ -441,8 +535,11 @@ _SECURITY = {
     "bearer": {"type": "http", "scheme": "bearer"},
     "x-api-key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
     "x-goog-api-key": {"type": "apiKey", "in": "header", "name": "x-goog-api-key"},
+    "key": {"type": "apiKey", "in": "query", "name": "key"},
 }
-"""The client key (when keys are configured), in any of the three headers."""
+"""The client key (when keys are configured), in any of the three headers
+(or, at the Gemini door only, ``?key=``)."""
+_CLIENT_KEY: list[JsonSchema] = [{"bearer": []}, {"x-api-key": []}, {"x-goog-api-key": []}]
 
 
 def endpoint() -> Callable[[object, Request], Awaitable[Response]]:

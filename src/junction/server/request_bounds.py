@@ -72,6 +72,21 @@ _WIRE_NAMES: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {
         (re.compile(r"^(tools\[\d+\])\.parameters$"), r"\1.input_schema"),
         (re.compile(r"^response_format"), "output_config.format"),
     ),
+    "gemini": (
+        (re.compile(r"^max_tokens$"), "generationConfig.maxOutputTokens"),
+        (re.compile(r"^n$"), "generationConfig.candidateCount"),
+        (re.compile(r"^top_logprobs$"), "generationConfig.logprobs"),
+        (re.compile(r"^stop$"), "generationConfig.stopSequences"),
+        (re.compile(r"^reasoning\.max_tokens$"), "generationConfig.thinkingConfig.thinkingBudget"),
+        (re.compile(r"^response_format"), "generationConfig.responseJsonSchema"),
+        (re.compile(r"^temperature$"), "generationConfig.temperature"),
+        (re.compile(r"^top_p$"), "generationConfig.topP"),
+        (re.compile(r"^top_k$"), "generationConfig.topK"),
+        (re.compile(r"^seed$"), "generationConfig.seed"),
+        (re.compile(r"^presence_penalty$"), "generationConfig.presencePenalty"),
+        (re.compile(r"^frequency_penalty$"), "generationConfig.frequencyPenalty"),
+        (re.compile(r"^tools\[\d+\]\.parameters$"), "tools.functionDeclarations.parameters"),
+    ),
 }
 """Canonical parameter -> the field a door's client sent, where they differ."""
 

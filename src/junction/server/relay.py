@@ -1,0 +1,56 @@
+"""Streaming an answer: the first event decides the status, then one write
+per upstream read. Shared by every door that streams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from junction.codecs.base import StreamEncoder
+from junction.redact import Redactor
+from junction.server.asgi import StreamingResponse
+from junction.server.errors import client_error
+from junction.types import GatewayError, StreamEvent
+
+SSE_HEADERS = (("cache-control", "no-cache"), ("x-accel-buffering", "no"))
+
+
+async def stream_response(
+    events: AsyncIterator[list[StreamEvent]],
+    writer: StreamEncoder,
+    finish_after_error: bool,
+    redactor: Redactor,
+) -> StreamingResponse:
+    """The stream as server-sent events. A failure before the first event
+    raises (an HTTP error); after it, it is the stream's error frame."""
+    try:
+        first = await anext(events)
+    except StopAsyncIteration:
+        raise GatewayError("provider_unavailable", "the provider sent an empty stream") from None
+    frames = relay(first, events, writer, finish_after_error, redactor)
+    return StreamingResponse(frames, headers=SSE_HEADERS)
+
+
+async def relay(
+    first: list[StreamEvent],
+    batches: AsyncIterator[list[StreamEvent]],
+    writer: StreamEncoder,
+    finish_after_error: bool,
+    redactor: Redactor,
+) -> AsyncIterator[bytes]:
+    """One write per upstream read: the frames of a batch go out together."""
+    encode = writer.encode
+    try:
+        yield b"".join([encode(e) for e in first])
+        async for batch in batches:
+            frames = b"".join([encode(e) for e in batch])
+            if frames:
+                yield frames
+    except Exception as exc:
+        yield writer.error(client_error(exc, redactor))
+        if not finish_after_error:
+            return
+    finally:
+        # Closing the event iterator closes the upstream connection: a
+        # client that goes away cancels the provider call.
+        await batches.aclose()  # type: ignore[attr-defined]
+    yield writer.finish()
