@@ -23,6 +23,7 @@ from junction.codecs.base import StreamEncoder
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
+from junction.gateway.auto import router_header
 from junction.redact import Redactor, install_log_redactor
 from junction.server import openapi
 from junction.server.asgi import (
@@ -241,7 +242,8 @@ def _chat(door: Door) -> StateHandler:
         trace = Trace(key=request.principal)
         if not req.stream:
             response = await st.gateway.chat(req, trace)
-            return Response(server.encode_response(response, req))
+            routed = [router_header(trace.router)] if trace.router else []
+            return Response(server.encode_response(response, req), headers=routed)
         events = await st.gateway.chat_stream(req, trace)
         # The first event decides the status: failures before it are HTTP errors.
         try:
@@ -257,7 +259,8 @@ def _chat(door: Door) -> StateHandler:
             server.finish_after_error,
             st.gateway.redactor,
         )
-        return StreamingResponse(frames, headers=_SSE_HEADERS)
+        routed = [router_header(trace.router)] if trace.router else []
+        return StreamingResponse(frames, headers=[*_SSE_HEADERS, *routed])
 
     return chat
 
