@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 from tests.gateway.conftest import serve
 from tests.semantic._synthetic import two_models
@@ -122,6 +123,24 @@ async def test_auto_sends_the_easy_prompt_to_the_cheap_model(gws: Gateways) -> N
     assert body["router"]["model"] == "cheap"
     assert body["router"]["score"] < 0.2
     assert _header(r)["model"] == "cheap"
+
+
+async def test_the_openai_sdk_sees_the_choice(gws: Gateways) -> None:
+    client = openai.AsyncOpenAI(
+        base_url=str(gws.single.base_url).rstrip("/") + "/v1", api_key="unused"
+    )
+    try:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="junction/auto", messages=[{"role": "user", "content": HARD}]
+        )
+    finally:
+        await client.close()
+    completion = raw.parse()
+    assert completion.model == "strong"
+    assert raw.headers["x-junction-router"].startswith("auto; model=strong; score=")
+    extra = completion.model_extra or {}
+    assert extra["router"]["model"] == "strong"
+    assert extra["provider"] == "anthropic"
 
 
 async def test_a_plain_model_has_no_router_fields(gws: Gateways) -> None:
@@ -249,6 +268,13 @@ async def test_the_anthropic_door_routes_and_refuses_in_its_own_shape(gws: Gatew
     assert r.status_code == 400
     assert r.json()["type"] == "error"
     assert "route.strong_share" in r.json()["error"]["message"]
+
+
+async def test_the_responses_door_routes_with_the_header(gws: Gateways) -> None:
+    r = await gws.single.post("/v1/responses", json={"model": "junction/auto", "input": EASY})
+    assert r.status_code == 200, r.text
+    assert r.json()["model"] == "cheap"
+    assert _header(r)["model"] == "cheap"
 
 
 def test_a_router_naming_an_unknown_model_is_refused(tmp_path: Path) -> None:

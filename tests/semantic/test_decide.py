@@ -80,3 +80,18 @@ def test_n_model_decisions(n_model: Decider) -> None:
     assert chosen.model == "mid"  # neither reaches 0.7 on hard prompts; mid is better
     with pytest.raises(DecisionError, match="two-model"):
         n_model.check(Target("share", 0.5))
+
+
+def test_n_model_default_decisions_use_the_stored_calibration() -> None:
+    data = four_models(300)
+    assert data.costs is not None
+    cheapest = float(data.costs[:, 0].mean())
+    by_price = Decider(
+        artifact.train(data, "linear", "lexical", calibrate_to=("max-cost", cheapest * 1.01))
+    )
+    # A ceiling at the cheapest model's cost: the calibrated price sends everything there.
+    assert by_price.decide(HARD).model == "tiny"
+    assert by_price.decide(EASY).model == "tiny"
+    by_quality = Decider(artifact.train(data, "linear", "lexical", calibrate_to=("quality", 0.7)))
+    assert by_quality.decide(EASY).model == "tiny"
+    assert by_quality.decide(HARD).model in {"big", "huge"}
