@@ -11,9 +11,9 @@ EXPORTS = {
         "AudioPart", "CacheControl", "ChatRequest", "ChatResponse", "Choice", "EmbeddingRequest",
         "EmbeddingResponse", "ErrorKind", "FilePart", "Finish", "FinishReason", "GatewayError",
         "HttpRequest", "ImagePart", "Message", "Part", "Reasoning", "ReasoningEffort",
-        "ResponseFormat", "Role", "StreamEvent", "StreamStart", "TextDelta", "TextPart",
-        "ThinkingDelta", "ThinkingPart", "TokenLogprob", "Tool", "ToolCallDelta", "ToolCallPart",
-        "ToolChoice", "ToolResultPart", "UpstreamError", "Usage", "UsageReport",
+        "ResponseFormat", "Role", "RouterChoice", "StreamEvent", "StreamStart", "TextDelta",
+        "TextPart", "ThinkingDelta", "ThinkingPart", "TokenLogprob", "Tool", "ToolCallDelta",
+        "ToolCallPart", "ToolChoice", "ToolResultPart", "UpstreamError", "Usage", "UsageReport",
         "is_retryable_status", "kind_for_status", "upstream_error",
     ],
     "junction.providers": [

@@ -214,8 +214,34 @@ class RequestLimits(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     """Most inputs one embeddings request may carry."""
 
 
+class RouteTarget(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A semantic router's decision target; give at most one (none: the artifact's own
+    calibration). The same fields as a request's ``route`` object."""
+
+    strong_share: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    quality_target: float | None = None
+    max_cost: Annotated[float, msgspec.Meta(ge=0)] | None = None
+
+
+class SemanticRouter(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A model served by a trained semantic router (docs/routing.md, "In the gateway")."""
+
+    artifact: str
+    """The folder ``junction router train`` wrote; relative paths start at the config file."""
+    candidates: dict[str, str] | None = None
+    """The artifact's model names -> configured models; default: the same names."""
+    target: RouteTarget | None = None
+    default: str | None = None
+    """The configured model a shadow router serves."""
+    shadow: bool = False
+    """Compute and record the router's choice, but serve ``default``."""
+    description: str | None = None
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
+    routers: dict[str, SemanticRouter] = msgspec.field(default_factory=dict)
+    """Semantic routers, requested by name (or ``junction/auto`` when there is one)."""
     server: Server = msgspec.field(default_factory=Server)
     timeouts: GatewayTimeouts = msgspec.field(default_factory=GatewayTimeouts)
     limits: UpstreamLimits = msgspec.field(default_factory=UpstreamLimits)
@@ -313,6 +339,8 @@ class _Validator:
         vendors = {v.name for v in providers.vendors()}
         for name, model in config.models.items():
             self._model(name, model, vendors)
+        for name, router in config.routers.items():
+            self._router(name, router)
 
     def _server(self, server: Server) -> None:
         if server.port not in _PORTS:
@@ -394,6 +422,26 @@ class _Validator:
                     f"{dep.label!r}; give each a distinct name",
                 )
             labels[dep.label] = i
+
+    def _router(self, name: str, router: SemanticRouter) -> None:
+        where = f"$.routers.{name}"
+        models = self._config.models
+        if name in models:
+            self.fail(where, f"a model is also called {name!r}; give the router its own name")
+        chat = sorted(m for m, v in models.items() if v.kind == "chat")
+        served = list((router.candidates or {}).values())
+        if router.default is not None:
+            served.append(router.default)
+        for model in served:
+            if model not in chat:
+                self.fail(where, f"{model!r} is not a configured chat model (have: {chat})")
+        if router.shadow and router.default is None:
+            self.fail(f"{where}.shadow", "a shadow router needs `default`, the model it serves")
+        target = router.target
+        if target is not None:
+            given = [f for f in target.__struct_fields__ if getattr(target, f) is not None]
+            if len(given) > 1:
+                self.fail(f"{where}.target", f"give one of {', '.join(given)}")
 
     def _deployment(self, dep: Deployment, path: str, vendors: set[str]) -> None:
         vendor = providers.vendor(dep.provider)

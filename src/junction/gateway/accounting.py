@@ -19,7 +19,7 @@ from typing import Any
 from junction.catalog import cost
 from junction.gateway.trace import Attempt, Principal, Trace
 from junction.routing import EndpointStats, StickyRoutes
-from junction.types import Usage
+from junction.types import RouterChoice, Usage
 
 
 @dataclass(slots=True)
@@ -43,6 +43,8 @@ class Generation:
     """The id the provider gave its answer (junction's own ``id`` is the key)."""
     owner: Principal | None = None
     """The client key that made the request (None without keys)."""
+    router: RouterChoice | None = None
+    """The semantic router's decision (gateway/auto.py)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def readable_by(self, principal: Principal | None) -> bool:
@@ -160,8 +162,22 @@ class Accountant:
                 upstream_model=served.target.model if served is not None else None,
                 upstream_id=upstream_id or None,
                 owner=trace.key,
+                router=trace.router,
             )
         )
+
+
+def _router_view(choice: RouterChoice | None) -> dict[str, Any] | None:
+    """junction's own: what the semantic router chose (also when in shadow)."""
+    if choice is None:
+        return None
+    return {
+        "name": choice.name,
+        "model": choice.model,
+        "score": choice.score,
+        "shadow": choice.shadow,
+        "decision_ms": round(choice.decision_ms, 4),
+    }
 
 
 def generation_view(g: Generation) -> dict[str, Any]:
@@ -205,7 +221,8 @@ def generation_view(g: Generation) -> dict[str, Any]:
         "external_user": None,
         "api_type": "completions",
         "preset_id": None,
-        "router": None,
+        "router": g.router.name if g.router is not None else None,
+        "router_choice": _router_view(g.router),
         "provider_responses": [
             {
                 "provider_name": a.endpoint.label,

@@ -2,6 +2,8 @@
 
 The layers are composed here, in order, and nowhere else:
 
+0. semantic router (gateway/auto.py): a request naming a router model
+   (``junction/auto``) gets the candidate model the router chooses;
 1. model fallback list (``models: [...]``, OpenRouter's field): each model
    in turn, any error moves on;
 2. provider selection (gateway/planner.py): the model's endpoints ordered
@@ -23,6 +25,7 @@ from junction.codecs.base import TokenCounter
 from junction.config import Config, key_digest, redactor
 from junction.gateway import attempts
 from junction.gateway.accounting import Accountant, Generations, ResponseIds
+from junction.gateway.auto import AutoRouters
 from junction.gateway.failover import FailoverPolicy, Health, exhausted
 from junction.gateway.planner import Plan, Planner
 from junction.gateway.routes import ModelRoute, build_routes, global_preferences
@@ -54,6 +57,8 @@ class Gateway:
         self.redactor = redactor(config)
         """Scrubs this config's secrets from errors and logs (built once)."""
         self.routes: dict[str, ModelRoute] = build_routes(config, self.redactor)
+        self.auto = AutoRouters.from_config(config)
+        """Semantic routers, loaded once here (never per request)."""
         self.keys: dict[str, Principal] = {
             k.key_sha256 or "": Principal(
                 k.name, parse_preferences(k.provider) if k.provider is not None else None
@@ -132,6 +137,7 @@ class Gateway:
 
     async def chat(self, request: ChatRequest, trace: Trace | None = None) -> ChatResponse:
         trace = self._start(trace)
+        trace.router = self.auto.apply(request)
         failures: list[GatewayError] = []
         for name in self._models(request):
             if trace.expired():
@@ -150,6 +156,7 @@ class Gateway:
                 failures.append(exc)
                 continue
             trace.model = response.model = plan.route.name
+            response.router = trace.router
             upstream_id, response.id = response.id, trace.id
             self.accountant.price(trace, response.usage)
             first = response.choices[0] if response.choices else None
@@ -171,6 +178,7 @@ class Gateway:
         """Plans before the first event, so that an unknown model or an
         impossible preference is an HTTP error, not a broken stream."""
         trace = self._start(trace)
+        trace.router = self.auto.apply(request)
         names = self._models(request)
         plans: list[Plan] = []
         failures: list[GatewayError] = []
@@ -263,6 +271,7 @@ async def _watch(
                 if isinstance(event, StreamStart):
                     trace.model = event.model = plan.route.name
                     event.provider = trace.served_by
+                    event.router = trace.router
                     upstream_id, event.id = event.id, trace.id
                 elif isinstance(event, UsageReport):
                     usage = event.usage

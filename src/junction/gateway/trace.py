@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from junction.gateway.routes import Endpoint
 from junction.routing import ProviderPreferences
+from junction.types import RouterChoice
 
 
 @dataclass(slots=True)
@@ -51,6 +52,8 @@ class Trace:
     started: float = field(default_factory=time.time)
     id: str = ""
     """junction's own response id (``gen-...``), set when the gateway takes the request."""
+    router: RouterChoice | None = None
+    """The semantic router's decision, when the request named a router model."""
     deadline: float = math.inf
     """``time.monotonic()`` by which the request must be over (``timeouts.request``)."""
 

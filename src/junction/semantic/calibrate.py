@@ -41,6 +41,19 @@ class Calibration(msgspec.Struct, omit_defaults=True):
     pgr: float | None = None  # reached: performance gap recovered (two models)
     mean_cost: float | None = None  # reached: mean cost per request (with costs)
     quality: float | None = None  # reached: mean quality
+    thresholds: list[float | None] | None = None
+    """Two models: the threshold sending 0%, 1%, ..., 100% of the held-out prompts to the
+    strong model (101 values; None: above every score), so a request may ask for another
+    share."""
+    pgrs: list[float] | None = None
+    """Two models: the held-out PGR reached at each of those 101 shares."""
+    prices: list[float] | None = None
+    """N models: the swept prices, lowest first, and below the held-out mean cost per
+    request each gives, so a request may ask for another cost ceiling."""
+    price_costs: list[float] | None = None
+
+
+CURVE_POINTS = 101
 
 
 def parse_target(text: str) -> tuple[str, float]:
@@ -72,8 +85,10 @@ def binary(
         calls = int(reached[0]) if len(reached) else len(scores)
     else:
         raise CalibrationError(f"{kind} needs costs; two-model data calibrates share or quality")
-    threshold = float(scores[order][calls - 1]) if calls > 0 else float(np.inf)
+    ranked = scores[order]
+    threshold = _threshold(ranked, calls)
     chosen = scores >= threshold
+    curve = [round(k * len(scores) / (CURVE_POINTS - 1)) for k in range(CURVE_POINTS)]
     return Calibration(
         kind=kind,
         target=target,
@@ -81,7 +96,14 @@ def binary(
         share=float(chosen.mean()),
         pgr=float(pgr[int(chosen.sum())]),
         quality=float(np.where(chosen, strong, weak).mean()),
+        thresholds=[_threshold(ranked, c) if c else None for c in curve],
+        pgrs=[float(pgr[c]) for c in curve],
     )
+
+
+def _threshold(ranked: FloatArray, calls: int) -> float:
+    """The score at or above which ``calls`` of the ``ranked`` (descending) scores fall."""
+    return float(ranked[calls - 1]) if calls > 0 else float(np.inf)
 
 
 def choose_by_price(predicted: FloatArray, mean_costs: FloatArray, price: float) -> Choice:
@@ -107,22 +129,20 @@ def n_model(
     """Calibrate the N-model decision on held-out predictions, outcomes and costs."""
     rows = np.arange(len(quality))
     mean_costs = costs.mean(axis=0)
+    scale = float(np.ptp(predicted)) / (float(np.ptp(mean_costs)) or 1.0)
+    sweep = [float(p) for p in PRICES * (scale or 1.0)]
+    swept = [float(costs[rows, choose_by_price(predicted, mean_costs, p)].mean()) for p in sweep]
     if kind == "quality":
         choice = choose_by_quality(predicted, mean_costs, target)
         price = None
     elif kind == "max-cost":
-        scale = float(np.ptp(predicted)) / (float(np.ptp(mean_costs)) or 1.0)
-        price = None
-        for candidate in PRICES * (scale or 1.0):
-            choice = choose_by_price(predicted, mean_costs, candidate)
-            if costs[rows, choice].mean() <= target:
-                price = float(candidate)
-                break
+        price = next((p for p, c in zip(sweep, swept, strict=True) if c <= target), None)
         if price is None:
             raise CalibrationError(
                 f"no decision keeps the mean cost under {target}: the cheapest model alone "
                 f"costs {costs[:, int(np.argmin(mean_costs))].mean():.6g} per request"
             )
+        choice = choose_by_price(predicted, mean_costs, price)
     else:
         raise CalibrationError("N-model data calibrates quality (absolute) or max-cost")
     return Calibration(
@@ -131,4 +151,6 @@ def n_model(
         price=price,
         mean_cost=float(costs[rows, choice].mean()),
         quality=float(quality[rows, choice].mean()),
+        prices=sweep,
+        price_costs=swept,
     )

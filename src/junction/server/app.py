@@ -22,6 +22,7 @@ from junction.codecs import anthropic_messages, openai_chat, openai_responses
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
+from junction.gateway.auto import router_header
 from junction.redact import install_log_redactor
 from junction.server import gemini_door, openapi
 from junction.server.asgi import (
@@ -293,11 +294,13 @@ def _chat(door: Door) -> StateHandler:
         trace = Trace(key=request.principal)
         if not req.stream:
             response = await st.gateway.chat(req, trace)
-            return Response(server.encode_response(response, req))
+            routed = [router_header(trace.router)] if trace.router else []
+            return Response(server.encode_response(response, req), headers=routed)
         events = await st.gateway.chat_stream(req, trace)
         encoder = server.stream_encoder(req)
+        routed = [router_header(trace.router)] if trace.router else []
         return await stream_response(
-            events, encoder, server.finish_after_error, st.gateway.redactor
+            events, encoder, server.finish_after_error, st.gateway.redactor, routed
         )
 
     return chat

@@ -3,7 +3,7 @@ per upstream read. Shared by every door that streams."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from junction.codecs.base import StreamEncoder
 from junction.redact import Redactor
@@ -19,6 +19,7 @@ async def stream_response(
     writer: StreamEncoder,
     finish_after_error: bool,
     redactor: Redactor,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> StreamingResponse:
     """The stream as server-sent events. A failure before the first event
     raises (an HTTP error); after it, it is the stream's error frame."""
@@ -27,7 +28,7 @@ async def stream_response(
     except StopAsyncIteration:
         raise GatewayError("provider_unavailable", "the provider sent an empty stream") from None
     frames = relay(first, events, writer, finish_after_error, redactor)
-    return StreamingResponse(frames, headers=SSE_HEADERS)
+    return StreamingResponse(frames, headers=[*SSE_HEADERS, *headers] if headers else SSE_HEADERS)
 
 
 async def relay(

@@ -267,6 +267,19 @@ class Choice(msgspec.Struct, omit_defaults=True):
     logprobs: list[TokenLogprob] | None = None
 
 
+class RouterChoice(msgspec.Struct, omit_defaults=True):
+    """A semantic router's decision for one request (gateway/auto.py)."""
+
+    name: str
+    """The router model the client asked for."""
+    model: str
+    """The configured model the router chose."""
+    score: float
+    shadow: bool = False
+    """True: the choice was only recorded; the router's default model served."""
+    decision_ms: float = 0.0
+
+
 class ChatResponse(msgspec.Struct, omit_defaults=True):
     id: str
     model: str
@@ -278,3 +291,4 @@ class ChatResponse(msgspec.Struct, omit_defaults=True):
     system_fingerprint: str | None = None
     service_tier: str | None = None
     warnings: list[str] = msgspec.field(default_factory=list)
+    router: RouterChoice | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import msgspec
 
-from junction.types.chat import FinishReason, Usage
+from junction.types.chat import FinishReason, RouterChoice, Usage
 
 
 class StreamStart(msgspec.Struct, tag="start", omit_defaults=True):
@@ -19,6 +19,7 @@ class StreamStart(msgspec.Struct, tag="start", omit_defaults=True):
     model: str
     created: int = 0
     provider: str | None = None
+    router: RouterChoice | None = None
 
 
 class TextDelta(msgspec.Struct, tag="text", omit_defaults=True):

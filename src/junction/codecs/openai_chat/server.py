@@ -28,6 +28,7 @@ from junction.types import (
     Reasoning,
     ReasoningEffort,
     ResponseFormat,
+    RouterChoice,
     TextPart,
     ThinkingPart,
     TokenLogprob,
@@ -504,8 +505,15 @@ def encode_response(response: ChatResponse, *, null_fingerprint: bool = False) -
             else msgspec.UNSET,
             service_tier=response.service_tier if response.service_tier in _SERVICE_TIERS else None,
             warnings=response.warnings or None,
+            router=router_choice(response.router),
         )
     )
+
+
+def router_choice(choice: RouterChoice | None) -> wire.RouterChoice | None:
+    if choice is None:
+        return None
+    return wire.RouterChoice(choice.name, choice.model, choice.score, choice.shadow)
 
 
 def error_body(err: GatewayError) -> wire.ErrorBody:

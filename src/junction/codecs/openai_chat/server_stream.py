@@ -6,7 +6,12 @@ import time
 
 from junction.codecs._shared.media import new_tool_call_id
 from junction.codecs.openai_chat import wire
-from junction.codecs.openai_chat.server import encode_json, encode_usage, error_body
+from junction.codecs.openai_chat.server import (
+    encode_json,
+    encode_usage,
+    error_body,
+    router_choice,
+)
 from junction.codecs.sse import sse
 from junction.types import (
     Finish,
@@ -41,6 +46,7 @@ class StreamEncoder:
         "_include_usage",
         "_model",
         "_provider",
+        "_router",
         "_seen",
         "_usage",
     )
@@ -51,6 +57,8 @@ class StreamEncoder:
         self._model = ""
         self._created = 0
         self._provider: str | None = None
+        self._router: wire.RouterChoice | None = None
+        """Goes out on the first chunk only."""
         self._usage: Usage | None = None
         self._seen: set[tuple[int, int]] = set()
         """(choice, call index) pairs whose first chunk went out; (choice, -1)
@@ -73,7 +81,9 @@ class StreamEncoder:
             provider=self._provider,
             usage=usage,
             error=error,
+            router=self._router,
         )
+        self._router = None
         return sse(encode_json(chunk))
 
     def _delta(self, index: int, delta: wire.Delta, finish: Finish | None = None) -> bytes:
@@ -105,6 +115,7 @@ class StreamEncoder:
             self._model = event.model
             self._created = event.created
             self._provider = event.provider
+            self._router = router_choice(event.router)
         return b""
 
     def _tool_call(self, event: ToolCallDelta) -> bytes:

@@ -340,6 +340,15 @@ class Response(msgspec.Struct, omit_defaults=True):
     service_tier: str | None = None
     warnings: list[str] | None = None
     """junction's own: parameters dropped for the target (drop_params)."""
+    router: RouterChoice | None = None
+    """junction's own: the semantic router's decision (``junction/auto``)."""
+
+
+class RouterChoice(msgspec.Struct, omit_defaults=True):
+    name: str
+    model: str
+    score: float
+    shadow: bool = False
 
 
 class Delta(msgspec.Struct, omit_defaults=True):
@@ -379,6 +388,8 @@ class Chunk(msgspec.Struct, omit_defaults=True):
     provider: str | None = None
     usage: Usage | None = None
     error: ErrorBody | None = None
+    router: RouterChoice | None = None
+    """junction's own, on the first chunk: the semantic router's decision."""
 
 
 class ErrorEnvelope(msgspec.Struct):

@@ -1,0 +1,177 @@
+"""Semantic routers as models: ``junction/auto`` (or a router's name) picks a candidate.
+
+The routers in the config's ``routers:`` are loaded once, when the gateway is built (the
+artifact folder ``junction router train`` wrote: numbers and settings, no training code).
+For a request naming one, the router reads the prompt's user turns, predicts each
+candidate's quality and chooses a configured model; the request then takes the normal path
+(planner, attempts, failover) under that model's name. A shadow router records its choice
+and serves its ``default`` model.
+
+A request may carry ``route: {strong_share | quality_target | max_cost, candidates}`` to
+decide differently this once; a bad one is a 400 naming the field.
+
+The decision runs inline on the event loop: with the lexical encoder it takes well under a
+millisecond (bench/semantic/gateway_overhead.py prints the figures; docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from junction.config import Config, ConfigError, RouteTarget, SemanticRouter
+from junction.semantic import load
+from junction.semantic.artifact import ArtifactError
+from junction.semantic.decide import Decider, DecisionError, Target
+from junction.types import ChatRequest, GatewayError, RouterChoice, TextPart
+
+AUTO = "junction/auto"
+"""The name that asks for the only configured router."""
+
+_TARGETS = {"strong_share": "share", "quality_target": "quality", "max_cost": "max-cost"}
+_ROUTE_FIELDS = (*_TARGETS, "candidates")
+
+
+class AutoRouter:
+    """One configured router: its decider and the map to configured models."""
+
+    def __init__(self, name: str, decider: Decider, spec: SemanticRouter) -> None:
+        self.name = name
+        self.decider = decider
+        names = spec.candidates or {m: m for m in decider.models}
+        self.to_model = {m: names.get(m, m) for m in decider.models}
+        """The artifact's model names -> configured models."""
+        self.to_artifact = {v: k for k, v in self.to_model.items()}
+        self.shadow = spec.shadow
+        self.default = spec.default
+
+    def choose(self, request: ChatRequest) -> RouterChoice:
+        target, allowed = self._route(request.extra.pop("route", None))
+        started = time.perf_counter()
+        decision = self.decider.decide(prompt_text(request), target, allowed)
+        elapsed = (time.perf_counter() - started) * 1000
+        return RouterChoice(
+            name=self.name,
+            model=self.to_model[decision.model],
+            score=decision.score,
+            shadow=self.shadow,
+            decision_ms=elapsed,
+        )
+
+    def _route(self, raw: Any) -> tuple[Target | None, list[str] | None]:
+        """The request's ``route`` object, validated against this router."""
+        if raw is None:
+            return None, None
+        if not isinstance(raw, dict):
+            raise _bad("route", 'must be an object such as {"strong_share": 0.3}')
+        for key in raw:
+            if key not in _ROUTE_FIELDS:
+                raise _bad(f"route.{key}", f"is not a route field (use {', '.join(_ROUTE_FIELDS)})")
+        given = [k for k in _TARGETS if k in raw]
+        if len(given) > 1:
+            raise _bad(f"route.{given[1]}", f"give one of {' or '.join(given)}, not both")
+        target = None
+        if given:
+            target = self._target(given[0], raw[given[0]])
+        allowed = self._candidates(raw["candidates"]) if "candidates" in raw else None
+        return target, allowed
+
+    def _target(self, field: str, value: Any) -> Target:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _bad(f"route.{field}", f"must be a number (got {type(value).__name__})")
+        if field == "strong_share" and not 0 <= value <= 1:
+            raise _bad(f"route.{field}", f"must be between 0 and 1 (got {value})")
+        if field == "max_cost" and value < 0:
+            raise _bad(f"route.{field}", f"must not be negative (got {value})")
+        target = Target(_TARGETS[field], float(value))  # type: ignore[arg-type]
+        try:
+            self.decider.check(target)
+        except DecisionError as exc:
+            raise _bad(f"route.{field}", f"router {self.name!r}: {exc}") from None
+        return target
+
+    def _candidates(self, value: Any) -> list[str]:
+        ok = isinstance(value, list) and value and all(isinstance(m, str) for m in value)
+        if not ok:
+            raise _bad("route.candidates", "must be a non-empty list of model names")
+        unknown = [m for m in value if m not in self.to_artifact]
+        if unknown:
+            have = ", ".join(self.to_artifact)
+            raise _bad(
+                "route.candidates", f"{unknown[0]!r} is not a candidate of {self.name!r} ({have})"
+            )
+        return [self.to_artifact[m] for m in value]
+
+
+class AutoRouters:
+    """Every configured router, by the names a request may use."""
+
+    def __init__(self, routers: Mapping[str, AutoRouter]) -> None:
+        self.by_name = dict(routers)
+        if len(self.by_name) == 1:
+            self.by_name.setdefault(AUTO, next(iter(routers.values())))
+
+    @classmethod
+    def from_config(cls, config: Config) -> AutoRouters:
+        base = Path(config.source).parent if not config.source.startswith("<") else Path()
+        return cls({n: _load(n, spec, base, config.source) for n, spec in config.routers.items()})
+
+    def apply(self, request: ChatRequest) -> RouterChoice | None:
+        """Route a request naming a router: set its model to the served one."""
+        router = self.by_name.get(request.model)
+        if router is None:
+            return None
+        choice = router.choose(request)
+        request.model = router.default if router.shadow and router.default else choice.model
+        return choice
+
+
+def _load(name: str, spec: SemanticRouter, base: Path, source: str) -> AutoRouter:
+    where = f"{source}: routers.{name}"
+    folder = Path(spec.artifact)
+    folder = folder if folder.is_absolute() else base / folder
+    try:
+        decider = Decider(load(folder), _config_target(spec.target))
+    except (ArtifactError, DecisionError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    router = AutoRouter(name, decider, spec)
+    missing = [m for m in (spec.candidates or {}) if m not in decider.models]
+    if missing:
+        raise ConfigError(
+            f"{where}.candidates: {missing[0]!r} is not a model of the artifact "
+            f"({', '.join(decider.models)})"
+        )
+    return router
+
+
+def _config_target(target: RouteTarget | None) -> Target | None:
+    if target is None:
+        return None
+    for field, kind in _TARGETS.items():
+        value = getattr(target, field)
+        if value is not None:
+            return Target(kind, float(value))  # type: ignore[arg-type]
+    return None
+
+
+def prompt_text(request: ChatRequest) -> str:
+    """What a router reads: the user turns' text, joined with newlines (as in the dataset)."""
+    return "\n".join(
+        part.text
+        for message in request.messages
+        if message.role == "user"
+        for part in message.content
+        if isinstance(part, TextPart)
+    )
+
+
+def router_header(choice: RouterChoice) -> tuple[str, str]:
+    """``x-junction-router: NAME; model=MODEL; score=S`` (and ``; shadow``)."""
+    value = f"{choice.name}; model={choice.model}; score={choice.score:.4f}"
+    return "x-junction-router", value + ("; shadow" if choice.shadow else "")
+
+
+def _bad(param: str, what: str) -> GatewayError:
+    return GatewayError("invalid_request", f"`{param}` {what}.", param=param)
