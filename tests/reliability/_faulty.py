@@ -36,6 +36,8 @@ from junction.types import ChatRequest, ChatResponse, Finish, GatewayError
 GARBAGE = b'{"fake": "malformed", this is not JSON <<<'
 HANG_S = 30.0
 """How long a stalled or slow answer waits (the gateway hangs up first)."""
+BIG_BODY = 256 * 1024
+"""The size of an oversized answer (the faulty deployment takes 64 KiB)."""
 ENDLESS_CAP = 64 * 1024 * 1024
 """A safety stop for the endless answers: no more than this is written."""
 
@@ -148,10 +150,8 @@ async def _plain(call: Call) -> web.StreamResponse:
         return web.Response(
             text="<html><body>502 Bad Gateway</body></html>", content_type="text/html"
         )
-    if fault == "big-body":
-        resp = await call.start_stream("application/json")
-        await _endless(call, resp, b" " * 4096)  # valid JSON whitespace, never ending
-        return resp
+    if fault == "big-body":  # the answer, then valid JSON whitespace: 256 KiB in all
+        return web.Response(body=body.ljust(BIG_BODY), content_type="application/json")
     if fault == "endless-line":
         resp = await call.start_stream("application/json")
         await _endless(call, resp, b"x" * 4096)

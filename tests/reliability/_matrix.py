@@ -38,6 +38,9 @@ class Expect:
     """Requests the faulty deployment received (0: it was never reached)."""
     rests: bool = False
     """The faulty deployment rests afterwards (a last resort for a while)."""
+    hung_up: bool = False
+    """The faulty deployment writes without end: the gateway must hang up
+    well before the 64 MiB it would write."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,9 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "connect-timeout",
         "connect timeout (a listener whose accept queue is full: the SYN goes unanswered)",
-        *_both(Expect(FAILOVER, 504, "timeout", calls=0)),
+        *_both(
+            Expect(FAILOVER, 504, "could not connect within 0.5 s (the connect timeout)", calls=0)
+        ),
     ),
     Fault(
         "slow-first-token",
@@ -142,9 +147,9 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "endless-line",
         "bytes without end: a body that never closes, or an SSE line with no newline",
-        Expect(FAILOVER, 502, "limits.max_body_bytes"),
-        Expect(FAILOVER, 502, "limits.max_line_bytes"),
-        BEDROCK_FRAMES,
+        Expect(FAILOVER, 502, "limits.max_body_bytes", hung_up=True),
+        Expect(FAILOVER, 502, "limits.max_line_bytes", hung_up=True),
+        (("bedrock_converse", Expect(FAILOVER, 502, "limits.max_event_bytes", hung_up=True)),),
     ),
 )
 
@@ -228,7 +233,8 @@ def render_section(observed: Mapping[str, str]) -> str:
 def _expected(e: Expect) -> str:
     said = f", attempt recorded as {e.status} naming “{e.says}”" if e.says else ""
     rests = "; the deployment rests (a last resort) for the `retry-after`" if e.rests else ""
-    return f"{e.outcome}{said}{rests}"
+    hung_up = "; the gateway stops reading (hangs up) at the limit" if e.hung_up else ""
+    return f"{e.outcome}{said}{rests}{hung_up}"
 
 
 def _exceptions(fault: Fault) -> str:

@@ -93,6 +93,8 @@ class Seen:
     logged: list[str] = field(default_factory=list)
     calls: int = 0
     seconds: float = 0.0
+    written: int = 0
+    """Bytes an endless answer wrote before the gateway hung up."""
     resting: str | None = None
     """Why the faulty deployment is a last resort after the cell, if it is."""
 
@@ -154,6 +156,7 @@ async def run_cell(http: httpx.AsyncClient, faulty: Faulty, gateway: Any, cell: 
     if found.status_code == 200:
         seen.record = found.json()["data"]
     seen.calls = faulty.calls[cell.upstream_model]
+    seen.written = faulty.written[cell.upstream_model]
     seen.resting = gateway.stats.resting(f"{cell.model}@{cell.faulty_name}", now=gateway.clock())
     return seen
 
@@ -265,6 +268,8 @@ def verify(observed: Matrix, cell: Cell) -> None:
     assert seen.status == 200, seen.body
     assert seen.calls == expect.calls
     assert (seen.resting is not None) == expect.rests, seen.resting
+    if expect.hung_up:
+        assert 0 < seen.written < 16 * 1024 * 1024, seen.written
     record = seen.record
     assert record, f"no generation record for {seen.response_id!r}"
     attempts = record["provider_responses"]
