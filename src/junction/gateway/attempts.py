@@ -32,7 +32,13 @@ from junction.types import (
     StreamEvent,
     StreamStart,
     UpstreamError,
+    UsageReport,
 )
+
+NOT_CONTENT = (StreamStart, UsageReport)
+"""Events held back while the attempt may still fail over: a start, and
+the usage some dialects report before any content (Anthropic's
+``message_start`` carries the prompt tokens)."""
 
 
 def _ms(since: float) -> float:
@@ -116,7 +122,7 @@ async def stream(
                     events = _feed(ep, decoder.feed, chunk)
                     if held is not None:
                         held.extend(events)
-                        if all(isinstance(e, StreamStart) for e in held):
+                        if all(isinstance(e, NOT_CONTENT) for e in held):
                             continue
                         events, held = held, None
                         attempt = _served(trace, ep, started, warnings, ttft=True)
@@ -235,6 +241,8 @@ async def _embed_once(
 def _decode(ep: Endpoint, body: bytes) -> ChatResponse:
     try:
         return ep.codec.decode_response(body, ep.target)
+    except UpstreamError as exc:
+        raise _answer_failed(exc) from None
     except GatewayError:
         raise
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError, TypeError) as exc:
@@ -250,11 +258,24 @@ def _feed(
 ) -> list[StreamEvent]:
     try:
         events = feed(chunk)
+    except UpstreamError as exc:
+        raise _answer_failed(exc) from None
     except GatewayError:
         raise
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError, TypeError) as exc:
         raise _unreadable(ep, exc) from None
     return events
+
+
+def _answer_failed(exc: UpstreamError) -> UpstreamError:
+    """A provider's failure found in its 200 answer (unreadable, cut, an
+    error event): the next endpoint may be tried when it is the provider's
+    fault (5xx) and nothing reached the client yet, which the attempt loop
+    decides. Codecs mark a stream that ended early as not retryable, as
+    they cannot know whether content was already relayed."""
+    if exc.status >= 500:
+        exc.retryable = True
+    return exc
 
 
 def _unreadable(ep: Endpoint, exc: Exception) -> UpstreamError:

@@ -29,7 +29,7 @@ from junction.gateway.auto import AutoRouters
 from junction.gateway.failover import FailoverPolicy, Health, exhausted
 from junction.gateway.planner import Plan, Planner
 from junction.gateway.routes import ModelRoute, build_routes, global_preferences
-from junction.gateway.tokens import estimate_prompt_tokens
+from junction.gateway.tokens import estimate_prompt_tokens, estimate_text_tokens
 from junction.gateway.trace import Principal, Trace
 from junction.routing import EndpointStats, ProviderPreferences, StickyRoutes, parse_preferences
 from junction.transport import Transport
@@ -42,6 +42,10 @@ from junction.types import (
     GatewayError,
     StreamEvent,
     StreamStart,
+    TextDelta,
+    ThinkingDelta,
+    ToolCallDelta,
+    Usage,
     UsageReport,
 )
 
@@ -203,7 +207,7 @@ class Gateway:
             )
             started = False
             try:
-                async for batch in _watch(events, plan, trace, self.accountant):
+                async for batch in _watch(events, plan, trace, self.accountant, request):
                     started = True
                     yield batch
                 return
@@ -257,14 +261,21 @@ def _key_prefs(trace: Trace) -> ProviderPreferences | None:
 
 
 async def _watch(
-    batches: AsyncIterator[list[StreamEvent]], plan: Plan, trace: Trace, accountant: Accountant
+    batches: AsyncIterator[list[StreamEvent]],
+    plan: Plan,
+    trace: Trace,
+    accountant: Accountant,
+    request: ChatRequest,
 ) -> AsyncIterator[list[StreamEvent]]:
     """Relay a stream, pricing its usage as it passes and settling at the end.
-    The stream carries junction's own id (the provider's is kept in the record)."""
+    The stream carries junction's own id (the provider's is kept in the record).
+    A stream that ends before its usage report (cut, stalled, abandoned) is
+    charged an estimate of what was relayed."""
     upstream_id = ""
     usage = None
     finish: tuple[str | None, str | None] = (None, None)
     complete = False
+    relayed = 0  # characters of content sent to the client
     try:
         async for batch in batches:
             for event in batch:
@@ -273,6 +284,10 @@ async def _watch(
                     event.provider = trace.served_by
                     event.router = trace.router
                     upstream_id, event.id = event.id, trace.id
+                elif isinstance(event, (TextDelta, ThinkingDelta)):
+                    relayed += len(event.text)
+                elif isinstance(event, ToolCallDelta):
+                    relayed += len(event.name or "") + len(event.arguments)
                 elif isinstance(event, UsageReport):
                     usage = event.usage
                     accountant.price(trace, usage)
@@ -282,6 +297,8 @@ async def _watch(
         complete = True
     finally:
         if trace.served is not None:
+            if not complete:
+                usage = _estimated(usage, relayed, request, trace, accountant)
             accountant.settle(
                 trace,
                 usage=usage,
@@ -291,3 +308,16 @@ async def _watch(
                 cancelled=not complete,
                 upstream_id=upstream_id,
             )
+
+
+def _estimated(
+    usage: Usage | None, relayed: int, request: ChatRequest, trace: Trace, accountant: Accountant
+) -> Usage | None:
+    """The usage of a stream that ended early: the provider's, or, when it
+    reported no output tokens, an estimate of the content relayed."""
+    if not relayed or (usage is not None and usage.completion_tokens):
+        return usage
+    prompt = usage.prompt_tokens if usage is not None else estimate_prompt_tokens(request)
+    estimate = Usage(prompt_tokens=prompt, completion_tokens=estimate_text_tokens(relayed))
+    accountant.price(trace, estimate)
+    return estimate

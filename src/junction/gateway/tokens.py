@@ -57,3 +57,8 @@ def estimate_prompt_tokens(request: ChatRequest) -> int:
         total += _chars(tool.name) + _chars(tool.description or "")
         total += _chars(msgspec.json.encode(tool.parameters).decode())
     return total
+
+
+def estimate_text_tokens(chars: int) -> int:
+    """Tokens in ``chars`` characters of generated text (the same rule)."""
+    return (chars + 3) // 4

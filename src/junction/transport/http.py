@@ -219,6 +219,8 @@ class Transport:
                     timeout=timeout,
                     allow_redirects=False,
                 )
+        except aiohttp.ConnectionTimeoutError:  # a TimeoutError too: before it
+            raise _timeout(label, "connect", limits.connect) from None
         except TimeoutError:
             raise _timeout(label, "first_token") from None
         except aiohttp.ClientConnectorError as exc:
@@ -243,11 +245,13 @@ def _now() -> float:
 # fails over when nothing did.
 
 
-def _timeout(label: str, which: str, idle: float | None = None) -> UpstreamError:
-    if which == "first_token":
+def _timeout(label: str, which: str, seconds: float | None = None) -> UpstreamError:
+    if which == "connect":
+        what = f"could not connect within {seconds:g} s (the connect timeout)"
+    elif which == "first_token":
         what = "no response before the first-token timeout"
     elif which == "idle":
-        what = f"the provider sent nothing for {idle:g} s mid-response (the idle timeout)"
+        what = f"the provider sent nothing for {seconds:g} s mid-response (the idle timeout)"
     else:
         what = "the attempt ran past its total timeout"
     return UpstreamError("timeout", f"{label}: {what}", provider=label, status=504, retryable=True)
