@@ -8,6 +8,7 @@ import asyncio
 import json
 
 import pytest
+
 from conftest import Stack
 
 # A long answer at 40 tokens a second: several seconds of stream.
