@@ -10,7 +10,6 @@ the OpenAI dialect, so the recipe cannot rot.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ import msgspec
 import pytest
 import uvicorn
 
+from _serving import serve_on_loopback
 from junction.codecs import registry
 from junction.codecs.base import Quirks
 from junction.config import parse_config
@@ -34,16 +34,9 @@ MODEL = "sim-echo-model"
 
 
 async def _serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
-    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the gateway did not start"
-    return server, task, f"http://127.0.0.1:{sock.getsockname()[1]}"
+    task, port = await serve_on_loopback(server)
+    return server, task, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ own loopback socket, in the test loop. Clients talk to them over TCP."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 import uvicorn
 
+from _serving import serve_on_loopback
 from junction.config import Config, Server, load_config, parse_config
 from junction.server.app import create_app
 from junction.server.serving import build_server
@@ -115,17 +115,9 @@ class Stack:
 
 
 async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     # The server junction serve runs, with its front-door limits.
     server = build_server(app, Server(), log_level="warning")
-    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the gateway did not start"
+    task, port = await serve_on_loopback(server)
     return server, task, f"http://127.0.0.1:{port}"
 
 

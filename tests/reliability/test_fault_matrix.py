@@ -14,7 +14,6 @@ import asyncio
 import json
 import logging
 import os
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ import pytest
 
 from _faulty import BlackHole, Faulty, start_faulty
 from _matrix import BEGIN, BROKEN, CELLS, DOC, END, ENDED, FAILOVER, Cell, render_section
+from _serving import serve_on_loopback
 from junction.config import Server, parse_config
 from junction.server.app import create_app
 from junction.server.serving import build_server
@@ -169,16 +169,9 @@ class Matrix:
 
 
 async def _serve(app: Any) -> tuple[Any, asyncio.Task[None], str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
     server = build_server(app, Server(), log_level="warning")
-    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the gateway did not start"
-    return server, task, f"http://127.0.0.1:{sock.getsockname()[1]}"
+    task, port = await serve_on_loopback(server)
+    return server, task, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from _serving import serve_on_loopback
 from junction.config import Config, parse_config
 from junction.server.app import create_app
 from junction.server.serving import GatewayServer, build_server
@@ -44,15 +44,7 @@ async def serving(config: Config, **limits: Any) -> AsyncIterator[Front]:
     config.server = msgspec.structs.replace(config.server, **limits)
     app = create_app(config)
     server = build_server(app, config.server, log_level="warning")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the gateway did not start"
+    task, port = await serve_on_loopback(server)
     try:
         yield Front(server, app, port, task)
     finally:

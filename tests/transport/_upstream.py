@@ -20,6 +20,7 @@ import httpx
 import uvicorn
 from aiohttp import web
 
+from _serving import serve_on_loopback
 from junction.config import Config, parse_config
 from junction.server.app import create_app
 
@@ -282,18 +283,10 @@ class Rig:
 
 
 async def _serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
     )
-    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the gateway did not start"
+    task, port = await serve_on_loopback(server)
     return server, task, f"http://127.0.0.1:{port}"
 
 

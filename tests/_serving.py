@@ -1,0 +1,23 @@
+"""Start an ASGI server (uvicorn's, or junction's front door) on a free
+loopback port, the way every socket-level test does."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+
+async def serve_on_loopback(server: Any) -> tuple[asyncio.Task[None], int]:
+    """``server.serve`` on 127.0.0.1, a free port, once it has started:
+    the serving task and the port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port: int = sock.getsockname()[1]
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "the server did not start"
+    return task, port
