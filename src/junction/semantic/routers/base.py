@@ -138,3 +138,43 @@ class Reduction:
     def __call__(self, inputs: FloatArray) -> FloatArray:
         out: FloatArray = (inputs - self.center) @ self.basis
         return out
+
+
+@dataclass
+class ReducedInputs:
+    """The gradient routers' inputs: :func:`design` reduced by a :class:`Reduction`
+    fitted on the training rows, and how they are kept in an artifact."""
+
+    scale: LengthScale
+    reduction: Reduction
+
+    @classmethod
+    def empty(cls) -> ReducedInputs:
+        return cls(LengthScale(), Reduction(np.zeros(0), np.zeros((0, 0))))
+
+    @classmethod
+    def fit(
+        cls, features: Features, components: int, seed: int
+    ) -> tuple[ReducedInputs, FloatArray]:
+        """The fitted inputs, and the training rows through them."""
+        scale = LengthScale.fit(features.chars)
+        inputs = design(features, scale)
+        reduction = Reduction.fit(inputs, components, seed)
+        return cls(scale, reduction), reduction(inputs)
+
+    def __call__(self, features: Features) -> FloatArray:
+        return self.reduction(design(features, self.scale))
+
+    def arrays(self) -> dict[str, FloatArray]:
+        return {
+            "length_scale": self.scale.array(),
+            "reduction_center": self.reduction.center,
+            "reduction_basis": self.reduction.basis,
+        }
+
+    @classmethod
+    def load(cls, arrays: Mapping[str, FloatArray]) -> ReducedInputs:
+        return cls(
+            LengthScale.load(array(arrays, "length_scale")),
+            Reduction(array(arrays, "reduction_center"), array(arrays, "reduction_basis")),
+        )

@@ -16,14 +16,7 @@ import numpy as np
 
 from junction.semantic.dataset import FloatArray
 from junction.semantic.encoders import Features, Setting, Settings
-from junction.semantic.routers.base import (
-    LengthScale,
-    Reduction,
-    array,
-    design,
-    register_router,
-    setting,
-)
+from junction.semantic.routers.base import ReducedInputs, array, register_router, setting
 from junction.semantic.routers.optim import Adam, sigmoid
 
 
@@ -43,8 +36,7 @@ class LogisticRouter:
         self.l2 = l2
         self.steps = steps
         self.rate = rate
-        self.scale = LengthScale()
-        self.reduction = Reduction(np.zeros(0), np.zeros((0, 0)))
+        self.inputs = ReducedInputs.empty()
         self.weights: FloatArray = np.zeros((0, 0))
         self.bias: FloatArray = np.zeros(0)
 
@@ -59,10 +51,7 @@ class LogisticRouter:
         )
 
     def fit(self, features: Features, quality: FloatArray) -> None:
-        self.scale = LengthScale.fit(features.chars)
-        inputs = design(features, self.scale)
-        self.reduction = Reduction.fit(inputs, self.components, 0)
-        x = self.reduction(inputs)
+        self.inputs, x = ReducedInputs.fit(features, self.components, 0)
         best = quality.max(axis=1, keepdims=True)
         labels = (quality >= best - self.tolerance).astype(np.float64)
         rate = labels.mean(axis=0).clip(1e-3, 1 - 1e-3)
@@ -75,7 +64,7 @@ class LogisticRouter:
             optimiser.step([x.T @ error / n + self.l2 * self.weights, error.mean(axis=0)])
 
     def predict(self, features: Features) -> FloatArray:
-        return sigmoid(self.reduction(design(features, self.scale)) @ self.weights + self.bias)
+        return sigmoid(self.inputs(features) @ self.weights + self.bias)
 
     def settings(self) -> dict[str, Setting]:
         return {
@@ -90,18 +79,13 @@ class LogisticRouter:
         return {
             "weights": self.weights,
             "bias": self.bias,
-            "length_scale": self.scale.array(),
-            "reduction_center": self.reduction.center,
-            "reduction_basis": self.reduction.basis,
+            **self.inputs.arrays(),
         }
 
     def load_arrays(self, arrays: Mapping[str, FloatArray]) -> None:
         self.weights = array(arrays, "weights")
         self.bias = array(arrays, "bias")
-        self.scale = LengthScale.load(array(arrays, "length_scale"))
-        self.reduction = Reduction(
-            array(arrays, "reduction_center"), array(arrays, "reduction_basis")
-        )
+        self.inputs = ReducedInputs.load(arrays)
 
 
 register_router("logistic", LogisticRouter.from_settings)

@@ -18,14 +18,7 @@ import numpy as np
 
 from junction.semantic.dataset import FloatArray
 from junction.semantic.encoders import Features, Setting, Settings
-from junction.semantic.routers.base import (
-    LengthScale,
-    Reduction,
-    array,
-    design,
-    register_router,
-    setting,
-)
+from junction.semantic.routers.base import ReducedInputs, array, register_router, setting
 from junction.semantic.routers.optim import Adam, sigmoid
 
 
@@ -47,8 +40,7 @@ class MfRouter:
         self.steps = steps
         self.rate = rate
         self.seed = seed
-        self.scale = LengthScale()
-        self.reduction = Reduction(np.zeros(0), np.zeros((0, 0)))
+        self.inputs = ReducedInputs.empty()
         self.projection: FloatArray = np.zeros((0, 0))
         self.models: FloatArray = np.zeros((0, 0))
         self.bias: FloatArray = np.zeros(0)
@@ -65,10 +57,7 @@ class MfRouter:
         )
 
     def fit(self, features: Features, quality: FloatArray) -> None:
-        self.scale = LengthScale.fit(features.chars)
-        inputs = design(features, self.scale)
-        self.reduction = Reduction.fit(inputs, self.components, self.seed)
-        x = self.reduction(inputs)
+        self.inputs, x = ReducedInputs.fit(features, self.components, self.seed)
         m = quality.shape[1]
         rng = np.random.default_rng(self.seed)
         self.projection = rng.normal(0.0, 1.0 / np.sqrt(x.shape[1]), (x.shape[1], self.rank))
@@ -96,7 +85,7 @@ class MfRouter:
             )
 
     def predict(self, features: Features) -> FloatArray:
-        hidden = self.reduction(design(features, self.scale)) @ self.projection
+        hidden = self.inputs(features) @ self.projection
         out: FloatArray = hidden @ self.models.T + self.bias
         return out
 
@@ -115,19 +104,14 @@ class MfRouter:
             "projection": self.projection,
             "models": self.models,
             "bias": self.bias,
-            "length_scale": self.scale.array(),
-            "reduction_center": self.reduction.center,
-            "reduction_basis": self.reduction.basis,
+            **self.inputs.arrays(),
         }
 
     def load_arrays(self, arrays: Mapping[str, FloatArray]) -> None:
         self.projection = array(arrays, "projection")
         self.models = array(arrays, "models")
         self.bias = array(arrays, "bias")
-        self.scale = LengthScale.load(array(arrays, "length_scale"))
-        self.reduction = Reduction(
-            array(arrays, "reduction_center"), array(arrays, "reduction_basis")
-        )
+        self.inputs = ReducedInputs.load(arrays)
 
 
 register_router("mf", MfRouter.from_settings)
