@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from junction.types import Reasoning
+from typing import get_args
+
+from junction.types import Reasoning, ReasoningEffort
+
+EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
+"""Every canonical reasoning effort, in order (the values a door accepts)."""
 
 THINKING_BUDGET: dict[str, int] = {
     "minimal": 1024,

@@ -4,11 +4,12 @@ simulator), responses and errors out."""
 from __future__ import annotations
 
 import base64
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, cast
 
 import msgspec
 
 from junction.codecs._shared.media import arguments_or_empty
+from junction.codecs._shared.reasoning import EFFORTS
 from junction.codecs._shared.validation import invalid_body
 from junction.codecs.anthropic_messages import wire
 from junction.types import (
@@ -30,9 +31,6 @@ from junction.types import (
     ToolResultPart,
     Usage,
 )
-
-_EFFORTS = frozenset(get_args(ReasoningEffort))
-
 
 _CHOICE_MODES: dict[str, Literal["auto", "none", "required", "tool"]] = {
     "auto": "auto",
@@ -243,10 +241,10 @@ def _reasoning(incoming: wire.Request, request: ChatRequest, raw: dict[str, Any]
     if config is None:
         return
     if config.effort is not None:
-        if config.effort not in _EFFORTS:
+        if config.effort not in EFFORTS:
             raise GatewayError(
                 "invalid_request",
-                f"output_config.effort {config.effort!r} is not one of {sorted(_EFFORTS)}",
+                f"output_config.effort {config.effort!r} is not one of {sorted(EFFORTS)}",
                 param="output_config.effort",
             )
         request.reasoning = request.reasoning or Reasoning()

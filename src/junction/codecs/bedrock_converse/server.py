@@ -4,11 +4,12 @@ responses and errors (with ``x-amzn-errortype``) out."""
 from __future__ import annotations
 
 import base64
-from typing import Any, cast, get_args
+from typing import Any, cast
 
 import msgspec
 
 from junction.codecs._shared.media import arguments_or_empty
+from junction.codecs._shared.reasoning import EFFORTS
 from junction.codecs._shared.validation import invalid, invalid_body
 from junction.codecs.bedrock_converse import wire
 from junction.types import (
@@ -31,8 +32,6 @@ from junction.types import (
     ToolResultPart,
     Usage,
 )
-
-_EFFORTS = frozenset(get_args(ReasoningEffort))
 
 
 def decode_request(body: bytes, *, model: str, stream: bool) -> ChatRequest:
@@ -278,7 +277,7 @@ def _additional(fields: dict[str, Any] | None, request: ChatRequest) -> None:
             rest.pop("thinking")
     for name in ("reasoning_effort", "reasoning_config"):
         effort = rest.get(name)
-        if isinstance(effort, str) and effort in _EFFORTS:
+        if isinstance(effort, str) and effort in EFFORTS:
             request.reasoning = Reasoning(effort=cast(ReasoningEffort, effort))
             rest.pop(name)
     if rest:

@@ -13,6 +13,7 @@ import msgspec
 
 from junction.codecs._shared.media import new_tool_call_id, parse_data_url
 from junction.codecs._shared.openai_errors import ERROR_TYPES
+from junction.codecs._shared.reasoning import EFFORTS
 from junction.codecs._shared.validation import decode_error, invalid, unknown_fields
 from junction.codecs.openai_chat import wire
 from junction.types import (
@@ -44,9 +45,6 @@ _REQUEST_DECODER = msgspec.json.Decoder(wire.Request)
 
 
 _KNOWN_FIELDS = frozenset(wire.Request.__struct_fields__)
-
-
-_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 _ROLES = ("system", "developer", "user", "assistant", "tool")
@@ -211,8 +209,8 @@ def _response_format(fmt: wire.ResponseFormat) -> ResponseFormat:
 
 
 def _effort(value: str, param: str) -> ReasoningEffort:
-    if value not in _EFFORTS:
-        raise invalid(f"`{param}` {value!r} is not valid: use one of {', '.join(_EFFORTS)}.", param)
+    if value not in EFFORTS:
+        raise invalid(f"`{param}` {value!r} is not valid: use one of {', '.join(EFFORTS)}.", param)
     return cast(ReasoningEffort, value)
 
 

@@ -10,6 +10,7 @@ import msgspec
 
 from junction.codecs._shared.media import new_tool_call_id, parse_data_url
 from junction.codecs._shared.openai_errors import ERROR_TYPES
+from junction.codecs._shared.reasoning import EFFORTS
 from junction.codecs._shared.validation import decode_error, invalid, unknown_fields
 from junction.codecs.openai_responses import wire
 from junction.codecs.openai_responses.wire import (
@@ -44,9 +45,6 @@ _REQUEST_DECODER = msgspec.json.Decoder(wire.Request)
 
 
 _KNOWN_FIELDS = frozenset(wire.Request.__struct_fields__)
-
-
-_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 _ROLES = ("user", "assistant", "system", "developer")
@@ -209,10 +207,10 @@ def _format(fmt: wire.Format) -> ResponseFormat:
 def _reasoning(incoming: wire.Reasoning) -> Reasoning:
     effort: ReasoningEffort | None = None
     if incoming.effort is not None:
-        if incoming.effort not in _EFFORTS:
+        if incoming.effort not in EFFORTS:
             raise invalid(
                 f"`reasoning.effort` {incoming.effort!r} is not valid: use one of "
-                f"{', '.join(_EFFORTS)}.",
+                f"{', '.join(EFFORTS)}.",
                 "reasoning.effort",
             )
         effort = cast(ReasoningEffort, incoming.effort)
