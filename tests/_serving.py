@@ -18,6 +18,8 @@ async def serve_on_loopback(server: Any) -> tuple[asyncio.Task[None], int]:
     for _ in range(500):
         if server.started:
             break
+        if task.done():
+            task.result()  # the server failed to start: its error, not a timeout
         await asyncio.sleep(0.01)
     assert server.started, "the server did not start"
     return task, port

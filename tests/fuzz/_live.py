@@ -7,7 +7,6 @@ share the test's event loop: they get their own loop in a daemon thread.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from typing import Any
 
 import uvicorn
 
+from _serving import serve_on_loopback
 from junction.config import load_config, parse_config
 from junction.server.app import create_app
 from junction.sim import Profile, start
@@ -31,17 +31,10 @@ async def _serve(
     if keys is not None:
         config.keys = parse_config(keys, {}).keys
     config.server.max_body_bytes = 64 * 1024
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(create_app(config), lifespan="on", log_level="critical", access_log=False)
     )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
+    task, port = await serve_on_loopback(server)
     ready.set_result(f"http://127.0.0.1:{port}")
     await stop.wait()
     server.should_exit = True

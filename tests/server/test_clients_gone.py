@@ -19,6 +19,7 @@ from _front import (
     models_at,
     serving,
 )
+from _serving import serve_on_loopback
 from junction.server.app import create_app
 
 
@@ -119,15 +120,9 @@ async def test_under_plain_uvicorn_a_gone_client_still_cancels_the_upstream_call
         app = create_app(models_at(upstream.url))
         config = uvicorn.Config(app, lifespan="on", log_level="warning", http="h11")
         server = uvicorn.Server(config)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]))
-        for _ in range(500):
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
+        task, port = await serve_on_loopback(server)
         try:
-            _, writer = await connect(sock.getsockname()[1])
+            _, writer = await connect(port)
             writer.write(chat_request(stream=False))
             await asyncio.wait_for(upstream.received.wait(), 5)
             writer.close()
