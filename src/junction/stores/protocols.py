@@ -1,0 +1,140 @@
+"""The stores' contracts: small, async, one concern each.
+
+- :class:`Records` keeps keys, teams and users (embedded: SQLite; shared:
+  PostgreSQL).
+- :class:`Counters` keeps what limits and budgets count, and decides a
+  request's admission atomically in one operation (embedded: memory;
+  shared: Redis, or PostgreSQL where no Redis is configured).
+
+Every backend passes the same suite (tests/stores/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from junction.stores.records import KeyRecord, TeamRecord, UserRecord
+
+
+class StoreUnavailable(Exception):
+    """A store could not be reached or answered an error (never a client's fault)."""
+
+
+class Records(Protocol):
+    async def add_key(self, key: KeyRecord) -> None: ...
+
+    async def key_by_hash(self, key_hash: str) -> KeyRecord | None: ...
+
+    async def key(self, key_id: str) -> KeyRecord | None: ...
+
+    async def keys(self, *, team: str | None = None, user: str | None = None) -> list[KeyRecord]: ...
+
+    async def put_key(self, key: KeyRecord) -> None:
+        """Replace a key's record (the same ``id``); revocation and rotation go through here."""
+        ...
+
+    async def add_team(self, team: TeamRecord) -> None: ...
+
+    async def team(self, team_id: str) -> TeamRecord | None: ...
+
+    async def teams(self) -> list[TeamRecord]: ...
+
+    async def put_team(self, team: TeamRecord) -> None: ...
+
+    async def delete_team(self, team_id: str) -> bool: ...
+
+    async def add_user(self, user: UserRecord) -> None: ...
+
+    async def user(self, user_id: str) -> UserRecord | None: ...
+
+    async def users(self, *, team: str | None = None) -> list[UserRecord]: ...
+
+    async def put_user(self, user: UserRecord) -> None: ...
+
+    async def delete_user(self, user_id: str) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+CheckKind = Literal["requests", "tokens", "parallel", "spend"]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Where a counter counts. ``sliding`` seconds (rpm/tpm: 60, counted in
+    one-second buckets); a fixed period ``[start, end)`` (a calendar budget:
+    the counter's name includes ``start``, so a new period starts at zero);
+    ``rolling`` seconds (a rolling budget, in hour buckets); or none (a
+    concurrency lease, released by settle)."""
+
+    sliding: float | None = None
+    start: float | None = None
+    end: float | None = None
+    rolling: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One counter a request must fit in: ``used + amount <= limit``."""
+
+    scope: str
+    """Who or what is counted: ``key:<id>``, ``team:<id>``, ``user:<id>``,
+    ``model:<name>``, ``deployment:<endpoint id>``."""
+    kind: CheckKind
+    limit: float
+    amount: float
+    """1 for requests and parallel; estimated tokens; reserved USD."""
+    window: Window
+    hard: bool = True
+    """A soft check never refuses; its result says whether it was passed."""
+
+    @property
+    def counter(self) -> str:
+        """The counter's name (the same on every backend and process)."""
+        w = self.window
+        period = f":{int(w.start)}" if w.start is not None else ""
+        return f"{self.scope}:{self.kind}{period}"
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The answer to an admission: admitted or not, and what each check saw."""
+
+    admitted: bool
+    refused: Check | None = None
+    """The first hard check that did not fit (nothing was counted then)."""
+    used: list[float] = field(default_factory=list)
+    """Per check, in order: what was used before this request."""
+    reset_at: list[float] = field(default_factory=list)
+    """Per check: when (epoch seconds) enough frees up for this request again."""
+    lease: str = ""
+    """Identifies this admission for :meth:`Counters.settle`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """After the call: replace a check's amount by what was really used
+    (tokens, USD), or release a concurrency lease (``actual`` ignored)."""
+
+    check: Check
+    actual: float
+
+
+class Counters(Protocol):
+    async def admit(self, checks: Sequence[Check], now: float) -> Verdict:
+        """Count every check or none, atomically (across processes for the
+        shared backends): admitted only if every hard check fits."""
+        ...
+
+    async def settle(self, lease: str, corrections: Sequence[Correction], now: float) -> None:
+        """Correct an admitted request's estimates and release its leases."""
+        ...
+
+    async def seed(self, counter: str, amount: float) -> None:
+        """Set a spend counter that is missing (restored from the durable
+        spend record after the counter store lost it); no-op if present."""
+        ...
+
+    async def close(self) -> None: ...
