@@ -238,6 +238,30 @@ class SemanticRouter(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     description: str | None = None
 
 
+class StoreSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Where keys, teams, users, counters and logs live (docs/operations.md).
+    Embedded by default: memory and one SQLite file; shared: PostgreSQL and Redis."""
+
+    database_url: str | None = None
+    """``sqlite:///path`` or ``postgresql://...``; default ``$JUNCTION_DATABASE_URL``,
+    else ``sqlite:///junction.db`` (opened only when something needs it)."""
+    redis_url: str | None = None
+    """``redis://host:port/db``; default ``$JUNCTION_REDIS_URL``. Counters, limits,
+    live endpoint statistics and sticky routes are shared through it."""
+    on_unreachable: Literal["closed", "open"] = "closed"
+    """When the shared counter store cannot be reached: refuse limited requests
+    (503), or admit them against this process's share of each limit."""
+    processes: int | None = None
+    """How many processes share the limits when failing open (default: --workers)."""
+    migrate_on_start: bool = True
+    """Run ``junction db upgrade`` at start-up."""
+    key_cache_seconds: float = 1.0
+    """How long a process trusts a key it looked up; revocation reaches every
+    process within this."""
+    timezone: str = "UTC"
+    """The time zone of calendar budget periods (daily, weekly, monthly)."""
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     routers: dict[str, SemanticRouter] = msgspec.field(default_factory=dict)
@@ -247,6 +271,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     limits: UpstreamLimits = msgspec.field(default_factory=UpstreamLimits)
     routing: Routing = msgspec.field(default_factory=Routing)
     request_limits: RequestLimits = msgspec.field(default_factory=RequestLimits)
+    stores: StoreSettings = msgspec.field(default_factory=StoreSettings)
     keys: list[ApiKey] = msgspec.field(default_factory=list)
     """Client keys. With none, the gateway accepts any caller (keep it on
     127.0.0.1); with some, every request but /health needs one."""
