@@ -45,6 +45,12 @@ class Generation:
     """The client key that made the request (None without keys)."""
     router: RouterChoice | None = None
     """The semantic router's decision (gateway/auto.py)."""
+    door: str = ""
+    """The door the request came through (``openai_chat``, ``anthropic_messages``, ...)."""
+    status: int = 200
+    """The HTTP status the client got (for a stream: the status it started with)."""
+    error: str | None = None
+    """The error kind the client got, when it got one."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def readable_by(self, principal: Principal | None) -> bool:
@@ -100,6 +106,10 @@ class Accountant:
         self.stats = stats
         self.sticky = sticky
         self.generations = generations
+        self.listeners: list[Callable[[Generation], None]] = []
+        """Called with each settled request's record, in order (the request log,
+        metrics, traces). Each must be quick and must not raise: I/O goes to a
+        background writer."""
 
     def price(self, trace: Trace, usage: Usage | None) -> None:
         """Set ``usage.cost`` from the serving endpoint's price (None if unpriced)."""
@@ -145,26 +155,30 @@ class Accountant:
                 price=served.info.price,
             )
         last = trace.attempts[-1] if trace.attempts else None
-        self.generations.add(
-            Generation(
-                id=trace.id,
-                model=trace.model or "",
-                created=trace.started,
-                streamed=streamed,
-                attempts=list(trace.attempts),
-                usage=usage,
-                provider=served.label if served is not None else None,
-                finish_reason=finish[0],
-                native_finish_reason=finish[1],
-                cancelled=cancelled,
-                latency_ms=(time.time() - trace.started) * 1000,
-                ttft_ms=last.ttft_ms if last is not None else None,
-                upstream_model=served.target.model if served is not None else None,
-                upstream_id=upstream_id or None,
-                owner=trace.key,
-                router=trace.router,
-            )
+        generation = Generation(
+            id=trace.id,
+            model=trace.model or "",
+            created=trace.started,
+            streamed=streamed,
+            attempts=list(trace.attempts),
+            usage=usage,
+            provider=served.label if served is not None else None,
+            finish_reason=finish[0],
+            native_finish_reason=finish[1],
+            cancelled=cancelled,
+            latency_ms=(time.time() - trace.started) * 1000,
+            ttft_ms=last.ttft_ms if last is not None else None,
+            upstream_model=served.target.model if served is not None else None,
+            upstream_id=upstream_id or None,
+            owner=trace.key,
+            router=trace.router,
+            door=trace.door,
+            status=trace.status,
+            error=trace.error,
         )
+        self.generations.add(generation)
+        for listener in self.listeners:
+            listener(generation)
 
 
 def _router_view(choice: RouterChoice | None) -> dict[str, Any] | None:

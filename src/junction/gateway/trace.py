@@ -54,6 +54,14 @@ class Trace:
     """junction's own response id (``gen-...``), set when the gateway takes the request."""
     router: RouterChoice | None = None
     """The semantic router's decision, when the request named a router model."""
+    door: str = ""
+    """The door the request came through (its server codec's name)."""
+    status: int = 200
+    """The status the client got: set when the request fails."""
+    error: str | None = None
+    """The error kind the client got, when it failed."""
+    tags: list[str] = field(default_factory=list)
+    """The client's tags (``x-junction-tags``) for the request log."""
     deadline: float = math.inf
     """``time.monotonic()`` by which the request must be over (``timeouts.request``)."""
 
