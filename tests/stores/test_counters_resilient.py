@@ -7,18 +7,25 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from _counter_servers import reachable
+from _counter_servers import fresh_database, reachable
 from _tcp_proxy import Proxy
 from junction.stores import Check, Correction, Window
+from junction.stores.postgres.counters import PostgresCounters
 from junction.stores.redis import RedisCounters
 from junction.stores.resilient import ResilientCounters
 from junction.types import GatewayError
 
 T0 = 1_800_000_000.0
+MIGRATION = (
+    Path(__file__).resolve().parents[2]
+    / "src/junction/stores/migrations/postgres/0003_counters.sql"
+)
 
 
 class Clock:
@@ -144,3 +151,33 @@ async def test_an_unreachable_port_is_store_unavailable_quickly() -> None:
         await counters.admit([rpm(1)], T0)
     assert refused.value.status == 503
     await counters.close()
+
+
+async def test_postgres_admit_round_trips() -> None:
+    """PostgreSQL's admission is one transaction of a few statements."""
+
+
+    await reachable("postgres")
+    migration = MIGRATION
+    async with AsyncExitStack() as stack:
+        url = await stack.enter_async_context(fresh_database(migration.read_text()))
+        proxy = Proxy("127.0.0.1", 5432)
+        await proxy.start()
+        stack.push_async_callback(proxy.stop)
+        counters = PostgresCounters(url.replace(":5432/", f":{proxy.port}/"))
+        stack.push_async_callback(counters.close)
+        tokens = Check("key:k1", "tokens", 10_000, 10, Window(sliding=60))
+        checks = [rpm(1000), tokens, Check("key:k1", "parallel", 100, 1, Window())]
+        first = await counters.admit(checks, T0)  # prepares the statements
+        await counters.settle(first.lease, [Correction(tokens, 5)], T0)
+        before = proxy.writes
+        for i in range(20):
+            verdict = await counters.admit(checks, T0 + i * 0.1)
+        admits = proxy.writes - before
+        before = proxy.writes
+        for _ in range(20):
+            await counters.settle(verdict.lease, [Correction(tokens, 5)], T0 + 3)
+        settles = proxy.writes - before
+        print(f"postgres round trips: admit {admits / 20:g}, settle {settles / 20:g}")
+        assert admits <= 5 * 20
+        assert settles == 20

@@ -71,6 +71,11 @@ _SEED = (
 _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Connections keep no session state here (the locks are the
+    transaction's), so a released connection needs no reset round trip."""
+
+
 def _row_bucket(p: Plan, now: float) -> int:
     return p.bucket(now) if p.layout == "buckets" else 0
 
@@ -101,6 +106,7 @@ class PostgresCounters:
                         max_size=10,
                         timeout=self._timeout,
                         command_timeout=self._timeout,
+                        reset=_no_reset,
                     )
         return self._pool
 
