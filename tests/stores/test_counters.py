@@ -246,3 +246,23 @@ async def test_the_first_refusing_hard_check_is_named(twin: Twin) -> None:
     assert verdict.refused == rpm(who, 2)
     assert verdict.used == [2.0, 0.0]
     assert verdict.reset_at == [int(T0) + 60.0, int(T0) + 60.0]
+
+
+async def test_postgres_sweeps_expired_rows_of_unused_counters(databases: AsyncExitStack) -> None:
+    import asyncpg
+
+    url = await postgres_url(databases)
+    who = scope()
+    old = Check(who, "spend", 1.0, 0.1, Window(start=0.0, end=1000.0))
+    first = PostgresCounters(url)
+    assert (await first.admit([old], 10.0)).admitted
+    await first.close()
+    later = PostgresCounters(url)  # a new process: its first admission sweeps
+    assert (await later.admit([rpm(scope(), 5)], 1000.0 + 86400 + 1)).admitted
+    await later.close()
+    conn = await asyncpg.connect(url)
+    try:
+        left = await conn.fetchval("SELECT count(*) FROM counters WHERE name = $1", old.counter)
+    finally:
+        await conn.close()
+    assert left == 0

@@ -156,7 +156,6 @@ async def test_an_unreachable_port_is_store_unavailable_quickly() -> None:
 async def test_postgres_admit_round_trips() -> None:
     """PostgreSQL's admission is one transaction of a few statements."""
 
-
     await reachable("postgres")
     migration = MIGRATION
     async with AsyncExitStack() as stack:

@@ -63,6 +63,13 @@ UPDATE counters AS c SET amount = c.amount + d.delta
   FROM unnest($3::text[], $4::bigint[], $5::float8[]) AS d(name, bucket, delta)
  WHERE c.name = d.name AND c.bucket = d.bucket
 """
+_PURGE = """
+WITH gone AS (DELETE FROM counter_leases WHERE expires_at <= $1)
+DELETE FROM counters WHERE expires_at <= $1
+"""
+PURGE_EVERY = 60.0
+"""Seconds between sweeps of expired rows of counters no longer used
+(an admission already drops its own counters' expired rows)."""
 _SEED = (
     "INSERT INTO counters (name, bucket, amount, expires_at) VALUES ($1, 0, $2, $3) "
     "ON CONFLICT (name, bucket) DO NOTHING"
@@ -95,6 +102,7 @@ class PostgresCounters:
         self._timeout = timeout
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self._next_purge = 0.0
 
     async def _connection_pool(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -121,6 +129,9 @@ class PostgresCounters:
                 verdict = _decide(checks, plans, rows, now)
                 if verdict.admitted:
                     await conn.execute(_WRITE, *_writes(checks, plans, names, verdict.lease, now))
+            if time.monotonic() >= self._next_purge:
+                self._next_purge = time.monotonic() + PURGE_EVERY
+                await pool.execute(_PURGE, now)
         except _ERRORS as exc:
             raise StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}") from exc
         return verdict
