@@ -4,6 +4,7 @@ and the round trips an admission and a settle cost."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -137,6 +138,19 @@ async def test_fail_open_admits_a_per_process_share(
     assert not shared.lease.startswith("fallback/")
     assert shared.used == [0.0]  # the fallback's counts stay in the fallback
     assert not counters.degraded
+
+
+async def test_concurrent_requests_try_a_down_store_once_a_second(
+    proxy: Proxy, redis_counters: RedisCounters
+) -> None:
+    clock = Clock()
+    counters = ResilientCounters(redis_counters, "open", 2, clock=clock)
+    await proxy.stop()
+    await counters.admit([rpm(100)], T0)
+    assert counters.store_errors == 1
+    clock.now += 1.5
+    await asyncio.gather(*(counters.admit([rpm(100)], T0 + 1) for _ in range(20)))
+    assert counters.store_errors == 2  # one try for the 20, not 20
 
 
 async def test_an_unreachable_port_is_store_unavailable_quickly() -> None:

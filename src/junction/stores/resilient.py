@@ -74,6 +74,8 @@ class ResilientCounters:
 
     async def admit(self, checks: Sequence[Check], now: float) -> Verdict:
         if not self.degraded or self._clock() >= self._next_try:
+            if self.degraded:  # this call is the second's one try of the store
+                self._next_try = self._clock() + RETRY_EVERY
             try:
                 verdict = await self.inner.admit(checks, now)
             except StoreUnavailable as exc:
