@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
@@ -29,7 +30,6 @@ from junction.stores.windows import (
 SOCKET_TIMEOUT = 0.25
 """Seconds a Redis call may take before the store counts as unreachable."""
 
-_FIELDS = 8
 _CODES = {"buckets": "b", "total": "t", "leases": "p"}
 
 # KEYS: one per check. ARGV: now, lease member, then per check: layout code,
@@ -140,8 +140,8 @@ class RedisCounters:
         lease = new_lease(now)
         keys: list[str] = []
         args: list[str] = [_num(now), lease]
-        for check in checks:
-            p = plan(check, now)
+        plans = [plan(c, now) for c in checks]
+        for check, p in zip(checks, plans, strict=True):
             keys.append(self.prefix + check.counter)
             args += [
                 _CODES[p.layout],
@@ -157,9 +157,8 @@ class RedisCounters:
         refused = int(reply[0])
         used = [float(x) for x in reply[1::2]]
         reset_at = [float(x) for x in reply[2::2]]
-        for i, check in enumerate(checks):
-            p = plan(check, now)
-            if p.layout == "buckets":  # the script answers in buckets
+        for i, p in enumerate(plans):
+            if p.layout == "buckets":  # the script answers in bucket numbers
                 reset_at[i] = reset_at[i] * p.size
         if refused:
             return Verdict(False, checks[refused - 1], used, reset_at)
@@ -193,9 +192,9 @@ class RedisCounters:
     async def close(self) -> None:
         await self._redis.aclose()
 
-    async def _call(self, script: object, keys: list[str], args: list[str]) -> list[str]:
+    async def _call(self, script: AsyncScript, keys: list[str], args: list[str]) -> list[str]:
         try:
-            reply = await script(keys=keys, args=args)  # type: ignore[operator]
+            reply = await script(keys=keys, args=args)
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
         return reply if isinstance(reply, list) else [str(reply)]
