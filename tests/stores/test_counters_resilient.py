@@ -194,3 +194,42 @@ async def test_postgres_admit_round_trips() -> None:
         print(f"postgres round trips: admit {admits / 20:g}, settle {settles / 20:g}")
         assert admits <= 5 * 20
         assert settles == 20
+
+
+async def test_redis_counters_carry_their_window_as_ttl(redis_counters: RedisCounters) -> None:
+    import redis.asyncio as aioredis
+
+    from _counter_servers import REDIS_URL
+
+    start = T0 - 100
+    checks = [
+        rpm(5),
+        Check("key:k1", "parallel", 5, 1, Window()),
+        Check("key:k1", "spend", 5.0, 1.0, Window(start=start, end=T0 + 3600)),
+        Check("key:k1", "spend", 5.0, 1.0, Window(rolling=86400)),
+    ]
+    assert (await redis_counters.admit(checks, T0)).admitted
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        ttls = [await client.ttl(redis_counters.prefix + c.counter) for c in checks]
+    finally:
+        await client.aclose()
+    assert 59 <= ttls[0] <= 61
+    assert 15 * 60 <= ttls[1] <= 16 * 60
+    assert 3600 + 86400 - 2 <= ttls[2] <= 3600 + 86400
+    assert 25 * 3600 - 2 <= ttls[3] <= 25 * 3600
+
+
+async def test_a_long_outage_logs_again_every_ten_seconds(
+    proxy: Proxy, redis_counters: RedisCounters, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    counters = ResilientCounters(redis_counters, "open", 2, clock=clock)
+    await proxy.stop()
+    with caplog.at_level(logging.ERROR, logger="junction.stores"):
+        for _ in range(25):  # 25 s of outage, a try each second
+            clock.now += 1.01
+            await counters.admit([rpm(100)], T0)
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 3  # at 0, ~10 and ~20 s
+    assert counters.store_errors == 25
