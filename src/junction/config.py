@@ -114,6 +114,12 @@ class Deployment(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     table less its vendor's refusals."""
     input_modalities: list[str] = msgspec.field(default_factory=lambda: ["text", "image"])
     output_modalities: list[str] = msgspec.field(default_factory=lambda: ["text"])
+    rpm: int | None = None
+    """The deployment's own requests per minute (the provider's quota): the
+    router skips it while at the limit, across processes on shared stores."""
+    tpm: int | None = None
+    """The deployment's own tokens per minute (prompt estimate before the
+    call, corrected with the real usage after)."""
 
     @property
     def label(self) -> str:
@@ -486,7 +492,7 @@ class _Validator:
         if dep.quantization is not None and dep.quantization not in QUANTIZATIONS:
             known = ", ".join(sorted(QUANTIZATIONS))
             self.fail(f"{path}.quantization", f"{dep.quantization!r} is not one of {known}")
-        for field in ("context_window", "max_output_tokens"):
+        for field in ("context_window", "max_output_tokens", "rpm", "tpm"):
             value = getattr(dep, field)
             if value is not None and value < 1:
                 self.fail(f"{path}.{field}", f"must be at least 1 (got {value})")

@@ -32,6 +32,7 @@ from junction.types import (
     StreamEvent,
     StreamStart,
     UpstreamError,
+    Usage,
     UsageReport,
 )
 
@@ -65,8 +66,11 @@ async def call(
     run = Failover(endpoints, policy, trace)
     given = request.given()
     while (ep := await run.next()) is not None:
+        if (reservation := await run.reserve(ep, request)) is None:
+            continue  # at its own rpm / tpm
         started = time.perf_counter()
         limits, probing = run.begin(ep)
+        response = None
         try:
             prepared, warnings = fit(request, ep, drop, given)
             http = ep.codec.encode_request(prepared, ep.target)
@@ -80,6 +84,7 @@ async def call(
             continue
         finally:
             run.end(ep, probing)
+            run.release(reservation, response.usage if response is not None else None)
         _served(trace, ep, started, warnings, ttft=False)
         response.provider = ep.label
         response.warnings.extend(warnings)
@@ -106,9 +111,12 @@ async def stream(
     run = Failover(endpoints, policy, trace)
     given = request.given()
     while (ep := await run.next()) is not None:
+        if (reservation := await run.reserve(ep, request)) is None:
+            continue  # at its own rpm / tpm
         started = time.perf_counter()
         limits, probing = run.begin(ep)
         attempt: Attempt | None = None
+        usage: list[Usage] = []
         try:
             prepared, warnings = fit(request, ep, drop, given)
             http = ep.codec.encode_request(prepared, ep.target)
@@ -127,12 +135,16 @@ async def stream(
                         events, held = held, None
                         attempt = _served(trace, ep, started, warnings, ttft=True)
                     if events:
+                        if reservation.tokens is not None:
+                            _last_usage(events, usage)
                         yield events
                 tail = _feed(ep, _closer(decoder), b"")
                 if held is not None:
                     tail = held + tail
                     attempt = _served(trace, ep, started, warnings, ttft=True)
                 if tail:
+                    if reservation.tokens is not None:
+                        _last_usage(tail, usage)
                     yield tail
                 if attempt is not None:
                     attempt.latency_ms = _ms(started)
@@ -145,7 +157,15 @@ async def stream(
             _broken(trace, attempt, started, exc, run)  # already streaming to the client
         finally:
             run.end(ep, probing)
+            run.release(reservation, usage[-1] if usage else None)
     raise run.error()
+
+
+def _last_usage(events: list[StreamEvent], into: list[Usage]) -> None:
+    """Keep the stream's latest usage report (cumulative: the last is the total)."""
+    for e in events:
+        if isinstance(e, UsageReport):
+            into[:] = [e.usage]
 
 
 def _broken(

@@ -35,11 +35,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from junction.config import Retry
+from junction.gateway.deployment_limits import DeploymentLimits, Reservation
 from junction.gateway.routes import Endpoint
+from junction.gateway.tokens import estimate_prompt_tokens
 from junction.gateway.trace import Attempt, Trace
 from junction.routing import StatsStore
 from junction.transport import Limits
-from junction.types import GatewayError, UpstreamError
+from junction.types import ChatRequest, GatewayError, UpstreamError, Usage
 
 log = logging.getLogger("junction.gateway")
 
@@ -91,6 +93,8 @@ class FailoverPolicy:
     health: Health
     rng: random.Random
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    deployment_limits: DeploymentLimits | None = None
+    """Counts attempts against each deployment's own rpm / tpm (None: not counted)."""
 
 
 def deadline_error(timeout: float, failures: Sequence[GatewayError]) -> GatewayError:
@@ -125,6 +129,7 @@ class Failover:
         self._deferred: set[str] = set()
         self._last_error: dict[str, tuple[Endpoint, GatewayError]] = {}
         self._retries = 0
+        self._tokens: int | None = None
 
     async def next(self) -> Endpoint | None:
         """The endpoint to try now (after any backoff), or None: give up."""
@@ -200,6 +205,27 @@ class Failover:
         if self.trace.expired():
             raise self.error() from None
 
+    async def reserve(self, ep: Endpoint, request: ChatRequest) -> Reservation | None:
+        """Count this attempt against the endpoint's own rpm / tpm; None: the
+        endpoint is at its limit and is skipped (its 429 is reported if no
+        other endpoint serves)."""
+        limits = self.policy.deployment_limits
+        if limits is None or (ep.deployment.rpm is None and ep.deployment.tpm is None):
+            return _UNCOUNTED
+        if self._tokens is None:
+            self._tokens = estimate_prompt_tokens(request) if ep.deployment.tpm else 0
+        got = await limits.reserve(ep, self._tokens)
+        if isinstance(got, GatewayError):
+            self.skip(got)
+            return None
+        return got
+
+    def release(self, reservation: Reservation, usage: Usage | None) -> None:
+        """Correct an attempt's token estimate with its real usage (None: none used)."""
+        limits = self.policy.deployment_limits
+        if limits is not None:
+            limits.settle(reservation, usage)
+
     def skip(self, exc: GatewayError) -> None:
         """An endpoint that cannot serve the request at all (no attempt made)."""
         self.failures.append(exc)
@@ -257,4 +283,14 @@ def exhausted(failures: Sequence[GatewayError]) -> GatewayError:
             upstream_status=last.upstream_status,
             retry_after=last.retry_after,
         )
-    return GatewayError(last.kind, message, status=last.status, param=last.param, code=last.code)
+    return GatewayError(
+        last.kind,
+        message,
+        status=last.status,
+        param=last.param,
+        code=last.code,
+        retry_after=last.retry_after,
+    )
+
+
+_UNCOUNTED = Reservation("", None)

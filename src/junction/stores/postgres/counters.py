@@ -1,0 +1,219 @@
+"""Counters on PostgreSQL, for deployments with Postgres and no Redis.
+
+An admission is one transaction: a transaction-scoped advisory lock per
+counter name (taken in name order, so two admissions never deadlock), one
+read of the counters' rows, one write (count, drop expired rows). Five
+round trips (BEGIN, lock, read, write, COMMIT); Redis does it in one.
+Tables: stores/migrations/postgres/0003_counters.sql.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from junction.stores.protocols import Check, Correction, StoreUnavailable, Verdict
+from junction.stores.windows import (
+    LEASE_SECONDS,
+    SEED_SECONDS,
+    Plan,
+    fits,
+    lease_second,
+    new_lease,
+    plan,
+)
+
+TIMEOUT = 1.0
+"""Seconds a Postgres call may take before the store counts as unreachable."""
+
+_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtextextended(n, 0)) "
+    "FROM (SELECT DISTINCT unnest($1::text[]) AS n ORDER BY 1) AS s"
+)
+_READ = """
+SELECT name, bucket, amount FROM counters WHERE name = ANY($1::text[])
+UNION ALL
+SELECT name, 0, count(*)::float8 FROM counter_leases
+ WHERE name = ANY($1::text[]) AND expires_at > $2 GROUP BY name
+"""
+_WRITE = """
+WITH gone AS (
+  DELETE FROM counters WHERE name = ANY($1::text[]) AND expires_at <= $2
+), gone_leases AS (
+  DELETE FROM counter_leases WHERE name = ANY($1::text[]) AND expires_at <= $2
+), leases AS (
+  INSERT INTO counter_leases (name, lease, expires_at)
+  SELECT n, $3, $2 + $4 FROM unnest($5::text[]) AS n
+)
+INSERT INTO counters AS c (name, bucket, amount, expires_at)
+SELECT * FROM unnest($6::text[], $7::bigint[], $8::float8[], $9::float8[])
+ON CONFLICT (name, bucket) DO UPDATE
+  SET amount = c.amount + EXCLUDED.amount,
+      expires_at = greatest(c.expires_at, EXCLUDED.expires_at)
+"""
+_SETTLE = """
+WITH released AS (
+  DELETE FROM counter_leases WHERE lease = $1 AND name = ANY($2::text[])
+)
+UPDATE counters AS c SET amount = c.amount + d.delta
+  FROM unnest($3::text[], $4::bigint[], $5::float8[]) AS d(name, bucket, delta)
+ WHERE c.name = d.name AND c.bucket = d.bucket
+"""
+_PURGE = """
+WITH gone AS (DELETE FROM counter_leases WHERE expires_at <= $1)
+DELETE FROM counters WHERE expires_at <= $1
+"""
+PURGE_EVERY = 60.0
+"""Seconds between sweeps of expired rows of counters no longer used
+(an admission already drops its own counters' expired rows)."""
+_SEED = (
+    "INSERT INTO counters (name, bucket, amount, expires_at) VALUES ($1, 0, $2, $3) "
+    "ON CONFLICT (name, bucket) DO NOTHING"
+)
+
+_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
+
+
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Connections keep no session state here (the locks are the
+    transaction's), so a released connection needs no reset round trip."""
+
+
+def _row_bucket(p: Plan, now: float) -> int:
+    return p.bucket(now) if p.layout == "buckets" else 0
+
+
+def _expires(p: Plan, now: float) -> float:
+    if p.layout == "buckets":
+        return (p.bucket(now) + p.span) * p.size
+    return now + p.ttl
+
+
+class PostgresCounters:
+    """:class:`~junction.stores.protocols.Counters` in one PostgreSQL
+    database (the tables of migration 0003), shared by every process on it."""
+
+    def __init__(self, url: str, *, timeout: float = TIMEOUT) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+        self._next_purge = 0.0
+
+    async def _connection_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self._url,
+                        min_size=1,
+                        max_size=10,
+                        timeout=self._timeout,
+                        command_timeout=self._timeout,
+                        reset=_no_reset,
+                    )
+        return self._pool
+
+    async def admit(self, checks: Sequence[Check], now: float) -> Verdict:
+        plans = [plan(c, now) for c in checks]
+        names = [c.counter for c in checks]
+        try:
+            pool = await self._connection_pool()
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute(_LOCK, names)
+                rows = await conn.fetch(_READ, names, now)
+                verdict = _decide(checks, plans, rows, now)
+                if verdict.admitted:
+                    await conn.execute(_WRITE, *_writes(checks, plans, names, verdict.lease, now))
+            if time.monotonic() >= self._next_purge:
+                self._next_purge = time.monotonic() + PURGE_EVERY
+                await pool.execute(_PURGE, now)
+        except _ERRORS as exc:
+            raise StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}") from exc
+        return verdict
+
+    async def settle(self, lease: str, corrections: Sequence[Correction], now: float) -> None:
+        if not lease or not corrections:
+            return
+        admitted = lease_second(lease)
+        released: list[str] = []
+        names: list[str] = []
+        buckets: list[int] = []
+        deltas: list[float] = []
+        for fix in corrections:
+            check = fix.check
+            p = plan(check, admitted)
+            if p.layout == "leases":
+                released.append(check.counter)
+            elif check.kind != "requests":
+                names.append(check.counter)
+                buckets.append(_row_bucket(p, admitted))
+                deltas.append(fix.actual - check.amount)
+        try:
+            pool = await self._connection_pool()
+            await pool.execute(_SETTLE, lease, released, names, buckets, deltas)
+        except _ERRORS as exc:
+            raise StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}") from exc
+
+    async def seed(self, counter: str, amount: float) -> None:
+        try:
+            pool = await self._connection_pool()
+            await pool.execute(_SEED, counter, amount, time.time() + SEED_SECONDS)
+        except _ERRORS as exc:
+            raise StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def _decide(
+    checks: Sequence[Check], plans: Sequence[Plan], rows: Sequence[Any], now: float
+) -> Verdict:
+    by_name: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        by_name.setdefault(row["name"], []).append((int(row["bucket"]), float(row["amount"])))
+    used: list[float] = []
+    reset_at: list[float] = []
+    refused: Check | None = None
+    for check, p in zip(checks, plans, strict=True):
+        stored = by_name.get(check.counter, [])
+        if p.layout == "buckets":
+            counted = [(b, a) for b, a in stored if p.counted(b, now)]
+            u = sum(a for _, a in counted)
+            oldest = min((b for b, a in counted if a != 0), default=None)
+            reset = p.reset_of(oldest, now)
+        elif p.layout == "total":
+            u = sum(a for b, a in stored if b == 0)
+            reset = p.reset
+        else:
+            u = sum(a for _, a in stored)
+            reset = now
+        used.append(u)
+        reset_at.append(reset)
+        if refused is None and not fits(check, u):
+            refused = check
+    if refused is not None:
+        return Verdict(False, refused, used, reset_at)
+    return Verdict(True, None, used, reset_at, new_lease(now))
+
+
+def _writes(
+    checks: Sequence[Check], plans: Sequence[Plan], names: list[str], lease: str, now: float
+) -> tuple[Any, ...]:
+    leased: list[str] = []
+    rows: tuple[list[str], list[int], list[float], list[float]] = ([], [], [], [])
+    for check, p in zip(checks, plans, strict=True):
+        if p.layout == "leases":
+            leased.append(check.counter)
+            continue
+        for column, value in zip(
+            rows, (check.counter, _row_bucket(p, now), check.amount, _expires(p, now)), strict=True
+        ):
+            column.append(value)  # type: ignore[attr-defined]
+    return (names, now, lease, LEASE_SECONDS, leased, *rows)
