@@ -21,7 +21,7 @@ from junction.config import ConfigError, parse_config
 from junction.gateway.deployment_limits import DeploymentLimits
 from junction.server.app import create_app
 from junction.sim import Profile, start
-from junction.stores.resilient import InProcessCounters
+from junction.stores.memory import MemoryCounters as InProcessCounters
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stores"))
 from _counter_servers import REDIS_URL, reachable

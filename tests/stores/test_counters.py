@@ -15,9 +15,9 @@ import pytest_asyncio
 
 from _counter_servers import REDIS_URL, fresh_database, reachable
 from junction.stores import Check, Correction, Counters, Window
+from junction.stores.memory import MemoryCounters as InProcessCounters
 from junction.stores.postgres.counters import PostgresCounters
 from junction.stores.redis import RedisCounters
-from junction.stores.resilient import InProcessCounters
 from junction.stores.windows import LEASE_SECONDS
 
 try:

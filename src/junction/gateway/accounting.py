@@ -55,7 +55,9 @@ class Generation:
 
     def readable_by(self, principal: Principal | None) -> bool:
         """A key reads only its own records; the master key (and no-keys mode) all."""
-        return principal is None or principal.admin or principal is self.owner
+        if principal is None or principal.admin:
+            return True
+        return self.owner is not None and self.owner.id == principal.id
 
 
 class ResponseIds:

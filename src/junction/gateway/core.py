@@ -17,21 +17,27 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 
 import msgspec
 
 from junction.codecs.base import TokenCounter
-from junction.config import Config, key_digest, redactor
+from junction.config import Config, redactor
 from junction.gateway import attempts
 from junction.gateway.accounting import Accountant, Generations, ResponseIds
 from junction.gateway.auto import AutoRouters
+from junction.gateway.deployment_limits import DeploymentLimits
 from junction.gateway.failover import FailoverPolicy, Health, exhausted
 from junction.gateway.planner import Plan, Planner
 from junction.gateway.routes import ModelRoute, build_routes, global_preferences
 from junction.gateway.tokens import estimate_prompt_tokens, estimate_text_tokens
 from junction.gateway.trace import Principal, Trace
-from junction.routing import EndpointStats, ProviderPreferences, StickyRoutes, parse_preferences
+from junction.policy import Call, build_policy
+from junction.policy.auth import Authenticator
+from junction.routing import EndpointStats, ProviderPreferences, StickyRoutes
+from junction.stores import Stores
+from junction.stores.memory import MemoryCounters, MemoryRecords
 from junction.transport import Transport
 from junction.types import (
     ChatRequest,
@@ -52,41 +58,41 @@ from junction.types import (
 
 class Gateway:
     def __init__(
-        self, config: Config, transport: Transport, clock: Callable[[], float] = time.monotonic
+        self,
+        config: Config,
+        transport: Transport,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        stores: Stores | None = None,
+        env: Mapping[str, str] | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.transport = transport
         self.clock = clock
         """The clock of live statistics and sticky routes (seconds)."""
+        self.wall_clock = wall_clock
+        """The clock of keys' expiry, rate limits and budget periods (epoch seconds)."""
         self.redactor = redactor(config)
         """Scrubs this config's secrets from errors and logs (built once)."""
         self.routes: dict[str, ModelRoute] = build_routes(config, self.redactor)
         self.auto = AutoRouters.from_config(config)
         """Semantic routers, loaded once here (never per request)."""
-        self.keys: dict[str, Principal] = {
-            k.key_sha256 or "": Principal(
-                k.name, parse_preferences(k.provider) if k.provider is not None else None
-            )
-            for k in config.keys
-        }
-        master = config.server.master_key
-        if self.keys and master:
-            self.keys[key_digest(master)] = Principal("master", admin=True)
+        self.stores = stores if stores is not None else Stores(MemoryRecords(), MemoryCounters())
+        self.authenticator = Authenticator(config, self.stores, env or {}, wall_clock)
+        self.policy, self.admission = build_policy(config, self.stores, wall_clock)
         self.ids = ResponseIds()
         self.reset_state()
 
-    def authenticate(self, token: str | None) -> Principal | None:
+    async def authenticate(self, token: str | None) -> Principal | None:
         """The key's principal; None when keys are off. Raises 401 otherwise."""
-        if not self.keys:
-            return None
-        found = self.keys.get(key_digest(token)) if token else None
-        if found is None:
-            what = "is not a key of this gateway" if token else "is missing"
-            raise GatewayError(
-                "authentication",
-                f"The API key {what}. Send it as 'Authorization: Bearer <key>' (or x-api-key).",
-            )
-        return found
+        return await self.authenticator.authenticate(token)
+
+    async def close(self) -> None:
+        """Settle what is in flight and close the transport and the stores."""
+        await self.admission.drain()
+        await self.transport.close()
+        await self.stores.close()
 
     def reset_state(self) -> None:
         """Forget live statistics, sticky routes and the generation log."""
@@ -108,6 +114,7 @@ class Gateway:
             config.timeouts.request,
             Health(self.stats, self._now),
             random.Random(config.routing.seed),
+            deployment_limits=DeploymentLimits(self.stores.counters, self.wall_clock),
         )
 
     def _now(self) -> float:
@@ -139,9 +146,45 @@ class Gateway:
         trace.deadline = min(trace.deadline, time.monotonic() + self.failover.request_timeout)
         return trace
 
+    async def _enter(
+        self, trace: Trace, request: ChatRequest | EmbeddingRequest, kind: str = "chat"
+    ) -> Call | None:
+        """Run the policy's stages (junction/policy); a refusal is recorded."""
+        if trace.key is None or trace.key.admin:
+            return None
+        try:
+            return await self.policy.enter(trace, request, self.route(request.model, kind))
+        except GatewayError as exc:
+            self._settle_failure(trace, exc)
+            raise
+
+    def _leave(
+        self,
+        call: Call | None,
+        usage: Usage | None,
+        error: GatewayError | None = None,
+        cancelled: bool = False,
+    ) -> None:
+        if call is not None:
+            call.usage, call.error, call.cancelled = usage, error, cancelled
+            self.policy.leave(call)
+
     async def chat(self, request: ChatRequest, trace: Trace | None = None) -> ChatResponse:
         trace = self._start(trace)
         trace.router = self.auto.apply(request)
+        call = await self._enter(trace, request)
+        try:
+            response = await self._chat(request, trace)
+        except GatewayError as exc:
+            self._leave(call, None, exc)
+            raise
+        except BaseException:  # cancelled: the client went away
+            self._leave(call, None, cancelled=True)
+            raise
+        self._leave(call, response.usage)
+        return response
+
+    async def _chat(self, request: ChatRequest, trace: Trace) -> ChatResponse:
         failures: list[GatewayError] = []
         for name in self._models(request):
             if trace.expired():
@@ -173,8 +216,9 @@ class Gateway:
                 upstream_id=upstream_id,
             )
             return response
-        self._settle_failure(trace)
-        raise exhausted(failures)
+        error = exhausted(failures)
+        self._settle_failure(trace, error)
+        raise error
 
     async def chat_stream(
         self, request: ChatRequest, trace: Trace | None = None
@@ -192,11 +236,19 @@ class Gateway:
             except GatewayError as exc:
                 failures.append(exc)
         if not plans:
-            raise exhausted(failures)
-        return self._relay(plans, request, trace, failures)
+            error = exhausted(failures)
+            self._settle_failure(trace, error)
+            raise error
+        call = await self._enter(trace, request)
+        return self._relay(plans, request, trace, failures, call)
 
     async def _relay(
-        self, plans: list[Plan], request: ChatRequest, trace: Trace, failures: list[GatewayError]
+        self,
+        plans: list[Plan],
+        request: ChatRequest,
+        trace: Trace,
+        failures: list[GatewayError],
+        call: Call | None,
     ) -> AsyncIterator[list[StreamEvent]]:
         for plan in plans:
             if trace.expired():
@@ -206,23 +258,33 @@ class Gateway:
                 self.transport, plan.endpoints, request, drop, trace, self.failover
             )
             started = False
+            seen = _Seen()
+            watched = _watch(events, plan, trace, self.accountant, request, seen)
             try:
-                async for batch in _watch(events, plan, trace, self.accountant, request):
+                async for batch in watched:
                     started = True
                     yield batch
+                self._leave(call, seen.usage)
                 return
             except GatewayError as exc:
                 if started:
+                    self._leave(call, seen.usage, exc)
                     raise
                 failures.append(exc)
-        self._settle_failure(trace)
-        raise exhausted(failures)
+            except BaseException:  # cancelled, or closed by a client that went away
+                await watched.aclose()  # its record first: what was relayed is charged
+                self._leave(call, seen.usage, cancelled=True)
+                raise
+        error = exhausted(failures)
+        self._settle_failure(trace, error)
+        self._leave(call, None, error)
+        raise error
 
-    def _settle_failure(self, trace: Trace) -> None:
-        """A request no endpoint answered: its own record, under its own id
-        (when it reached a provider at all)."""
-        if trace.attempts:
-            self.accountant.settle(trace, usage=None, streamed=False, sticky_key=None)
+    def _settle_failure(self, trace: Trace, error: GatewayError) -> None:
+        """A request nothing answered: its own record, under its own id,
+        with the status and error the client got."""
+        trace.status, trace.error = error.status, error.kind
+        self.accountant.settle(trace, usage=None, streamed=False, sticky_key=None)
 
     async def count_tokens(self, request: ChatRequest) -> tuple[int, bool]:
         """Input tokens of a request, and whether the count is exact.
@@ -249,15 +311,33 @@ class Gateway:
     ) -> EmbeddingResponse:
         route = self.route(request.model, "embedding")
         trace = self._start(trace)
-        response = await attempts.embed(
-            self.transport, route.endpoints, request, trace, self.failover
-        )
+        call = await self._enter(trace, request, "embedding")
+        try:
+            response = await attempts.embed(
+                self.transport, route.endpoints, request, trace, self.failover
+            )
+        except GatewayError as exc:
+            self._leave(call, None, exc)
+            raise
+        except BaseException:
+            self._leave(call, None, cancelled=True)
+            raise
         response.model = route.name
+        if trace.served is not None:
+            self.accountant.price(trace, response.usage)
+        self._leave(call, response.usage)
         return response
 
 
 def _key_prefs(trace: Trace) -> ProviderPreferences | None:
     return trace.key.preferences if trace.key is not None else None
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What a relayed stream used, once it is over (for the policy's settle)."""
+
+    usage: Usage | None = None
 
 
 async def _watch(
@@ -266,7 +346,8 @@ async def _watch(
     trace: Trace,
     accountant: Accountant,
     request: ChatRequest,
-) -> AsyncIterator[list[StreamEvent]]:
+    seen: _Seen,
+) -> AsyncGenerator[list[StreamEvent], None]:
     """Relay a stream, pricing its usage as it passes and settling at the end.
     The stream carries junction's own id (the provider's is kept in the record).
     A stream that ends before its usage report (cut, stalled, abandoned) is
@@ -308,6 +389,7 @@ async def _watch(
                 cancelled=not complete,
                 upstream_id=upstream_id,
             )
+        seen.usage = usage
 
 
 def _estimated(

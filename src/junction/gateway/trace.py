@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from junction.gateway.routes import Endpoint
 from junction.routing import ProviderPreferences
+from junction.stores.records import KeyRecord, TeamRecord, UserRecord
 from junction.types import RouterChoice
 
 
@@ -30,12 +31,29 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """A client key, as the gateway knows it: its name and defaults.
-    ``admin`` (the master key) may read every key's generation records."""
+    """Who is calling, as the gateway knows it: the key, its team and user
+    records (virtual keys), its provider defaults. ``admin`` (the master
+    key) may use the admin API and read every key's records."""
 
     name: str
     preferences: ProviderPreferences | None = None
     admin: bool = False
+    id: str = ""
+    """The key's public id (``key_...``), ``config:<name>`` for a key in the
+    config file, ``master`` for the master key."""
+    key: KeyRecord | None = None
+    team: TeamRecord | None = None
+    user: UserRecord | None = None
+    provider_locked: bool = False
+    """The key's provider defaults cannot be overridden by a request."""
+
+    @property
+    def team_id(self) -> str | None:
+        return self.key.team if self.key is not None else None
+
+    @property
+    def user_id(self) -> str | None:
+        return self.key.user if self.key is not None else None
 
 
 @dataclass(slots=True)
@@ -61,6 +79,8 @@ class Trace:
     error: str | None = None
     """The error kind the client got, when it failed."""
     tags: list[str] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    """Response headers the policy adds (rate-limit state, budget warnings)."""
     """The client's tags (``x-junction-tags``) for the request log."""
     deadline: float = math.inf
     """``time.monotonic()`` by which the request must be over (``timeouts.request``)."""

@@ -8,6 +8,7 @@ ingress's error shape with the right status; nothing else reaches a client.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -101,14 +102,14 @@ class Gatekeeper:
             cfg = demo_config(sim_url) if source is None else _load(source, sim_url)
         if cfg is None:
             raise RuntimeError("create_app needs a config or embedded_sim=True")
-        gateway = Gateway(cfg, Transport())
+        gateway = Gateway(cfg, Transport(), env=os.environ)
         install_log_redactor(gateway.redactor)
         bounds = RequestBounds(cfg.request_limits, _output_limit(gateway))
         self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds)
 
     async def shutdown(self) -> None:
         if self.state is not None:
-            await self.state.gateway.transport.close()
+            await self.state.gateway.close()
         if self._sim_runner is not None:
             await self._sim_runner.cleanup()
 
@@ -201,7 +202,7 @@ def _guard(
             if state is None:
                 raise GatewayError("overloaded", "junction is starting up; retry shortly")
             if not public:
-                request.principal = state.gateway.authenticate(_token(request))
+                request.principal = await state.gateway.authenticate(_token(request))
             return await handler(state, request)
         except TooLarge as exc:
             return error_response(_too_large(exc.limit), shape)
@@ -291,19 +292,24 @@ def _chat(door: Door) -> StateHandler:
         body = await _read(request, st.max_body)
         req = decode_bounded(server.decode_request, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(server.name, body))
-        trace = Trace(key=request.principal)
+        trace = Trace(key=request.principal, door=server.name)
         if not req.stream:
             response = await st.gateway.chat(req, trace)
-            routed = [router_header(trace.router)] if trace.router else []
-            return Response(server.encode_response(response, req), headers=routed)
+            return Response(server.encode_response(response, req), headers=_headers(trace))
         events = await st.gateway.chat_stream(req, trace)
         encoder = server.stream_encoder(req)
-        routed = [router_header(trace.router)] if trace.router else []
         return await stream_response(
-            events, encoder, server.finish_after_error, st.gateway.redactor, routed
+            events, encoder, server.finish_after_error, st.gateway.redactor, _headers(trace)
         )
 
     return chat
+
+
+def _headers(trace: Trace) -> list[tuple[str, str]]:
+    """The response headers a request's trace asks for: the router's choice,
+    the policy's rate-limit state and budget warnings."""
+    routed = [router_header(trace.router)] if trace.router else []
+    return routed + trace.headers if trace.headers else routed
 
 
 async def _count_tokens(st: State, request: Request) -> Response:
@@ -324,8 +330,10 @@ async def _embeddings(st: State, request: Request) -> Response:
     body = await _read(request, st.max_body)
     req = decode_bounded(openai_chat.decode_embeddings_request, body, st.bounds.limits)
     st.bounds.check_embeddings(req)
-    response = await st.gateway.embed(req, Trace())
-    return Response(openai_chat.encode_embeddings_response(response, req.encoding_format))
+    trace = Trace(key=request.principal, door="openai_embeddings")
+    response = await st.gateway.embed(req, trace)
+    body = openai_chat.encode_embeddings_response(response, req.encoding_format)
+    return Response(body, headers=trace.headers)
 
 
 async def _models(st: State, request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 import msgspec
@@ -95,5 +96,6 @@ def encode_openrouter_error(err: GatewayError) -> bytes:
 def error_response(err: GatewayError, encode: ErrorEncoder) -> Response:
     headers: list[tuple[str, str]] = []
     if err.retry_after is not None:
-        headers.append(("retry-after", str(max(0, round(err.retry_after)))))
+        headers.append(("retry-after", str(max(0, math.ceil(err.retry_after)))))
+    headers.extend(err.headers)
     return Response(encode(err), err.status, headers)

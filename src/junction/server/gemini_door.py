@@ -104,10 +104,10 @@ def _key(request: Request) -> str | None:
     return keys[0] if keys else None
 
 
-def _admit(st: State, request: Request) -> None:
+async def _admit(st: State, request: Request) -> None:
     token = _key(request)
     try:
-        request.principal = st.gateway.authenticate(token)
+        request.principal = await st.gateway.authenticate(token)
     except GatewayError:
         what = "is not a key of this gateway" if token else "is missing"
         raise GatewayError(
@@ -134,7 +134,7 @@ async def _read(request: Request, limit: int, what: str) -> bytes:
 
 def _chat(stream: bool) -> GeminiHandler:
     async def chat(st: State, request: Request) -> Response | StreamingResponse:
-        _admit(st, request)
+        await _admit(st, request)
         if stream and "sse" not in parse_qs(request.query).get("alt", []):
             raise GatewayError(
                 "invalid_request",
@@ -145,7 +145,7 @@ def _chat(stream: bool) -> GeminiHandler:
         decode = partial(SERVER.decode_request, model=request.params["model"], stream=stream)
         req = decode_bounded(decode, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(SERVER.name, body))
-        trace = Trace(key=request.principal)
+        trace = Trace(key=request.principal, door="gemini")
         if not stream:
             response = await st.gateway.chat(req, trace)
             return Response(SERVER.encode_response(response, req))
@@ -169,7 +169,7 @@ def _count_request(model: str, body: bytes) -> ChatRequest:
 
 
 async def _count_tokens(st: State, request: Request) -> Response:
-    _admit(st, request)
+    await _admit(st, request)
     body = await _read(request, st.max_body, "CountTokensRequest")
     decode = partial(_count_request, request.params["model"])
     req = decode_bounded(decode, body, st.bounds.limits)
@@ -181,13 +181,13 @@ async def _count_tokens(st: State, request: Request) -> Response:
 
 def _embed(batch: bool) -> GeminiHandler:
     async def embed(st: State, request: Request) -> Response:
-        _admit(st, request)
+        await _admit(st, request)
         what = "BatchEmbedContentsRequest" if batch else "EmbedContentRequest"
         body = await _read(request, st.max_body, what)
         decode = partial(gemini.decode_embed_request, model=request.params["model"], batch=batch)
         req = decode_bounded(decode, body, st.bounds.limits)
         st.bounds.check_embeddings(req)
-        response = await st.gateway.embed(req, Trace(key=request.principal))
+        response = await st.gateway.embed(req, Trace(key=request.principal, door="gemini"))
         return Response(gemini.encode_embed_response(response, batch=batch))
 
     return embed
@@ -218,13 +218,13 @@ def gemini_model(route: ModelRoute) -> GeminiModel:
 
 
 async def _models(st: State, request: Request) -> Response:
-    _admit(st, request)
+    await _admit(st, request)
     models = [gemini_model(route) for route in st.gateway.routes.values()]
     return Response(msgspec.json.encode(ModelList(models=models)))
 
 
 async def _model(st: State, request: Request) -> Response:
-    _admit(st, request)
+    await _admit(st, request)
     route = st.gateway.route(request.params["model"], kind=None)
     return Response(msgspec.json.encode(gemini_model(route)))
 

@@ -54,6 +54,7 @@ class GatewayError(Exception):
         param: str | None = None,
         code: str | None = None,
         retry_after: float | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind
@@ -62,6 +63,8 @@ class GatewayError(Exception):
         self.param = param
         self.code = code
         self.retry_after = retry_after
+        self.headers = headers
+        """Response headers the error carries (rate-limit state)."""
 
 
 class UpstreamError(GatewayError):
