@@ -1,0 +1,1 @@
+"""The shared SQL backend: PostgreSQL through an asyncpg pool."""
