@@ -85,7 +85,13 @@ async def store(open_store: Callable[[], Awaitable[Records]]) -> Records:
 
 
 def make_key(n: int, **changes: object) -> KeyRecord:
-    base = KeyRecord(id=f"key_{n}", name=f"key {n}", key_hash=f"{n:064x}", prefix="sk-jx-ab", created_at=1_700_000_000.0 + n)
+    base = KeyRecord(
+        id=f"key_{n}",
+        name=f"key {n}",
+        key_hash=f"{n:064x}",
+        prefix="sk-jx-ab",
+        created_at=1_700_000_000.0 + n,
+    )
     return base if not changes else __import__("msgspec").structs.replace(base, **changes)
 
 
@@ -233,7 +239,10 @@ async def test_concurrent_writers_lose_nothing(
     one = await open_store()
     two = await open_store()
     writes = [(one if n % 2 else two).add_key(make_key(n)) for n in range(80)]
-    writes += [(two if n % 2 else one).add_team(TeamRecord(id=f"t{n}", name="t", created_at=n)) for n in range(20)]
+    writes += [
+        (two if n % 2 else one).add_team(TeamRecord(id=f"t{n}", name="t", created_at=n))
+        for n in range(20)
+    ]
     await asyncio.gather(*writes)
     for handle in (one, two):
         assert [k.id for k in await handle.keys()] == [f"key_{n}" for n in range(80)]

@@ -34,6 +34,9 @@ _TABLE = (
 )
 
 
+_RECORD_SQLITE = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
@@ -126,10 +129,7 @@ def _sqlite_upgrade(path: str, todo: list[Migration]) -> list[str]:
                 if seen is None:
                     for statement in _sqlite_statements(m.sql):
                         conn.execute(statement)
-                    conn.execute(
-                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                        (m.version, m.name, time.time()),
-                    )
+                    conn.execute(_RECORD_SQLITE, (m.version, m.name, time.time()))
                     done.append(m.name)
             except BaseException:
                 conn.execute("ROLLBACK")

@@ -8,6 +8,7 @@ wrong; no message here ever shows a password from the URL.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +22,7 @@ DEFAULT_DATABASE_URL = "sqlite:///junction.db"
 Backend = Literal["sqlite", "postgres"]
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
+_PASSWORD = re.compile(r"(://[^:/@]*):[^@]*@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +52,13 @@ def redact(url: str) -> str:
     """``url`` with any password replaced by ``***``."""
     try:
         parts = urlsplit(url)
-        password = parts.password
     except ValueError:
-        return "<unparseable URL>"
-    if not password:
+        return _PASSWORD.sub(r"\1:***@", url)
+    if parts.password is None:
         return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    user_info, _, host_port = parts.netloc.rpartition("@")
+    user = user_info.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host_port}"))
 
 
 def parse_database_url(url: str) -> DatabaseURL:

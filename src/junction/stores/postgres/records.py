@@ -56,8 +56,7 @@ _TEAM = f"SELECT {_TEAMS} FROM teams WHERE id = $1"
 _ALL_TEAMS = f"SELECT {_TEAMS} FROM teams ORDER BY created_at, id"
 _USER = f"SELECT {_USERS} FROM users WHERE id = $1"
 _USERS_WHERE = (
-    f"SELECT {_USERS} FROM users WHERE ($1::text IS NULL OR team_id = $1)"
-    " ORDER BY created_at, id"
+    f"SELECT {_USERS} FROM users WHERE ($1::text IS NULL OR team_id = $1) ORDER BY created_at, id"
 )
 
 _UNREACHABLE = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresError)
