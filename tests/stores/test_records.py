@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from junction.stores.migrate import upgrade
@@ -92,7 +93,7 @@ def make_key(n: int, **changes: object) -> KeyRecord:
         prefix="sk-jx-ab",
         created_at=1_700_000_000.0 + n,
     )
-    return base if not changes else __import__("msgspec").structs.replace(base, **changes)
+    return msgspec.structs.replace(base, **changes)
 
 
 FULL_KEY = KeyRecord(

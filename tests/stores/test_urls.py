@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,13 +76,9 @@ async def test_a_database_without_its_schema_says_to_upgrade(tmp_path: Path) -> 
 
 
 async def test_unmigrated_postgres_says_to_upgrade(
-    fresh_postgres_url: object,
+    fresh_postgres_url: Callable[[], str],
 ) -> None:
-    from collections.abc import Callable
-
-    assert callable(fresh_postgres_url)
-    make: Callable[[], str] = fresh_postgres_url
-    records = await open_records(make())
+    records = await open_records(fresh_postgres_url())
     try:
         with pytest.raises(StoreUnavailable, match="junction db upgrade"):
             await records.key_by_hash("0" * 64)
