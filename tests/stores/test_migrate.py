@@ -171,3 +171,10 @@ def test_junction_db_upgrade_refuses_a_bad_url() -> None:
     assert bad.returncode == 2
     assert "unknown scheme 'mysql'" in bad.stderr
     assert "pw1234" not in bad.stderr
+
+
+async def test_status_of_a_missing_sqlite_file_does_not_create_it(tmp_path: Path) -> None:
+    path = tmp_path / "absent.db"
+    states = await status(f"sqlite:///{path}")
+    assert [s.applied_at for s in states] == [None] * len(SHIPPED)
+    assert not path.exists()

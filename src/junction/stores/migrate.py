@@ -143,9 +143,15 @@ def _sqlite_upgrade(path: str, todo: list[Migration]) -> list[str]:
 
 
 def _sqlite_applied(path: str) -> dict[int, float]:
+    if not Path(path).exists():  # status never creates the file
+        return {}
     conn = _sqlite_connect(path)
     try:
-        conn.execute(_TABLE)
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if exists is None:
+            return {}
         rows = conn.execute("SELECT version, applied_at FROM schema_migrations").fetchall()
     except sqlite3.Error as exc:
         raise StoreUnavailable(f"SQLite {path}: {exc}") from None
@@ -185,7 +191,7 @@ async def _postgres_upgrade(db: DatabaseURL, todo: list[Migration]) -> list[str]
                 done.append(m.name)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", ADVISORY_LOCK)
-    except asyncpg.PostgresError as exc:
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
         raise StoreUnavailable(f"{unavailable(db, exc)} (while migrating)") from None
     finally:
         await conn.close()
@@ -203,7 +209,7 @@ async def _postgres_applied(db: DatabaseURL) -> dict[int, float]:
         if not exists:
             return {}
         rows = await conn.fetch("SELECT version, applied_at FROM schema_migrations")
-    except asyncpg.PostgresError as exc:
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
         raise unavailable(db, exc) from None
     finally:
         await conn.close()

@@ -72,6 +72,7 @@ class SQLiteRecords:
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="junction-sqlite")
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
 
     @classmethod
     async def open(cls, path: str) -> SQLiteRecords:
@@ -91,7 +92,9 @@ class SQLiteRecords:
         try:
             return fn(self._connection())
         except sqlite3.IntegrityError as exc:
-            raise DuplicateRecord(str(exc)) from None
+            if "UNIQUE" in str(exc):
+                raise DuplicateRecord(str(exc)) from None
+            raise StoreUnavailable(f"SQLite {self.path}: {exc}") from None
         except sqlite3.Error as exc:
             hint = " (run `junction db upgrade`)" if "no such table" in str(exc) else ""
             raise StoreUnavailable(f"SQLite {self.path}: {exc}{hint}") from None
@@ -178,6 +181,9 @@ class SQLiteRecords:
             conn.close()
             self._conn = None
 
+        if self._closed:
+            return
+        self._closed = True
         if self._conn is not None:
             await self._run(shut)
         self._executor.shutdown(wait=True)
