@@ -84,3 +84,11 @@ async def test_unmigrated_postgres_says_to_upgrade(
             await records.key_by_hash("0" * 64)
     finally:
         await records.close()
+
+
+async def test_open_records_can_migrate_first(tmp_path: Path) -> None:
+    records = await open_records(f"sqlite:///{tmp_path / 'j.db'}", migrate=True)
+    try:
+        assert await records.keys() == []
+    finally:
+        await records.close()

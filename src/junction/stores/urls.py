@@ -105,14 +105,19 @@ def _postgres(url: str) -> DatabaseURL:
     return DatabaseURL("postgres", url, host=parts.hostname or "localhost", port=port)
 
 
-async def open_records(url: str | None = None) -> Records:
-    """Open the records store ``url`` names (default :data:`DEFAULT_DATABASE_URL`).
+async def open_records(url: str | None = None, *, migrate: bool = False) -> Records:
+    """Open the records store ``url`` names (default :data:`DEFAULT_DATABASE_URL`),
+    first applying pending migrations when ``migrate`` (``stores.migrate_on_start``);
+    without, the schema must be current (``junction db upgrade``).
 
-    Its schema must be current (:func:`junction.stores.migrate.upgrade`).
     Raises :class:`~junction.stores.protocols.StoreUnavailable` when the
     database cannot be reached.
     """
     parsed = parse_database_url(url or DEFAULT_DATABASE_URL)
+    if migrate:
+        from junction.stores.migrate import upgrade
+
+        await upgrade(parsed.url)
     if parsed.backend == "sqlite":
         from junction.stores.sqlite.records import SQLiteRecords
 
