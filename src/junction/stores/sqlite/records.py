@@ -78,7 +78,11 @@ class SQLiteRecords:
     async def open(cls, path: str) -> SQLiteRecords:
         """Open ``path`` now (so a bad file fails here, not on the first request)."""
         records = cls(path)
-        await records._run(lambda conn: None)
+        try:
+            await records._run(lambda conn: None)
+        except BaseException:
+            await records.close()
+            raise
         return records
 
     # --- the worker thread -------------------------------------------------
