@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     from junction.semantic.commands import add_parser as add_router_parser
 
     add_router_parser(sub)
+
+    from junction.stores.commands import add_parser as add_db_parser
+
+    add_db_parser(sub)
     return parser
 
 

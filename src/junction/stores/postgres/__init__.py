@@ -1,1 +1,1 @@
-"""Stores on PostgreSQL."""
+"""The shared SQL backend: PostgreSQL through an asyncpg pool."""

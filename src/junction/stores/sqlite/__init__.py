@@ -1,0 +1,1 @@
+"""The embedded SQL backend: one SQLite file, safe for several processes."""
