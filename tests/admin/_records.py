@@ -113,7 +113,7 @@ class NoCounters:
 
 
 class ForgetLog:
-    """Stands in for the gateway's authenticator where it has none yet: records what was forgotten."""
+    """Stands in for the gateway's authenticator until it has one: records what it forgot."""
 
     def __init__(self) -> None:
         self.forgotten: list[str] = []

@@ -84,12 +84,19 @@ async def test_create_key_shows_the_secret_once(admin: Admin) -> None:
     assert r.status_code == 201, r.text
     made = r.json()
     secret = made["key"]
-    assert secret.startswith("sk-jx-") and len(secret) > 40
-    assert made["id"].startswith("key_") and made["prefix"] == secret[:10]
-    assert made["status"] == "active" and made["team"] == team["id"]
-    assert made["rpm"] == 60 and made["budget_period"] == "7d" and made["soft_budget_usd"] == 4
-    assert made["provider"] == body["provider"] and made["provider_locked"] is True
-    assert made["expires_at"].endswith("Z") and made["created_at"].endswith("Z")
+    assert secret.startswith("sk-jx-")
+    assert len(secret) > 40
+    assert made["id"].startswith("key_")
+    assert made["prefix"] == secret[:10]
+    assert made["status"] == "active"
+    assert made["team"] == team["id"]
+    assert made["rpm"] == 60
+    assert made["budget_period"] == "7d"
+    assert made["soft_budget_usd"] == 4
+    assert made["provider"] == body["provider"]
+    assert made["provider_locked"] is True
+    assert made["expires_at"].endswith("Z")
+    assert made["created_at"].endswith("Z")
     stored = admin.records.key_rows[made["id"]]
     assert stored.key_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert abs(stored.expires_at - expires) < 1  # type: ignore[operator]
@@ -98,8 +105,10 @@ async def test_create_key_shows_the_secret_once(admin: Admin) -> None:
     listed = (await admin.http.get("/admin/keys", params={"team": team["id"]})).json()["data"]
     assert [k["id"] for k in listed] == [made["id"]]
     for view in (shown, listed[0]):
-        assert "key" not in view and "key_hash" not in view
-        assert secret not in str(view) and stored.key_hash not in str(view)
+        assert "key" not in view
+        assert "key_hash" not in view
+        assert secret not in str(view)
+        assert stored.key_hash not in str(view)
         assert view == {k: v for k, v in made.items() if k != "key"}
 
 
@@ -117,11 +126,13 @@ async def test_patch_key_changes_only_what_was_sent(admin: Admin) -> None:
     assert r.status_code == 200, r.text
     patched = r.json()
     assert (patched["name"], patched["rpm"], patched["tpm"]) == ("ci-2", 10, 500)
-    assert patched["metadata"] == {"a": 1} and patched["prefix"] == made["prefix"]
+    assert patched["metadata"] == {"a": 1}
+    assert patched["prefix"] == made["prefix"]
     r = await admin.http.patch(f"/admin/keys/{made['id']}", json={"rpm": None})
     assert r.json()["rpm"] is None
     stored = admin.records.key_rows[made["id"]]
-    assert stored.limits.rpm is None and stored.limits.tpm == 500
+    assert stored.limits.rpm is None
+    assert stored.limits.tpm == 500
     if type(admin.gateway.authenticator).__name__ == "ForgetLog":
         assert admin.forgotten[-1] == stored.key_hash  # new limits apply at once
 
@@ -130,7 +141,8 @@ async def test_revoke_keeps_the_record_and_forgets_the_key(admin: Admin) -> None
     made = await _key(admin)
     r = await admin.http.delete(f"/admin/keys/{made['id']}")
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "revoked" and r.json()["revoked_at"].endswith("Z")
+    assert r.json()["status"] == "revoked"
+    assert r.json()["revoked_at"].endswith("Z")
     stored = admin.records.key_rows[made["id"]]
     assert stored.revoked_at is not None
     if type(admin.gateway.authenticator).__name__ == "ForgetLog":
@@ -147,8 +159,10 @@ async def test_rotate_gives_a_new_secret_once(admin: Admin) -> None:
     r = await admin.http.post(f"/admin/keys/{made['id']}/rotate")
     assert r.status_code == 200, r.text
     rotated = r.json()
-    assert rotated["key"] != made["key"] and rotated["key"].startswith("sk-jx-")
-    assert rotated["id"] == made["id"] and rotated["rpm"] == 7
+    assert rotated["key"] != made["key"]
+    assert rotated["key"].startswith("sk-jx-")
+    assert rotated["id"] == made["id"]
+    assert rotated["rpm"] == 7
     assert rotated["prefix"] == rotated["key"][:10]
     stored = admin.records.key_rows[made["id"]]
     assert stored.key_hash == hashlib.sha256(rotated["key"].encode()).hexdigest() != old_hash
@@ -177,10 +191,12 @@ async def test_unknown_ids_are_404(admin: Admin) -> None:
 
 async def test_team_crud(admin: Admin) -> None:
     team = await _team(admin, budget_usd=100, budget_period="monthly", models=["sim/*"])
-    assert team["id"].startswith("team_") and team["budget_usd"] == 100
+    assert team["id"].startswith("team_")
+    assert team["budget_usd"] == 100
     assert team["id"] in [t["id"] for t in (await admin.http.get("/admin/teams")).json()["data"]]
     r = await admin.http.patch(f"/admin/teams/{team['id']}", json={"rpm": 100})
-    assert r.json()["rpm"] == 100 and r.json()["budget_usd"] == 100
+    assert r.json()["rpm"] == 100
+    assert r.json()["budget_usd"] == 100
     assert (await admin.http.get(f"/admin/teams/{team['id']}")).json()["rpm"] == 100
     r = await admin.http.delete(f"/admin/teams/{team['id']}")
     assert r.json() == {"object": "team", "id": team["id"], "deleted": True}
@@ -194,7 +210,8 @@ async def test_user_crud_and_references(admin: Admin) -> None:
     )
     assert r.status_code == 201, r.text
     user = r.json()
-    assert user["id"].startswith("user_") and user["team"] == team["id"]
+    assert user["id"].startswith("user_")
+    assert user["team"] == team["id"]
     listed = (await admin.http.get("/admin/users", params={"team": team["id"]})).json()["data"]
     assert [u["id"] for u in listed] == [user["id"]]
     key = await _key(admin, user=user["id"], team=team["id"])

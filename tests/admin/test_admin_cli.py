@@ -69,39 +69,49 @@ async def test_keys_create_list_show_rotate_revoke(admin: Admin) -> None:
     key_id = next(k for k, v in admin.records.key_rows.items() if v.name == "cli-key")
     stored = admin.records.key_rows[key_id]
     assert stored.key_hash == hashlib.sha256(secret.encode()).hexdigest()
-    assert stored.limits.models == ["sim/*", "gpt-4o*"] and stored.limits.rpm == 60
-    assert stored.metadata == {"owner": "ops"} and stored.team == team["id"]
+    assert stored.limits.models == ["sim/*", "gpt-4o*"]
+    assert stored.limits.rpm == 60
+    assert stored.metadata == {"owner": "ops"}
+    assert stored.team == team["id"]
 
     code, out, err = await junction(admin, "keys", "list", "--team", team["id"])
     assert code == 0, err
-    assert key_id in out and "cli-key" in out and secret not in out
+    assert key_id in out
+    assert "cli-key" in out
+    assert secret not in out
     listed = await _json(admin, "keys", "list", "--team", team["id"])
     assert [k["id"] for k in listed["data"]] == [key_id]
 
     shown = await _json(admin, "keys", "show", key_id)
-    assert shown["rpm"] == 60 and "key" not in shown
+    assert shown["rpm"] == 60
+    assert "key" not in shown
     updated = await _json(admin, "keys", "update", key_id, "--rpm", "none", "--tpm", "900")
     assert (updated["rpm"], updated["tpm"]) == (None, 900)
 
     rotated = await _json(admin, "keys", "rotate", key_id)
-    assert rotated["key"].startswith("sk-jx-") and rotated["key"] != secret
+    assert rotated["key"].startswith("sk-jx-")
+    assert rotated["key"] != secret
     assert admin.records.key_rows[key_id].key_hash != stored.key_hash
 
     code, out, err = await junction(admin, "keys", "revoke", key_id)
     assert code == 0, err
-    assert "revoked" in out and admin.records.key_rows[key_id].revoked_at is not None
+    assert "revoked" in out
+    assert admin.records.key_rows[key_id].revoked_at is not None
 
 
 async def test_teams_and_users(admin: Admin) -> None:
     team = await _json(admin, "teams", "create", "t-cli", "--rpm", "100")
     user = await _json(admin, "users", "create", "grace", "--team", team["id"], "--email", "g@x.io")
-    assert user["team"] == team["id"] and user["email"] == "g@x.io"
+    assert user["team"] == team["id"]
+    assert user["email"] == "g@x.io"
     code, out, err = await junction(admin, "users", "list", "--team", team["id"])
-    assert code == 0 and "grace" in out, err
+    assert code == 0, err
+    assert "grace" in out
     assert (await _json(admin, "teams", "update", team["id"], "--tpm", "5"))["tpm"] == 5
     assert (await _json(admin, "teams", "show", team["id"]))["rpm"] == 100
     code, out, err = await junction(admin, "teams", "list")
-    assert code == 0 and "t-cli" in out
+    assert code == 0
+    assert "t-cli" in out
     assert (await _json(admin, "users", "delete", user["id"]))["deleted"] is True
     assert (await _json(admin, "teams", "delete", team["id"]))["deleted"] is True
 
@@ -109,20 +119,29 @@ async def test_teams_and_users(admin: Admin) -> None:
 async def test_errors_are_messages_with_exit_codes(admin: Admin) -> None:
     before = len(admin.records.key_rows)
     code, _, err = await junction(admin, "keys", "create", "x", "--rpm", "-3")
-    assert code == 2 and "(rpm)" in err and "positive" in err
+    assert code == 2
+    assert "(rpm)" in err
+    assert "positive" in err
     code, _, err = await junction(admin, "keys", "create", "x", "--team", "team_nope")
-    assert code == 2 and "(team)" in err
+    assert code == 2
+    assert "(team)" in err
     code, _, err = await junction(admin, "keys", "show", "key_nope")
-    assert code == 2 and "404" in err
+    assert code == 2
+    assert "404" in err
     assert len(admin.records.key_rows) == before
 
     code, _, err = await junction(admin, "keys", "list", key=CLIENT)
-    assert code == 1 and "not the master key" in err
+    assert code == 1
+    assert "not the master key" in err
     code, _, err = await junction(admin, "keys", "list", key="sk-wrong")
-    assert code == 1 and "refused" in err
+    assert code == 1
+    assert "refused" in err
     code, _, err = await junction(admin, "keys", "list", key=None)
-    assert code == 2 and "JUNCTION_MASTER_KEY" in err
+    assert code == 2
+    assert "JUNCTION_MASTER_KEY" in err
     code, _, err = await junction(None, "keys", "list", url="http://127.0.0.1:9")
-    assert code == 1 and "cannot connect" in err
+    assert code == 1
+    assert "cannot connect" in err
     code, _, err = await junction(admin, "keys", "create", "x", "--metadata", "[1]")
-    assert code == 2 and "JSON object" in err
+    assert code == 2
+    assert "JSON object" in err
