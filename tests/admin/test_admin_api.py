@@ -4,6 +4,7 @@ who may call it, and what a refused body leaves behind (nothing)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from typing import Any
 
@@ -262,6 +263,13 @@ BAD_KEYS: list[tuple[Any, str]] = [
     ({"name": "x", "provider_locked": "yes"}, "provider_locked"),
     ({"name": "x", "team": "team_missing"}, "team"),
     ({"name": "x", "user": "user_missing"}, "user"),
+    ({"name": "x", "rpm": 10**30}, "rpm"),
+    ({"name": "x", "budget_usd": 1e300}, "budget_usd"),
+    ({"name": "x", "expires_at": 1e20}, "expires_at"),
+    ({"name": "x", "expires_at": "9999-12-31T23:59:59-05:00"}, "expires_at"),
+    ({"name": "x" * 201}, "name"),
+    ({"name": "x\u0000"}, "body"),
+    ({"name": "x", "metadata": {"a": json.loads("[" * 20 + "]" * 20)}}, "metadata"),
     ([1, 2], "body"),
 ]
 
@@ -309,6 +317,17 @@ async def test_not_json_empty_and_too_large(admin: Admin) -> None:
     _error(await admin.http.post("/admin/keys", content=b""), 400, "body")
     big = b'{"name": "' + b"x" * 300_000 + b'"}'
     _error(await admin.http.post("/admin/keys", content=big), 413)
+    assert _counts(admin) == before
+
+
+async def test_odd_bodies_are_never_a_500(admin: Admin) -> None:
+    before = _counts(admin)
+    deep = b'{"name": "x", "metadata": {"a": ' + b"[" * 20000 + b"]" * 20000 + b"}}"
+    for content in (deep, b"null", b'"x"', b"[]", b"{}{}", b"\xff\xfe", b'{"name": "\\ud800"}'):
+        r = await admin.http.post("/admin/keys", content=content)
+        assert r.status_code in (400, 413), (content[:40], r.text)
+        r = await admin.http.patch("/admin/teams/team_nope", content=content)
+        assert r.status_code in (400, 404, 413), (content[:40], r.text)
     assert _counts(admin) == before
 
 

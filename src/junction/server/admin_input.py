@@ -35,6 +35,13 @@ _LIMIT_FIELDS = (
 )
 _WHOLE = ("rpm", "tpm", "max_parallel")
 _USD = ("budget_usd", "soft_budget_usd")
+_MAX_WHOLE = 2**53
+_MAX_USD = 1e12
+_MAX_TIME = 253402214400.0
+"""9999-12-31T00:00:00Z: the last day ISO 8601 and every store can write."""
+_MAX_NAME = 200
+_MAX_DEPTH = 16
+"""How deep ``metadata`` may nest (it is labels, not documents)."""
 _PERIOD = re.compile(r"daily|weekly|monthly|total|[1-9][0-9]{0,5}[hd]")
 
 
@@ -93,11 +100,15 @@ def invalid(param: str, message: str) -> GatewayError:
 def decode(body: bytes, type_: type[_S]) -> _S:
     """``body`` as ``type_``: a JSON object with only the fields it knows."""
     if not body.strip():
-        raise invalid("body", "The request body is empty; send a JSON object.") from None
+        raise invalid("body", "The request body is empty; send a JSON object.")
+    if rb"\u0000" in body:  # no store can keep a NUL in text
+        raise invalid("body", r"The body has a NUL character (\u0000); remove it.")
     try:
         return msgspec.json.decode(body, type=type_, strict=True)
     except msgspec.ValidationError as exc:
         raise _validation_error(str(exc)) from None
+    except RecursionError:
+        raise invalid("body", "The body nests too deeply; flatten it.") from None
     except msgspec.DecodeError as exc:
         raise invalid(
             "body", f"The request body is not valid JSON ({exc}); send a JSON object."
@@ -130,22 +141,26 @@ def check_body(body: Body, now: float) -> None:
     name = body.name
     if not isinstance(name, UnsetType) and not name.strip():
         raise invalid("name", "'name' is empty; give a name people will recognise.")
+    if isinstance(name, str) and len(name) > _MAX_NAME:
+        raise invalid("name", f"'name' is longer than {_MAX_NAME} characters; shorten it.")
     for field in _WHOLE:
         value = getattr(body, field)
-        if isinstance(value, int) and value <= 0:
+        if isinstance(value, int) and not 0 < value <= _MAX_WHOLE:
             raise invalid(
                 field,
-                f"{field!r} must be a positive whole number (got {value}); "
+                f"{field!r} must be a positive whole number up to {_MAX_WHOLE} (got {value}); "
                 "send null or leave it out for no limit.",
             )
     for field in _USD:
         value = getattr(body, field)
-        if isinstance(value, float | int) and not (math.isfinite(value) and value > 0):
+        if isinstance(value, float | int) and not 0 < value <= _MAX_USD:
             raise invalid(
                 field,
-                f"{field!r} must be a positive amount in USD (got {value}); "
+                f"{field!r} must be a positive amount in USD up to {_MAX_USD:.0f} (got {value}); "
                 "send null or leave it out for no budget.",
             )
+    if isinstance(body.metadata, dict) and _depth(body.metadata) > _MAX_DEPTH:
+        raise invalid("metadata", f"'metadata' nests deeper than {_MAX_DEPTH} levels; flatten it.")
     period = body.budget_period
     if isinstance(period, str) and not _PERIOD.fullmatch(period):
         raise invalid(
@@ -171,11 +186,24 @@ def _check_key_fields(body: KeyPatch, now: float) -> None:
         parse_preferences(body.provider)  # its error names provider.<field>
 
 
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
 def expiry(value: float | str) -> float:
     """``expires_at`` as epoch seconds (already type-checked by the Struct)."""
+    moment = _moment(value)
+    if not (math.isfinite(moment) and 0 <= moment <= _MAX_TIME):
+        raise invalid("expires_at", "'expires_at' must be a time between 1970 and 9999 (UTC).")
+    return moment
+
+
+def _moment(value: float | str) -> float:
     if isinstance(value, int | float):
-        if not math.isfinite(value) or value < 0:
-            raise invalid("expires_at", "'expires_at' must be a time: epoch seconds or ISO 8601.")
         return float(value)
     try:
         moment = datetime.fromisoformat(value)
