@@ -215,7 +215,27 @@ async def test_user_crud_and_references(admin: Admin) -> None:
     assert user["team"] == team["id"]
     listed = (await admin.http.get("/admin/users", params={"team": team["id"]})).json()["data"]
     assert [u["id"] for u in listed] == [user["id"]]
-    key = await _key(admin, user=user["id"], team=team["id"])
+    key = await _key(admin, user=user["id"])  # takes the user's team
+    assert key["team"] == team["id"]
+    other = await _team(admin)
+    before = _counts(admin)
+    _error(
+        await admin.http.post(
+            "/admin/keys", json={"name": "k", "user": user["id"], "team": other["id"]}
+        ),
+        400,
+        "team",
+    )
+    _error(
+        await admin.http.post("/admin/keys", json={"name": "k", "user": user["id"], "team": None}),
+        400,
+        "team",
+    )
+    _error(
+        await admin.http.patch(f"/admin/keys/{key['id']}", json={"team": other["id"]}), 400, "team"
+    )
+    assert _counts(admin) == before
+    await admin.http.delete(f"/admin/teams/{other['id']}")
     # A team with a user, a user with an active key: not deletable yet.
     _error(await admin.http.delete(f"/admin/teams/{team['id']}"), 400, "id")
     _error(await admin.http.delete(f"/admin/users/{user['id']}"), 400, "id")

@@ -221,17 +221,24 @@ async def _check_team(records: Records, team: str | None) -> None:
 
 
 async def _check_user(records: Records, user: str | None, team: str | None) -> None:
+    """A key's user must exist, and a user in a team keeps its keys in that team."""
     if user is None:
         return
     found = await records.user(user)
     if found is None:
         raise invalid("user", f"There is no user {user!r}; create it first (POST /admin/users).")
-    if found.team is not None and team is not None and found.team != team:
+    if found.team is not None and found.team != team:
         raise invalid(
-            "user",
-            f"User {user!r} is in team {found.team!r}, not {team!r}; give the user's team "
-            "or move the user first.",
+            "team",
+            f"User {user!r} is in team {found.team!r}, so the key's team must be "
+            f"{found.team!r} (leave 'team' out on create to take the user's).",
         )
+
+
+async def _user_team(records: Records, user: str | None) -> str | None:
+    """The team of a key's user, taken when a new key names no team."""
+    found = await records.user(user) if user is not None else None
+    return found.team if found is not None else None
 
 
 def _check_lock(provider: dict[str, Any] | None, locked: bool) -> None:
@@ -257,10 +264,11 @@ async def create_key(gw: AdminGateway, request: Request, now: float) -> Response
     body = decode(await _body(request), KeyCreate)
     check_body(body, now)
     limits = limits_after(Limits(), body)
-    team, user = sent(body.team, None), sent(body.user, None)
+    records = gw.stores.records
+    user = sent(body.user, None)
+    team = await _user_team(records, user) if isinstance(body.team, UnsetType) else body.team
     provider, locked = sent(body.provider, None), sent(body.provider_locked, False)
     _check_lock(provider, locked)
-    records = gw.stores.records
     await _check_team(records, team)
     await _check_user(records, user, team)
     secret = _new_secret()
