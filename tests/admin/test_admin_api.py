@@ -235,6 +235,9 @@ async def test_user_crud_and_references(admin: Admin) -> None:
         await admin.http.patch(f"/admin/keys/{key['id']}", json={"team": other["id"]}), 400, "team"
     )
     assert _counts(admin) == before
+    moved = await admin.http.patch(f"/admin/users/{user['id']}", json={"team": other["id"]})
+    _error(moved, 400, "team")
+    assert admin.records.user_rows[user["id"]].team == team["id"]
     await admin.http.delete(f"/admin/teams/{other['id']}")
     # A team with a user, a user with an active key: not deletable yet.
     _error(await admin.http.delete(f"/admin/teams/{team['id']}"), 400, "id")

@@ -478,6 +478,14 @@ async def update_user(gw: AdminGateway, request: Request, now: float) -> Respons
         metadata=sent(body.metadata, user.metadata),
     )
     await _check_team(records, team)
+    if team != user.team:
+        keys = [k for k in await records.keys(user=user.id) if k.revoked_at is None]
+        if any(k.team != team for k in keys):
+            raise invalid(
+                "team",
+                f"User {user.id!r} has {len(keys)} active key(s) in team {user.team!r}; "
+                "revoke them, or move them with PATCH /admin/keys/{id}, first.",
+            )
     await records.put_user(changed)
     return _json(user_view(changed))
 
