@@ -57,7 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--config", help="YAML config file (default: as serve)")
     models.set_defaults(run=_models)
 
+    from junction.admin_cli import add_parsers as add_admin_parsers
     from junction.semantic.commands import add_parser as add_router_parser
+
+    add_admin_parsers(sub)
 
     add_router_parser(sub)
 

@@ -25,7 +25,7 @@ from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
 from junction.gateway.auto import router_header
 from junction.redact import install_log_redactor
-from junction.server import gemini_door, openapi
+from junction.server import admin, gemini_door, openapi
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -176,6 +176,7 @@ def create_app(
     for route in gemini_door.ROUTES:  # public: the door takes the key from ?key= too
         add(route.method, route.paths, route.handler, gemini_door.DOOR, public=True)
     gemini_door.share_models_list(router)
+    admin.add_routes(add)
     add("GET", ("/health",), _health, public=True)
     add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
