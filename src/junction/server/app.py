@@ -8,6 +8,7 @@ ingress's error shape with the right status; nothing else reaches a client.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -396,4 +397,8 @@ async def _generation(st: State, request: Request) -> Response:
 
 
 async def _health(st: State, request: Request) -> Response:
-    return Response(msgspec.json.encode({"status": "ok", "models": len(st.gateway.routes)}))
+    body: dict[str, object] = {"status": "ok", "models": len(st.gateway.routes)}
+    worker = os.environ.get("JUNCTION_WORKER")
+    if worker is not None:  # junction serve --workers N: which process answered
+        body["worker"] = int(worker)
+    return Response(msgspec.json.encode(body))
