@@ -129,7 +129,8 @@ def test_sigterm_drains_a_request_in_flight(tmp_path: Path) -> None:
     finally:
         gw.stop()
     assert code == 0, gw.output()
-    assert len(answers) == 1 and answers[0].status_code == 200, gw.output()
+    assert len(answers) == 1, gw.output()
+    assert answers[0].status_code == 200, gw.output()
     assert answers[0].json()["choices"][0]["message"]["content"] == "drained"
 
 
@@ -146,7 +147,9 @@ def test_a_crashed_worker_is_started_again(tmp_path: Path) -> None:
                 break
             time.sleep(0.1)
         after = gw.children()
-        assert len(after) == 2 and before[0] not in after and before[1] in after
+        assert len(after) == 2
+        assert before[0] not in after
+        assert before[1] in after
         assert gw.workers_seen({0, 1}) == {0, 1}, gw.output()
     finally:
         code = gw.stop()
@@ -195,4 +198,5 @@ def test_workers_must_be_positive(tmp_path: Path) -> None:
         timeout=60,
         cwd=tmp_path,
     )
-    assert result.returncode == 2 and "--workers must be at least 1" in result.stderr
+    assert result.returncode == 2
+    assert "--workers must be at least 1" in result.stderr

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import msgspec
@@ -60,6 +60,9 @@ from junction.server.request_bounds import (
 from junction.transport import Transport
 from junction.types import ChatRequest, ErrorKind, GatewayError
 
+if TYPE_CHECKING:
+    from junction.stores.redis.routing import SharedRouting
+
 log = logging.getLogger("junction.server")
 
 
@@ -87,6 +90,7 @@ class Gatekeeper:
         self._embedded_sim = embedded_sim
         self._sim_profile = sim_profile
         self._sim_runner: Any = None
+        self._routing: SharedRouting | None = None
         self.state: State | None = None
 
     async def startup(self) -> None:
@@ -102,7 +106,21 @@ class Gatekeeper:
             cfg = demo_config(sim_url) if source is None else _load(source, sim_url)
         if cfg is None:
             raise RuntimeError("create_app needs a config or embedded_sim=True")
-        gateway = Gateway(cfg, Transport())
+        redis_url = cfg.stores.redis_url or os.environ.get("JUNCTION_REDIS_URL")
+        if redis_url:
+            from junction.stores.redis.routing import shared_routing
+
+            self._routing = shared_routing(
+                redis_url, prefix=os.environ.get("JUNCTION_REDIS_PREFIX", "junction")
+            )
+            self._routing.start()
+        routing = self._routing
+        gateway = Gateway(
+            cfg,
+            Transport(),
+            stats=routing.stats if routing else None,
+            sticky=routing.sticky if routing else None,
+        )
         install_log_redactor(gateway.redactor)
         bounds = RequestBounds(cfg.request_limits, _output_limit(gateway))
         self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds)
@@ -110,6 +128,8 @@ class Gatekeeper:
     async def shutdown(self) -> None:
         if self.state is not None:
             await self.state.gateway.transport.close()
+        if self._routing is not None:
+            await self._routing.close()
         if self._sim_runner is not None:
             await self._sim_runner.cleanup()
 

@@ -20,6 +20,7 @@ runs no event loop and serves nothing: it supervises.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -94,7 +95,7 @@ class Supervisor:
                 os.environ["JUNCTION_WORKER"] = str(index)
                 os.environ["JUNCTION_WORKERS"] = str(self.count)
                 code = self.worker(index)
-            except BaseException as exc:  # noqa: BLE001 - report and leave, never return
+            except BaseException as exc:
                 print(f"junction worker {index}: {type(exc).__name__}: {exc}", file=sys.stderr)
             finally:
                 sys.stdout.flush()
@@ -120,9 +121,9 @@ class Supervisor:
             if pid == 0:
                 time.sleep(0.05)
                 continue
-            child = self.children.pop(pid, None)
-            if child is None:
+            if pid not in self.children:
                 continue
+            child = self.children.pop(pid)
             _mark_dead(pid)
             if self.stopping:
                 continue
@@ -172,10 +173,8 @@ class Supervisor:
 
 
 def _kill(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _mark_dead(pid: int) -> None:
@@ -186,10 +185,9 @@ def _mark_dead(pid: int) -> None:
         from prometheus_client import multiprocess
     except ImportError:  # pragma: no cover - a runtime dependency
         return
-    multiprocess.mark_process_dead(pid)
+    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def serve_workers(count: int, grace_s: float, worker: Worker) -> int:
     """Run ``worker`` in ``count`` supervised processes; the parent's exit code."""
     return Supervisor(count, grace_s, worker).run()
-
