@@ -24,7 +24,7 @@ SCALE_ENV = {
 
 def test_gateway_yaml_loads_with_embedded_stores() -> None:
     config = load_config(str(EXAMPLES / "gateway.yaml"), BASE_ENV)
-    assert SIM_MODELS <= set(config.models)
+    assert set(config.models) >= SIM_MODELS
     assert config.server.master_key is not None
     assert config.stores.redis_url is None
     assert config.stores.database_url == "sqlite:///junction.db"
@@ -32,7 +32,7 @@ def test_gateway_yaml_loads_with_embedded_stores() -> None:
 
 def test_gateway_scale_yaml_loads_on_redis_and_postgres() -> None:
     config = load_config(str(EXAMPLES / "gateway-scale.yaml"), SCALE_ENV)
-    assert SIM_MODELS <= set(config.models)
+    assert set(config.models) >= SIM_MODELS
     assert config.stores.redis_url == SCALE_ENV["JUNCTION_REDIS_URL"]
     assert config.stores.database_url == SCALE_ENV["JUNCTION_DATABASE_URL"]
     assert config.stores.on_unreachable == "closed"
