@@ -6,27 +6,15 @@ the test with the reason, except with ``CI=true``, where it fails it.
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from _scale import unreachable
 from _tcp_proxy import TcpProxy
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-
-
-def unreachable(what: str, host: str, port: int) -> None:
-    """Skip (or, on CI, fail) when nothing listens at ``host:port``."""
-    try:
-        socket.create_connection((host, port), timeout=1).close()
-    except OSError as exc:
-        reason = f"{what} not reachable at {host}:{port} ({exc}); start it to run this test"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 @pytest.fixture

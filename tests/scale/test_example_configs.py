@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from _scale import Served, clean_env
 from junction.config import ConfigError, load_config
 from junction.gateway import Gateway
-from test_workers import Served, clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
