@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -137,3 +138,29 @@ def test_workers_must_be_positive(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "--workers must be at least 1" in result.stderr
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_workers_stop_when_the_parent_is_killed(tmp_path: Path) -> None:
+    gw = Served(tmp_path, "--workers", "2")
+    children: list[int] = []
+    try:
+        assert gw.workers_seen({0, 1}) == {0, 1}, gw.output()
+        children = gw.children()
+        gw.proc.kill()
+        gw.proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(c) for c in children):
+            time.sleep(0.1)
+        assert not any(_alive(c) for c in children), "orphaned workers kept running"
+    finally:
+        for c in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(c, signal.SIGKILL)

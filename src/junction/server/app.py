@@ -111,7 +111,9 @@ class Gatekeeper:
             from junction.stores.redis.routing import shared_routing
 
             self._routing = shared_routing(
-                redis_url, prefix=os.environ.get("JUNCTION_REDIS_PREFIX", "junction")
+                redis_url,
+                prefix=os.environ.get("JUNCTION_REDIS_PREFIX", "junction"),
+                sticky=cfg.routing.sticky,
             )
             self._routing.start()
         routing = self._routing

@@ -14,7 +14,8 @@ runs no event loop and serves nothing: it supervises.
   start; after ``MAX_FAILED_STARTS`` in a row the parent stops the others
   and exits 1 (a config or port problem will not fix itself).
 * Each worker has ``JUNCTION_WORKER`` (0..N-1) and ``JUNCTION_WORKERS`` (N)
-  in its environment. With N > 1 the parent points ``PROMETHEUS_MULTIPROC_DIR``
+  in its environment; a worker whose parent disappears (SIGKILL) drains and
+  stops by itself. With N > 1 the parent points ``PROMETHEUS_MULTIPROC_DIR``
   at a fresh directory before the first fork and removes it at exit.
 """
 
@@ -27,6 +28,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,6 +96,7 @@ class Supervisor:
                     signal.signal(sig, signal.SIG_DFL)
                 os.environ["JUNCTION_WORKER"] = str(index)
                 os.environ["JUNCTION_WORKERS"] = str(self.count)
+                _leave_with(os.getppid())
                 code = self.worker(index)
             except BaseException as exc:
                 print(f"junction worker {index}: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -170,6 +173,18 @@ class Supervisor:
                 for child in self.children.values():
                     _kill(child.pid, signal.SIGKILL)
             time.sleep(0.05)
+
+
+def _leave_with(parent: int) -> None:
+    """Drain and stop (SIGTERM to this worker) if the parent dies without telling us
+    (SIGKILL): a worker in its own process group would otherwise serve on, orphaned."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="junction-parent-watch", daemon=True).start()
 
 
 def _kill(pid: int, sig: int) -> None:
