@@ -18,6 +18,8 @@ class TcpProxy:
             self.port: int = s.getsockname()[1]
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self.bytes_up = 0
+        """Bytes sent to the server so far (how many commands went out)."""
 
     @property
     def url(self) -> str:
@@ -45,6 +47,8 @@ class TcpProxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.IncompleteReadError):
                 while data := await src.read(65536):
+                    if dst is up_writer:
+                        self.bytes_up += len(data)
                     dst.write(data)
                     await dst.drain()
             dst.transport.abort()

@@ -215,3 +215,46 @@ async def test_records_too_old_to_matter_are_not_replayed(
     assert latency is not None
     assert latency.p50 == 700.0
     assert b.stats.latency(EP, now=b.stats.clock(), window_s=1800.0) == latency
+
+
+async def test_the_request_path_sends_nothing_to_redis(
+    redis_proxy: TcpProxy, redis_prefix: str
+) -> None:
+    routing = shared_routing(redis_proxy.url, prefix=redis_prefix, interval_s=3600.0)
+    routing.start()
+    try:
+        await routing.fanout.sync()  # connected
+        sent = redis_proxy.bytes_up
+        assert routing.sticky is not None
+        for i in range(200):  # what a request does: route, record, remember
+            now = routing.stats.clock()
+            routing.stats.resting(EP, now=now)
+            routing.stats.ttft(EP, now=now)
+            routing.sticky.lookup(f"conv-{i}", now)
+            ok(routing, latency_ms=100.0)
+            routing.sticky.remember(f"conv-{i}", EP, now, cached_tokens=5, price=CACHED)
+        await asyncio.sleep(0.1)
+        assert redis_proxy.bytes_up == sent
+        await routing.fanout.sync()  # one tick sends all of it
+        assert redis_proxy.bytes_up > sent
+        assert not routing.fanout.pending
+    finally:
+        await routing.close()
+
+
+async def test_entries_that_are_not_ours_are_skipped(
+    pair: tuple[SharedRouting, SharedRouting], redis_url: str, redis_prefix: str
+) -> None:
+    a, b = pair
+    import redis.asyncio
+
+    client = redis.asyncio.Redis.from_url(redis_url)
+    stream = f"{redis_prefix}:routing"
+    await client.xadd(stream, {"o": "someone-else", "e": b"not msgpack \xc1"})
+    await client.xadd(stream, {"unrelated": "fields"})
+    await client.aclose()
+    ok(a, latency_ms=321.0)
+    await within(1.5, lambda: b.stats.latency(EP, now=b.stats.clock()) is not None)
+    latency = b.stats.latency(EP, now=b.stats.clock())
+    assert latency is not None
+    assert latency.p50 == 321.0
