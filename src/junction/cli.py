@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
 from junction import __version__
-from junction.config import Config, ConfigError, config_from_env, load_config
+from junction.config import Config, ConfigError, Server, config_from_env, load_config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
         "points at it",
     )
     serve.add_argument("--sim-profile", help="simulator profile for --with-sim")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving the port (default 1); more than one needs Redis "
+        "(stores.redis_url or $JUNCTION_REDIS_URL) when keys are on",
+    )
     serve.set_defaults(run=_serve)
 
     sim = sub.add_parser("sim", help="run the provider simulator")
@@ -82,39 +90,75 @@ def resolve_config(path: str | None) -> tuple[Config | None, str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from junction.config import Server
-    from junction.server.app import ConfigSource, create_app
-    from junction.server.serving import build_server, listen
-
     if args.with_sim and not args.config:
         raise ConfigError("--with-sim goes with --config (without a config, serve runs the demo)")
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
     if args.with_sim:
         # Validate now (errors before the server starts), load again once the
         # simulator's URL is known.
         path = args.config
         config: Config | None = load_config(path, {**os.environ, "JUNCTION_SIM_URL": "http://sim"})
-        source: ConfigSource | None = lambda url: load_config(  # noqa: E731
-            path, {**os.environ, "JUNCTION_SIM_URL": url}
-        )
         how = f"config {path} with the simulator in-process"
     else:
         config, how = resolve_config(args.config)
-        source = config
+    if args.workers > 1 and config is not None:
+        _check_shared(config)
     server = config.server if config is not None else None
     host = args.host or (server.host if server else "127.0.0.1")
     port = args.port or (server.port if server else 4000)
     level = server.log_level if server else "info"
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    embedded = config is None or args.with_sim
+    from junction.server.serving import listen
+
     try:
         sock = listen(host, port)
     except OSError as exc:
         return _cannot_listen("junction", host, port, exc)
+    limits = server or Server()
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    print(f"junction {__version__} on http://{host}:{port} ({how}{workers})", file=sys.stderr)
+    if args.workers == 1:
+        return _serve_one(args, config, sock, limits)
+    from junction.server.workers import serve_workers
+
+    # Each worker builds its own app after the fork (prometheus_client, imported
+    # there, sees the PROMETHEUS_MULTIPROC_DIR the supervisor sets).
+    return serve_workers(
+        args.workers, limits.shutdown_grace, lambda _: _serve_one(args, config, sock, limits)
+    )
+
+
+def _serve_one(
+    args: argparse.Namespace, config: Config | None, sock: socket.socket, limits: Server
+) -> int:
+    """Serve on ``sock`` in this process until a signal; the exit code."""
+    from junction.server.app import ConfigSource, create_app
+    from junction.server.serving import build_server
+
+    source: ConfigSource | None = config
+    if args.with_sim:
+        path = args.config
+        source = lambda url: load_config(  # noqa: E731
+            path, {**os.environ, "JUNCTION_SIM_URL": url}
+        )
+    embedded = config is None or args.with_sim
     app = create_app(source, embedded_sim=embedded, sim_profile=args.sim_profile)
-    print(f"junction {__version__} on http://{host}:{port} ({how})", file=sys.stderr)
-    front = build_server(app, server or Server(), log_level=level, loop="uvloop")
+    front = build_server(app, limits, log_level=limits.log_level, loop="uvloop")
     front.run(sockets=[sock])
-    return 0
+    return 0 if front.started else 3
+
+
+def _check_shared(config: Config) -> None:
+    """Many processes with keys on share limits and budgets only through Redis."""
+    if config.stores.redis_url or os.environ.get("JUNCTION_REDIS_URL"):
+        return
+    if config.keys or config.server.master_key:
+        raise ConfigError(
+            "--workers > 1 with keys on needs Redis (stores.redis_url or $JUNCTION_REDIS_URL): "
+            "without it every process would count rate limits and budgets on its own, "
+            "an N-times limit. Configure Redis, or run one worker."
+        )
 
 
 def _cannot_listen(who: str, host: str, port: int, exc: OSError) -> int:

@@ -254,6 +254,9 @@ class StoreSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     redis_url: str | None = None
     """``redis://host:port/db``; default ``$JUNCTION_REDIS_URL``. Counters, limits,
     live endpoint statistics and sticky routes are shared through it."""
+    redis_prefix: str | None = None
+    """The prefix of every Redis key this gateway writes; default
+    ``$JUNCTION_REDIS_PREFIX``, else ``junction``."""
     on_unreachable: Literal["closed", "open"] = "closed"
     """When the shared counter store cannot be reached: refuse limited requests
     (503), or admit them against this process's share of each limit."""

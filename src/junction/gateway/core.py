@@ -66,8 +66,12 @@ class Gateway:
         stores: Stores | None = None,
         env: Mapping[str, str] | None = None,
         wall_clock: Callable[[], float] = time.time,
+        stats: EndpointStats | None = None,
+        sticky: StickyRoutes | None = None,
     ) -> None:
         self.config = config
+        self._shared = (stats, sticky)
+        """Statistics and sticky routes shared with other processes (stores/redis), if any."""
         self.transport = transport
         self.clock = clock
         """The clock of live statistics and sticky routes (seconds)."""
@@ -97,8 +101,9 @@ class Gateway:
     def reset_state(self) -> None:
         """Forget live statistics, sticky routes and the generation log."""
         config = self.config
-        self.stats = EndpointStats()
-        sticky = StickyRoutes() if config.routing.sticky else None
+        shared_stats, shared_sticky = self._shared
+        self.stats = shared_stats or EndpointStats()
+        sticky = (shared_sticky or StickyRoutes()) if config.routing.sticky else None
         self.planner = Planner(
             self.routes,
             global_preferences(config),

@@ -18,8 +18,8 @@ import msgspec
 from junction.gateway.routes import Endpoint, ModelRoute
 from junction.gateway.tokens import estimate_prompt_tokens
 from junction.routing import (
-    EndpointStats,
     ProviderPreferences,
+    StatsStore,
     StickyRoutes,
     conversation_key,
     merge,
@@ -47,7 +47,7 @@ class Planner:
         self,
         routes: dict[str, ModelRoute],
         defaults: ProviderPreferences | None,
-        stats: EndpointStats,
+        stats: StatsStore,
         sticky: StickyRoutes | None,
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,

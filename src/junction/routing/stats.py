@@ -93,7 +93,11 @@ class StatsConfig(msgspec.Struct, frozen=True):
 
 
 class StatsStore(Protocol):
-    """Where endpoint health lives. In memory here; a shared store can follow."""
+    """What routing reads and writes: the failover policy records attempts,
+    takes probes and cools endpoints down; selection reads health, latency and
+    throughput; the endpoints page reads a snapshot. :class:`EndpointStats`
+    is the one-process store; ``junction.stores.redis.stats.RedisStats``
+    shares it between processes."""
 
     def record(
         self,
@@ -108,10 +112,6 @@ class StatsStore(Protocol):
         now: float,
     ) -> None: ...
 
-    def recent_failures(self, endpoint_id: str, *, now: float, window_s: float = 30.0) -> bool: ...
-
-    def circuit_state(self, endpoint_id: str, *, now: float) -> CircuitState: ...
-
     def begin_probe(self, endpoint_id: str, *, now: float) -> bool: ...
 
     def end_probe(self, endpoint_id: str) -> None: ...
@@ -119,6 +119,10 @@ class StatsStore(Protocol):
     def cool_down(self, endpoint_id: str, *, until: float, now: float) -> None: ...
 
     def resting(self, endpoint_id: str, *, now: float) -> str | None: ...
+
+    def recent_failures(self, endpoint_id: str, *, now: float, window_s: float = 30.0) -> bool: ...
+
+    def uptime(self, endpoint_id: str, *, now: float, window_s: float) -> float | None: ...
 
     def ttft(
         self, endpoint_id: str, *, now: float, window_s: float = 300.0
@@ -131,16 +135,6 @@ class StatsStore(Protocol):
     def throughput(
         self, endpoint_id: str, *, now: float, window_s: float = 300.0
     ) -> Percentiles | None: ...
-
-    def error_rate(
-        self, endpoint_id: str, *, now: float, window_s: float = 300.0
-    ) -> float | None: ...
-
-    def timeout_rate(
-        self, endpoint_id: str, *, now: float, window_s: float = 300.0
-    ) -> float | None: ...
-
-    def uptime(self, endpoint_id: str, *, now: float, window_s: float) -> float | None: ...
 
     def snapshot(self, endpoint_id: str, *, now: float) -> LiveStats: ...
 
@@ -306,7 +300,7 @@ class EndpointStats:
         self._count(ep, failed=failed, timeout=timeout, status=status, now=now)
         if not failed:
             self._sample(ep, ttft_ms, latency_ms, output_tokens, now)
-        self._breaker(ep, failed, now)
+        self._breaker(endpoint_id, ep, failed, now)
 
     def _count(
         self, ep: _Endpoint, *, failed: bool, timeout: bool, status: int, now: float
@@ -354,7 +348,7 @@ class EndpointStats:
         if tokens > 0 and generating_ms > 0:
             bucket.throughput.add(tokens * 1000.0 / generating_ms, cap, rng)
 
-    def _breaker(self, ep: _Endpoint, failed: bool, now: float) -> None:
+    def _breaker(self, ep_id: str, ep: _Endpoint, failed: bool, now: float) -> None:
         ep.probe_until = None
         if not failed:
             ep.consecutive = 0
@@ -367,6 +361,20 @@ class EndpointStats:
                 ep.opened_at = now
         elif ep.consecutive >= breaker.failure_threshold:
             ep.opened_at = now
+            self._opened(ep_id, now)
+
+    def _opened(self, endpoint_id: str, now: float) -> None:
+        """The breaker just opened on this process's own traffic (a hook for shared stores)."""
+
+    def trip(self, endpoint_id: str, *, now: float) -> None:
+        """Open the circuit as of ``now`` (another process saw the endpoint fail);
+        a circuit already open keeps its own, later opening."""
+        ep = self._endpoints.get(endpoint_id)
+        if ep is None:
+            ep = self._endpoints[endpoint_id] = _Endpoint()
+        if ep.opened_at is None or ep.opened_at < now:
+            ep.opened_at = now
+            ep.consecutive = max(ep.consecutive, self.config.breaker.failure_threshold)
 
     def forget(self, endpoint_id: str) -> None:
         self._endpoints.pop(endpoint_id, None)

@@ -81,12 +81,17 @@ class StickyRoutes:
         """
         if cached_tokens <= 0 or not cache_pays(price):
             return False
+        self.stick(key, endpoint_id, now)
+        return True
+
+    def stick(self, key: str, endpoint_id: str, now: float) -> None:
+        """Stick ``key`` to ``endpoint_id`` as of ``now``, unconditionally (a
+        route another process remembered)."""
         routes = self._routes
         routes[key] = (endpoint_id, now)
         routes.move_to_end(key)
         while len(routes) > self.max_keys:
             routes.popitem(last=False)
-        return True
 
     def lookup(self, key: str | None, now: float) -> str | None:
         """The endpoint ``key`` sticks to, or ``None``; a hit restarts the idle clock."""

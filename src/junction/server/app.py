@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import msgspec
@@ -51,6 +51,7 @@ from junction.server.model_views import (
 )
 from junction.server.openrouter_door import OPENROUTER_CHAT, OPENROUTER_RESPONSES
 from junction.server.relay import stream_response
+from junction.stores.open import open_stores, redis_prefix, redis_url
 from junction.server.request_bounds import (
     OutputLimit,
     RequestBounds,
@@ -59,6 +60,9 @@ from junction.server.request_bounds import (
 )
 from junction.transport import Transport
 from junction.types import ChatRequest, ErrorKind, GatewayError
+
+if TYPE_CHECKING:
+    from junction.stores.redis.routing import SharedRouting
 
 log = logging.getLogger("junction.server")
 
@@ -87,6 +91,7 @@ class Gatekeeper:
         self._embedded_sim = embedded_sim
         self._sim_profile = sim_profile
         self._sim_runner: Any = None
+        self._routing: SharedRouting | None = None
         self.state: State | None = None
 
     async def startup(self) -> None:
@@ -102,7 +107,24 @@ class Gatekeeper:
             cfg = demo_config(sim_url) if source is None else _load(source, sim_url)
         if cfg is None:
             raise RuntimeError("create_app needs a config or embedded_sim=True")
-        gateway = Gateway(cfg, Transport(), env=os.environ)
+        env = os.environ
+        url = redis_url(cfg, env)
+        if url:
+            from junction.stores.redis.routing import shared_routing
+
+            self._routing = shared_routing(
+                url, prefix=redis_prefix(cfg, env), sticky=cfg.routing.sticky
+            )
+            self._routing.start()
+        routing = self._routing
+        gateway = Gateway(
+            cfg,
+            Transport(),
+            stores=await open_stores(cfg, env),
+            env=env,
+            stats=routing.stats if routing else None,
+            sticky=routing.sticky if routing else None,
+        )
         install_log_redactor(gateway.redactor)
         bounds = RequestBounds(cfg.request_limits, _output_limit(gateway))
         self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds)
@@ -110,6 +132,8 @@ class Gatekeeper:
     async def shutdown(self) -> None:
         if self.state is not None:
             await self.state.gateway.close()
+        if self._routing is not None:
+            await self._routing.close()
         if self._sim_runner is not None:
             await self._sim_runner.cleanup()
 
@@ -405,4 +429,8 @@ async def _generation(st: State, request: Request) -> Response:
 
 
 async def _health(st: State, request: Request) -> Response:
-    return Response(msgspec.json.encode({"status": "ok", "models": len(st.gateway.routes)}))
+    body: dict[str, object] = {"status": "ok", "models": len(st.gateway.routes)}
+    worker = os.environ.get("JUNCTION_WORKER")
+    if worker is not None:  # junction serve --workers N: which process answered
+        body["worker"] = int(worker)
+    return Response(msgspec.json.encode(body))

@@ -1,7 +1,1 @@
-"""The shared counters on Redis (limits and budgets across processes)."""
-
-from __future__ import annotations
-
-from junction.stores.redis.counters import RedisCounters
-
-__all__ = ["RedisCounters"]
+"""The shared backends on Redis."""
