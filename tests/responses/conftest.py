@@ -8,7 +8,6 @@ cannot be reached skips the test, except with ``CI=true``, where it fails.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import uuid
@@ -47,7 +46,7 @@ async def fresh_postgres() -> AsyncIterator[str]:
     name = f"junction_test_{uuid.uuid4().hex[:12]}"
     try:
         admin = await asyncpg.connect(f"{POSTGRES}/postgres", timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         unreachable(f"PostgreSQL at {POSTGRES}", exc)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')

@@ -80,7 +80,8 @@ async def test_a_stream_is_stored_and_continued(gw: Gw) -> None:
     async for event in stream:
         if event.type == "response.completed":
             final = event.response
-    assert final is not None and final.output_text == "streamed words"
+    assert final is not None
+    assert final.output_text == "streamed words"
     # Stored at the end of the stream: fetchable and continuable at once.
     fetched = await c.responses.retrieve(final.id)
     assert fetched.output_text == "streamed words"
@@ -134,7 +135,8 @@ async def test_input_items_list_pages(gw: Gw) -> None:
     assert rest.has_more is False
     # The SDK's auto-paging walks every page.
     walked = [i.id async for i in c.responses.input_items.list(created.id, limit=1)]
-    assert len(walked) == 4 and len(set(walked)) == 4
+    assert len(walked) == 4
+    assert len(set(walked)) == 4
 
 
 async def test_delete_then_gone(gw: Gw) -> None:
@@ -215,5 +217,6 @@ async def test_survives_a_restart_of_the_durable_store(gw: Gw) -> None:
             break
         await asyncio.sleep(0.01)
     found = await stored.durable.get(created.id, stored.clock())
-    assert found is not None and found.owner == "alice"
+    assert found is not None
+    assert found.owner == "alice"
     assert b"durable" in found.response
