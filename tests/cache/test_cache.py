@@ -143,3 +143,17 @@ async def test_memory_cache_drops_the_least_recently_used() -> None:
     assert await cache.get("b") is None
     assert await cache.get("a") == b"1"
     assert await cache.get("c") == b"3"
+
+
+def test_the_package_exports_only_its_contract() -> None:
+    import junction.cache as package
+
+    assert sorted(package.__all__) == [
+        "CacheOptions",
+        "MemoryCache",
+        "ResponseCache",
+        "cache_key",
+        "cache_options",
+        "decode_entry",
+        "encode_entry",
+    ]

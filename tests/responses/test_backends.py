@@ -86,3 +86,15 @@ async def test_an_unknown_url_is_refused_without_showing_it() -> None:
     with pytest.raises(ValueError, match="mysql") as caught:
         await open_response_store("mysql://user:secret@host/db")
     assert "secret" not in str(caught.value)
+
+
+def test_the_package_exports_only_its_contract() -> None:
+    import junction.responses_store as package
+
+    assert sorted(package.__all__) == [
+        "MemoryResponseStore",
+        "ResponseStore",
+        "StoredResponse",
+        "StoredResponses",
+        "open_response_store",
+    ]
