@@ -220,3 +220,22 @@ async def test_survives_a_restart_of_the_durable_store(gw: Gw) -> None:
     assert found is not None
     assert found.owner == "alice"
     assert b"durable" in found.response
+
+
+async def test_openrouter_door_stores_and_answers_in_its_shape(gw: Gw) -> None:
+    import httpx
+
+    auth = {"authorization": f"Bearer {ALICE}"}
+    async with httpx.AsyncClient(base_url=f"{gw.url}/api/v1", headers=auth, timeout=10) as http:
+        first = (await http.post("/responses", json={"model": MODEL, "input": "echo: or"})).json()
+        second = await http.post(
+            "/responses",
+            json={"model": MODEL, "input": "echo: again", "previous_response_id": first["id"]},
+        )
+        assert second.json()["previous_response_id"] == first["id"]
+        assert (await http.get(f"/responses/{first['id']}")).json()["id"] == first["id"]
+        missing = await http.get("/responses/resp_nothing")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == 404  # OpenRouter's shape: the status as code
+    messages, _ = await upstream_messages(gw)
+    assert messages == [("user", "echo: or"), ("assistant", "or"), ("user", "echo: again")]
