@@ -98,3 +98,17 @@ def test_the_package_exports_only_its_contract() -> None:
         "StoredResponses",
         "open_response_store",
     ]
+
+
+async def test_saves_purge_expired_records_once_an_hour(tmp_path: Path) -> None:
+    now = [1000.0]
+    durable = await open_response_store(f"sqlite:///{tmp_path / 'p.db'}")
+    stored = StoredResponses(durable, ttl_seconds=60, clock=lambda: now[0], purge_every=3600)
+    stored.save(stored.record("resp_old", None, None, b"{}", b"[]"))
+    await stored.flush()
+    now[0] += 3600  # resp_old expired long ago; the next save purges
+    stored.save(stored.record("resp_new", None, None, b"{}", b"[]"))
+    await stored.flush()
+    assert await durable.get("resp_new", now[0]) is not None
+    assert await durable.get("resp_old", 0.0) is None  # deleted, not only hidden
+    await stored.close()

@@ -4,7 +4,9 @@
 it to the durable store in a background task, so the answer is not held up
 by the disk and a ``previous_response_id`` sent right after finds the turn
 in this process. Other processes find it once the write lands (milliseconds).
-:meth:`close` waits for the writes in flight.
+:meth:`close` waits for the writes in flight. Expired records are never
+returned; they are deleted at start-up and then at most once every
+``purge_every`` seconds, by a background task a save starts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from junction.responses_store.memory import MemoryResponseStore
 from junction.responses_store.protocol import ResponseStore, StoredResponse
@@ -30,6 +33,7 @@ class StoredResponses:
         ttl_seconds: float,
         cache_size: int = 10_000,
         clock: Callable[[], float] = time.time,
+        purge_every: float = 3600.0,
     ) -> None:
         self.durable = durable
         self.ttl_seconds = ttl_seconds
@@ -38,6 +42,8 @@ class StoredResponses:
         self._cache: OrderedDict[str, StoredResponse] = OrderedDict()
         self._size = cache_size
         self._writes: set[asyncio.Task[None]] = set()
+        self._purge_every = purge_every
+        self._next_purge = clock() + purge_every
 
     def record(
         self,
@@ -56,9 +62,21 @@ class StoredResponses:
         """Keep ``record``: in the cache now, durably in the background."""
         if self._cached:
             self._remember(record)
-        task = asyncio.get_running_loop().create_task(self._write(record))
+        self._background(self._write(record))
+        if record.created_at >= self._next_purge:
+            self._next_purge = record.created_at + self._purge_every
+            self._background(self._purge_quietly())
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
+
+    async def _purge_quietly(self) -> None:
+        try:
+            await self.purge()
+        except Exception as exc:
+            log.error("could not purge expired responses: %s", type(exc).__name__)
 
     async def _write(self, record: StoredResponse) -> None:
         try:
@@ -96,8 +114,12 @@ class StoredResponses:
             del self._cache[key]
         return await self.durable.purge(now)
 
+    async def flush(self) -> None:
+        """Wait for the writes (and purges) in flight."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes))
+
     async def close(self) -> None:
         """Wait for the writes in flight, then close the durable store."""
-        if self._writes:
-            await asyncio.gather(*list(self._writes))
+        await self.flush()
         await self.durable.close()
