@@ -10,7 +10,11 @@ from typing import Any
 import openai
 import pytest
 
-from conftest import ALICE, Gw
+from _stored_responses import (
+    ALICE,
+    Gw,
+    stored_gateway,  # noqa: F401 (the gw fixture)
+)
 
 agents = pytest.importorskip("agents")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fresh_postgres
+from _stored_responses import fresh_postgres
 from junction.responses_store import (
     ResponseStore,
     StoredResponse,

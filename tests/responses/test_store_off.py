@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import openai
 import pytest
 
-from conftest import Gw, run_gateway
+from _stored_responses import Gw, run_gateway
 
 
 @pytest.fixture(scope="module")

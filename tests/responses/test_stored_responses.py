@@ -10,7 +10,13 @@ from typing import Any
 import openai
 import pytest
 
-from conftest import ALICE, BOB, MASTER, Gw
+from _stored_responses import (
+    ALICE,
+    BOB,
+    MASTER,
+    Gw,
+    stored_gateway,  # noqa: F401 (the gw fixture)
+)
 
 MODEL = "sim/anthropic"
 

@@ -1,4 +1,5 @@
-"""Stored Responses: a gateway whose model the simulator serves in
+"""Helpers of tests/responses/ (stored Responses; not a conftest.py, whose
+module name would shadow tests/gateway's): a gateway whose model the simulator serves in
 Anthropic's dialect (so a rebuilt conversation is proven to reach a
 non-Responses upstream), with the response store on each backend.
 
@@ -105,8 +106,8 @@ async def run_gateway(database_url: str | None, keys: bool = False) -> AsyncIter
         await runner.cleanup()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-async def gw(
+@pytest.fixture(name="gw", scope="module", params=["sqlite", "postgres"])
+async def stored_gateway(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Gw]:
     """The gateway with keys alice, bob and a master key, the store on
