@@ -241,3 +241,16 @@ async def test_openrouter_door_stores_and_answers_in_its_shape(gw: Gw) -> None:
     assert missing.json()["error"]["code"] == 404  # OpenRouter's shape: the status as code
     messages, _ = await upstream_messages(gw)
     assert messages == [("user", "echo: or"), ("assistant", "or"), ("user", "echo: again")]
+
+
+async def test_a_chain_with_a_deleted_turn_is_404_naming_it(gw: Gw) -> None:
+    c = client(gw)
+    a = await c.responses.create(model=MODEL, input="echo: a")
+    b = await c.responses.create(model=MODEL, input="echo: b", previous_response_id=a.id)
+    await c.responses.delete(a.id)
+    with pytest.raises(openai.NotFoundError) as caught:
+        await c.responses.create(model=MODEL, input="echo: c", previous_response_id=b.id)
+    body = caught.value.body
+    assert isinstance(body, dict)
+    assert body["param"] == "previous_response_id"
+    assert a.id in body["message"]
