@@ -271,6 +271,17 @@ class StoreSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     """The time zone of calendar budget periods (daily, weekly, monthly)."""
 
 
+class ResponsesSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Stored Responses on the ``/v1/responses`` door (docs/responses.md)."""
+
+    store: bool = False
+    """Keep Responses in the database of ``stores.database_url`` so clients can
+    continue them (``previous_response_id``), fetch and delete them. Off: the
+    door is stateless and ``previous_response_id`` is refused."""
+    ttl_days: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    """How long a stored Response is kept (OpenAI keeps them 30 days)."""
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     routers: dict[str, SemanticRouter] = msgspec.field(default_factory=dict)
@@ -281,6 +292,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     routing: Routing = msgspec.field(default_factory=Routing)
     request_limits: RequestLimits = msgspec.field(default_factory=RequestLimits)
     stores: StoreSettings = msgspec.field(default_factory=StoreSettings)
+    responses: ResponsesSettings = msgspec.field(default_factory=ResponsesSettings)
     keys: list[ApiKey] = msgspec.field(default_factory=list)
     """Client keys. With none, the gateway accepts any caller (keep it on
     127.0.0.1); with some, every request but /health needs one."""

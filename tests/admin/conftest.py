@@ -23,6 +23,8 @@ CLIENT = "sk-client-test-0123456789"
 CONFIG = f"""
 server:
   master_key: {MASTER}
+stores:
+  database_url: "memory://"
 keys:
   - name: app
     key: {CLIENT}

@@ -25,7 +25,8 @@ from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
 from junction.gateway.auto import router_header
 from junction.redact import install_log_redactor
-from junction.server import admin, gemini_door, openapi
+from junction.responses_store import StoredResponses
+from junction.server import admin, gemini_door, openapi, stored_responses
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -35,7 +36,7 @@ from junction.server.asgi import (
     StreamingResponse,
     TooLarge,
 )
-from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, Door, doors
+from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES, Door, doors
 from junction.server.errors import (
     ErrorEncoder,
     client_error,
@@ -51,13 +52,13 @@ from junction.server.model_views import (
 )
 from junction.server.openrouter_door import OPENROUTER_CHAT, OPENROUTER_RESPONSES
 from junction.server.relay import stream_response
-from junction.stores.open import open_stores, redis_prefix, redis_url
 from junction.server.request_bounds import (
     OutputLimit,
     RequestBounds,
     decode_bounded,
     wire_namer,
 )
+from junction.stores.open import open_stores, redis_prefix, redis_url
 from junction.transport import Transport
 from junction.types import ChatRequest, ErrorKind, GatewayError
 
@@ -73,6 +74,8 @@ class State:
     max_body: int
     started: float
     bounds: RequestBounds
+    responses: StoredResponses | None = None
+    """Stored Responses (``responses.store``); None when off."""
 
 
 def demo_config(sim_url: str) -> Config:
@@ -127,11 +130,14 @@ class Gatekeeper:
         )
         install_log_redactor(gateway.redactor)
         bounds = RequestBounds(cfg.request_limits, _output_limit(gateway))
-        self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds)
+        responses = await stored_responses.open_stored(cfg)
+        self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds, responses)
 
     async def shutdown(self) -> None:
         if self.state is not None:
             await self.state.gateway.close()
+            if self.state.responses is not None:
+                await self.state.responses.close()
         if self._routing is not None:
             await self._routing.close()
         if self._sim_runner is not None:
@@ -197,6 +203,11 @@ def create_app(
     )
     for door in (*doors(), OPENROUTER_CHAT, OPENROUTER_RESPONSES):
         add("POST", door.paths, _chat(door), door)
+    for responses in (OPENAI_RESPONSES, OPENROUTER_RESPONSES):  # stored Responses
+        where = tuple(f"{p}/{{response_id}}" for p in responses.paths)
+        add("GET", tuple(f"{p}/input_items" for p in where), _input_items, responses)
+        add("GET", where, _retrieve_response, responses)
+        add("DELETE", where, _delete_response, responses)
     for route in gemini_door.ROUTES:  # public: the door takes the key from ?key= too
         add(route.method, route.paths, route.handler, gemini_door.DOOR, public=True)
     gemini_door.share_models_list(router)
@@ -315,14 +326,19 @@ def _chat(door: Door) -> StateHandler:
     async def chat(st: State, request: Request) -> Response | StreamingResponse:
         server = door.server
         body = await _read(request, st.max_body)
-        req = decode_bounded(server.decode_request, body, st.bounds.limits)
+        # Stored Responses: the Responses door's turn (None when off or another door).
+        turn = None
+        if server.name == OPENAI_RESPONSES.server.name:
+            turn = await stored_responses.begin(st.responses, body, request.principal)
+        req = decode_bounded(turn.decode if turn else server.decode_request, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(server.name, body))
         trace = Trace(key=request.principal, door=server.name)
         if not req.stream:
             response = await st.gateway.chat(req, trace)
-            return Response(server.encode_response(response, req), headers=_headers(trace))
+            encode = turn.encode_response if turn else server.encode_response
+            return Response(encode(response, req), headers=_headers(trace))
         events = await st.gateway.chat_stream(req, trace)
-        encoder = server.stream_encoder(req)
+        encoder = turn.stream_encoder(req) if turn else server.stream_encoder(req)
         return await stream_response(
             events, encoder, server.finish_after_error, st.gateway.redactor, _headers(trace)
         )
@@ -335,6 +351,18 @@ def _headers(trace: Trace) -> list[tuple[str, str]]:
     the policy's rate-limit state and budget warnings."""
     routed = [router_header(trace.router)] if trace.router else []
     return routed + trace.headers if trace.headers else routed
+
+
+async def _retrieve_response(st: State, request: Request) -> Response:
+    return await stored_responses.retrieve(st.responses, request)
+
+
+async def _delete_response(st: State, request: Request) -> Response:
+    return await stored_responses.delete(st.responses, request)
+
+
+async def _input_items(st: State, request: Request) -> Response:
+    return await stored_responses.list_input_items(st.responses, request)
 
 
 async def _count_tokens(st: State, request: Request) -> Response:

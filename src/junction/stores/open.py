@@ -2,7 +2,8 @@
 
 - Records: the database ``stores.database_url`` (or ``$JUNCTION_DATABASE_URL``)
   names; with neither, the embedded SQLite file when virtual keys can exist
-  (a master key is set), else memory (nothing written to disk).
+  (a master key is set), else memory (nothing written to disk);
+  ``memory://`` keeps them in memory on purpose (tests, throw-away runs).
 - Counters: Redis when ``stores.redis_url`` (or ``$JUNCTION_REDIS_URL``) is
   set, else PostgreSQL when the database is; both behind
   :class:`~junction.stores.resilient.ResilientCounters` (the configured
@@ -46,10 +47,10 @@ async def open_stores(config: Config, env: Mapping[str, str]) -> Stores:
     url = database_url(config, env)
     keys_possible = bool(config.server.master_key or env.get("JUNCTION_MASTER_KEY"))
     records: Records
-    if url is not None or keys_possible:
-        records = await open_records(
-            url or DEFAULT_DATABASE_URL, migrate=settings.migrate_on_start
-        )
+    if url == "memory://":
+        records = MemoryRecords()
+    elif url is not None or keys_possible:
+        records = await open_records(url or DEFAULT_DATABASE_URL, migrate=settings.migrate_on_start)
     else:
         records = MemoryRecords()
     counters: Counters

@@ -8,14 +8,16 @@ Both directions live behind this module:
   :func:`decode_request`, :func:`encode_response`, :class:`StreamEncoder`,
   :func:`encode_error`.
 
-Stored state, decided: junction keeps no conversation state.
+Stored state: the codec keeps none; the door may (server/stored_responses.py,
+docs/responses.md).
 
 - Ingress: ``store`` is accepted whether true or false (true is OpenAI's
-  default, so refusing it would break every client) but nothing is stored:
-  a Response junction returns cannot be fetched, continued or deleted later.
-  What needs stored state is refused with a 400 that says to send the whole
+  default). With no response store configured nothing is kept and what
+  needs stored state is refused with a 400 that says to send the whole
   conversation in ``input``: ``previous_response_id``, ``conversation``,
   ``background``, stored ``prompt`` templates and ``item_reference`` items.
+  With one, ``previous_response_id`` is accepted: the door passes the stored
+  turns to :func:`decode_request` as ``history``.
   Item ids a client sends back (``msg_``, ``fc_``, ``rs_``) are ignored;
   reasoning is carried by its ``encrypted_content``, kept in
   ``ThinkingPart.signature`` (``redacted`` stays Anthropic's).

@@ -64,13 +64,19 @@ _STATEFUL_ITEMS = ("item_reference", "compaction")
 _TRUNCATIONS = ("auto", "disabled")
 
 
-def decode_request(body: bytes) -> ChatRequest:
+def decode_request(body: bytes, history: list[wire.Item] | None = None) -> ChatRequest:
     """An OpenAI ``CreateResponse`` body as a canonical request.
+
+    ``history`` is the conversation a stored ``previous_response_id`` stands
+    for (its turns' input and output items, oldest first; see
+    server/stored_responses.py): given, it goes after the instructions and
+    before the input, and ``previous_response_id`` is accepted. Without it
+    (no response store), ``previous_response_id`` is refused.
 
     Raises :class:`GatewayError` (``invalid_request`` with ``param``) for
     anything the client must fix, including the stateful features junction
-    does not offer (``previous_response_id``, ``conversation``, ``background``,
-    stored ``prompt`` templates, ``item_reference`` items).
+    does not offer (``previous_response_id`` without a store, ``conversation``,
+    ``background``, stored ``prompt`` templates, ``item_reference`` items).
     """
     try:
         incoming = _REQUEST_DECODER.decode(body)
@@ -78,12 +84,15 @@ def decode_request(body: bytes) -> ChatRequest:
         raise decode_error(exc) from None
     if not incoming.model:
         raise invalid("The request has no `model`: name the model to use.", "model")
-    _refuse_state(incoming)
+    _refuse_state(incoming, stored=history is not None)
     if incoming.input is msgspec.UNSET:
         raise invalid(
             "The request has no `input`: send a string or a list of input items.", "input"
         )
-    messages = _instructions(incoming.instructions) + _input(incoming.input)
+    messages = _instructions(incoming.instructions)
+    if history:
+        _items(history, messages, "history")
+    messages += _input(incoming.input)
     if not messages:
         raise invalid("`input` is empty: send at least one input item.", "input")
     if incoming.truncation is not None and incoming.truncation not in _TRUNCATIONS:
@@ -123,9 +132,9 @@ def decode_request(body: bytes) -> ChatRequest:
     return request
 
 
-def _refuse_state(incoming: wire.Request) -> None:
+def _refuse_state(incoming: wire.Request, stored: bool) -> None:
     stateless = "junction keeps no conversation state: send the whole conversation in `input`"
-    if incoming.previous_response_id is not None:
+    if incoming.previous_response_id is not None and not stored:
         raise invalid(
             f"`previous_response_id` is not supported: {stateless}.", "previous_response_id"
         )
@@ -225,9 +234,13 @@ def _input(value: str | list[wire.Item]) -> list[Message]:
     if isinstance(value, str):
         return [Message(role="user", content=[TextPart(text=value)])]
     out: list[Message] = []
-    for i, item in enumerate(value):
-        _item(i, item, out)
+    _items(value, out, "input")
     return out
+
+
+def _items(items: list[wire.Item], out: list[Message], where: str) -> None:
+    for i, item in enumerate(items):
+        _item(i, item, out, where)
 
 
 def _turn(out: list[Message]) -> Message:
@@ -240,11 +253,11 @@ def _turn(out: list[Message]) -> Message:
     return message
 
 
-def _item(i: int, item: wire.Item, out: list[Message]) -> None:
+def _item(i: int, item: wire.Item, out: list[Message], where: str = "input") -> None:
     kind = item.type or ("message" if item.role is not None else None)
-    path = f"input[{i}]"
+    path = f"{where}[{i}]"
     if kind == "message":
-        _message_item(i, item, out)
+        _message_item(i, item, out, where)
     elif kind == "function_call":
         if not item.name:
             raise invalid("A function_call item needs a `name`.", f"{path}.name")
@@ -253,7 +266,7 @@ def _item(i: int, item: wire.Item, out: list[Message]) -> None:
         )
         _turn(out).content.append(call)
     elif kind == "function_call_output":
-        out.append(_tool_output(i, item))
+        out.append(_tool_output(i, item, where))
     elif kind == "reasoning":
         _turn(out).content.extend(_reasoning_parts(item))
     elif kind in _STATEFUL_ITEMS:
@@ -287,9 +300,9 @@ def _reasoning_parts(item: wire.Item) -> list[Part]:
     return parts
 
 
-def _message_item(i: int, item: wire.Item, out: list[Message]) -> None:
+def _message_item(i: int, item: wire.Item, out: list[Message], where: str) -> None:
     role = item.role
-    path = f"input[{i}]"
+    path = f"{where}[{i}]"
     if role not in _ROLES:
         raise invalid(
             f"Message role {role!r} is not valid: use one of {', '.join(_ROLES)}.",
@@ -372,8 +385,8 @@ def _file(part: wire.Content, path: str) -> FilePart:
     return out
 
 
-def _tool_output(i: int, item: wire.Item) -> Message:
-    path = f"input[{i}]"
+def _tool_output(i: int, item: wire.Item, where: str) -> Message:
+    path = f"{where}[{i}]"
     if not item.call_id:
         raise invalid(
             "A function_call_output item needs the `call_id` of the call it answers.",
@@ -416,9 +429,9 @@ def _echo_format(request: ChatRequest) -> dict[str, Any]:
     return {"format": out}
 
 
-def echo(request: ChatRequest | None) -> Echo:
+def echo(request: ChatRequest | None, previous_response_id: str | None = None) -> Echo:
     if request is None:
-        return Echo()
+        return Echo(previous_response_id=previous_response_id)
     first = request.messages[0] if request.messages else None
     instructions = first.text() if first is not None and first.role == "system" else None
     choice = request.tool_choice
@@ -454,6 +467,7 @@ def echo(request: ChatRequest | None) -> Echo:
         top_p=request.top_p,
         user=request.user,
         metadata=request.metadata or {},
+        previous_response_id=previous_response_id,
     )
 
 
@@ -500,7 +514,7 @@ def response_object(
         model=model,
         output=output,
         parallel_tool_calls=echoed.parallel_tool_calls,
-        previous_response_id=None,
+        previous_response_id=echoed.previous_response_id,
         reasoning=echoed.reasoning,
         service_tier=service_tier if service_tier in _SERVICE_TIERS else None,
         temperature=echoed.temperature,
@@ -591,6 +605,14 @@ def output_items(message: Message, status: str = "completed") -> list[Any]:
 def encode_response(response: ChatResponse, request: ChatRequest | None = None) -> bytes:
     """A canonical response as an OpenAI ``Response`` object (the first choice:
     the Responses API has no ``n``)."""
+    return encode_json(response_struct(response, request))
+
+
+def response_struct(
+    response: ChatResponse, request: ChatRequest | None, previous_response_id: str | None = None
+) -> wire.Response:
+    """The ``Response`` object :func:`encode_response` writes (the stored
+    Responses door keeps it and echoes ``previous_response_id``)."""
     choice = response.choices[0] if response.choices else None
     finish = choice.finish_reason if choice is not None else None
     status = status_for(finish)
@@ -598,19 +620,17 @@ def encode_response(response: ChatResponse, request: ChatRequest | None = None) 
     if status == "failed":
         error = wire.Error(code="server_error", message="the model stopped with an error")
     output = output_items(choice.message, status) if choice is not None else []
-    return encode_json(
-        response_object(
-            rid=response_id(response.id),
-            model=response.model,
-            created=response.created or int(time.time()),
-            status=status,
-            output=output,
-            echoed=echo(request),
-            usage_=response.usage,
-            finish=finish,
-            error=error,
-            service_tier=response.service_tier,
-        )
+    return response_object(
+        rid=response_id(response.id),
+        model=response.model,
+        created=response.created or int(time.time()),
+        status=status,
+        output=output,
+        echoed=echo(request, previous_response_id),
+        usage_=response.usage,
+        finish=finish,
+        error=error,
+        service_tier=response.service_tier,
     )
 
 

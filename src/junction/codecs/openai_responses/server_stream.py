@@ -70,8 +70,13 @@ class _Open:
 class StreamEncoder:
     """Canonical stream events as Responses SSE events (see the module docstring)."""
 
-    def __init__(self, request: ChatRequest | None = None) -> None:
-        self._echo: Echo = echo(request)
+    def __init__(
+        self, request: ChatRequest | None = None, previous_response_id: str | None = None
+    ) -> None:
+        self._echo: Echo = echo(request, previous_response_id)
+        self.final: wire.Response | None = None
+        """The terminal event's Response object, once the stream has ended
+        (what the stored Responses door keeps)."""
         self._id = item_id("resp")
         self._model = request.model if request is not None else ""
         self._created = 0
@@ -325,12 +330,14 @@ class StreamEncoder:
             return out + self._failed(err)
         kind = "response.completed" if status == "completed" else "response.incomplete"
         final = self._response(status, output=self._output, usage_=self._usage, finish=self._finish)
+        self.final = final
         return out + self._frame({"type": kind, "response": final})
 
     def _failed(self, err: GatewayError) -> bytes:
         final = self._response(
             "failed", output=self._output, usage_=self._usage, error=error_object(err)
         )
+        self.final = final
         return self._frame({"type": "response.failed", "response": final})
 
     def error(self, err: GatewayError) -> bytes:

@@ -262,7 +262,7 @@ class Response(msgspec.Struct, omit_defaults=True):
     model: str
     output: list[Any]
     parallel_tool_calls: bool
-    previous_response_id: None
+    previous_response_id: str | None
     reasoning: dict[str, Any] | None
     service_tier: str | None
     temperature: float | None
@@ -302,6 +302,7 @@ class Echo(msgspec.Struct):
     top_p: float | None = None
     user: str | None = None
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
+    previous_response_id: str | None = None
 
 
 class TextDeltaEvent(msgspec.Struct):

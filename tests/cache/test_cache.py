@@ -1,0 +1,159 @@
+"""The exact-match response cache: its key, its per-request options, and
+both backends (Redis on the real server: skipped when unreachable, failed
+under CI=true)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from junction.cache import (
+    MemoryCache,
+    ResponseCache,
+    cache_key,
+    cache_options,
+    decode_entry,
+    encode_entry,
+)
+from junction.cache.redis_cache import RedisCache
+from junction.codecs import openai_chat
+from junction.types import ChatResponse, Choice, GatewayError, Message, TextPart, Usage
+
+REDIS = os.environ.get("JUNCTION_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+BASE = '{"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5}'
+
+
+def key(body: str, namespace: str = "") -> str:
+    return cache_key(openai_chat.decode_request(body.encode()), namespace)
+
+
+def test_the_key_ignores_who_asks_and_field_order() -> None:
+    same = [
+        '{"messages": [{"role": "user", "content": "hi"}], "temperature": 0.5, "model": "m"}',
+        BASE[:-1] + ', "user": "alice", "metadata": {"run": "7"}}',
+        BASE[:-1] + ', "stream": true, "stream_options": {"include_usage": true}}',
+        BASE[:-1] + ', "service_tier": "flex", "store": true}',
+    ]
+    assert {key(b) for b in same} == {key(BASE)}
+
+
+def test_the_key_changes_with_what_changes_the_answer() -> None:
+    different = [
+        BASE.replace('"m"', '"other"'),
+        BASE.replace('"hi"', '"hello"'),
+        BASE.replace("0.5", "0.7"),
+        BASE[:-1] + ', "seed": 3}',
+        BASE[:-1] + ', "max_tokens": 10}',
+        BASE[:-1] + ', "stop": ["x"]}',
+        BASE[:-1] + ', "response_format": {"type": "json_object"}}',
+        BASE[:-1] + ', "tools": [{"type": "function", "function": {"name": "f"}}]}',
+        BASE[:-1] + ', "some_vendor_knob": 1}',
+    ]
+    keys = {key(b) for b in different}
+    assert len(keys) == len(different)
+    assert key(BASE) not in keys
+    assert key(BASE, "team-a") != key(BASE, "team-b") != key(BASE)
+
+
+def test_options_from_headers() -> None:
+    default = cache_options({}, 300)
+    assert (default.read, default.write, default.ttl, default.namespace) == (True, True, 300, "")
+    no_cache = cache_options({"cache-control": "no-cache"}, 300)
+    assert (no_cache.read, no_cache.write) == (False, True)
+    no_store = cache_options({"cache-control": "max-age=0, No-Store"}, 300)
+    assert (no_store.read, no_store.write) == (False, False)
+    ttl = cache_options({"x-junction-cache-ttl": "5", "x-junction-cache-namespace": " a "}, 300)
+    assert (ttl.ttl, ttl.namespace, ttl.write) == (5.0, "a", True)
+    assert cache_options({"x-junction-cache-ttl": "0"}, 300).write is False
+    for bad in ("soon", "-1", "nan", "inf"):
+        with pytest.raises(GatewayError) as caught:
+            cache_options({"x-junction-cache-ttl": bad}, 300)
+        assert caught.value.param == "x-junction-cache-ttl"
+    with pytest.raises(GatewayError):
+        cache_options({"x-junction-cache-namespace": "n" * 129}, 300)
+
+
+def test_an_entry_round_trips_and_garbage_is_a_miss() -> None:
+    answer = ChatResponse(
+        id="gen-1",
+        model="m",
+        choices=[
+            Choice(0, Message(role="assistant", content=[TextPart(text="x")]), finish_reason="stop")
+        ],
+        usage=Usage(prompt_tokens=3, completion_tokens=1),
+    )
+    assert decode_entry(encode_entry(answer)) == answer
+    assert decode_entry(b"not msgpack at all") is None
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def backend(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[tuple[ResponseCache, list[float]]]:
+    now = [1000.0]
+    if request.param == "memory":
+        yield MemoryCache(max_entries=2, clock=lambda: now[0]), now
+        return
+    client = Redis.from_url(REDIS, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except Exception as exc:
+        await client.aclose()
+        reason = f"Redis at {REDIS} is unreachable ({type(exc).__name__})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    prefix = f"junction_test_{uuid.uuid4().hex}:"
+    cache = RedisCache(client, prefix)
+    try:
+        yield cache, now
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await cache.close()
+
+
+async def test_get_put_and_expiry(backend: tuple[ResponseCache, list[float]]) -> None:
+    cache, now = backend
+    assert await cache.get("k1") is None
+    await cache.put("k1", b"one", ttl=0.3)
+    assert await cache.get("k1") == b"one"
+    if isinstance(cache, MemoryCache):
+        now[0] += 0.31
+    else:
+        import asyncio
+
+        await asyncio.sleep(0.4)
+    assert await cache.get("k1") is None
+
+
+async def test_memory_cache_drops_the_least_recently_used() -> None:
+    cache = MemoryCache(max_entries=2)
+    await cache.put("a", b"1", 60)
+    await cache.put("b", b"2", 60)
+    assert await cache.get("a") == b"1"  # a is now the most recent
+    await cache.put("c", b"3", 60)
+    assert await cache.get("b") is None
+    assert await cache.get("a") == b"1"
+    assert await cache.get("c") == b"3"
+
+
+def test_the_package_exports_only_its_contract() -> None:
+    import junction.cache as package
+
+    assert sorted(package.__all__) == [
+        "CacheOptions",
+        "MemoryCache",
+        "ResponseCache",
+        "cache_key",
+        "cache_options",
+        "decode_entry",
+        "encode_entry",
+    ]
