@@ -1,54 +1,19 @@
-"""One gateway on a loopback socket, with the master key and a static
-client key, over a test-only in-memory record store."""
+"""The admin tests' gateway fixture (what it serves: tests/admin/_admin.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 
+from _admin import CONFIG, MASTER, Admin
 from _records import ForgetLog, ListRecords, NoCounters
 from _serving import serve_on_loopback
 from junction.config import parse_config
 from junction.server.app import create_app
 from junction.server.serving import build_server
 from junction.stores import Stores
-
-MASTER = "sk-master-test-0123456789"
-CLIENT = "sk-client-test-0123456789"
-
-CONFIG = f"""
-server:
-  master_key: {MASTER}
-stores:
-  database_url: "memory://"
-keys:
-  - name: app
-    key: {CLIENT}
-models:
-  sim/openai:
-    deployments:
-      - {{provider: openai, model: gpt-4o-mini, base_url: "http://127.0.0.1:9/v1", api_key: k}}
-"""
-
-
-@dataclass
-class Admin:
-    url: str
-    http: httpx.AsyncClient
-    """Sends the master key."""
-    anon: httpx.AsyncClient
-    """Sends no key."""
-    records: ListRecords
-    gateway: Any
-
-    @property
-    def forgotten(self) -> list[str]:
-        auth = self.gateway.authenticator
-        return auth.forgotten if isinstance(auth, ForgetLog) else []
 
 
 @pytest.fixture(scope="session")

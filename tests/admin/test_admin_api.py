@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import CLIENT, Admin
+from _admin import CLIENT, Admin
 
 
 def _error(r: httpx.Response, status: int, param: str | None = None) -> dict[str, Any]:

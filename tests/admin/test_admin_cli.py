@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import CLIENT, MASTER, Admin
+from _admin import CLIENT, MASTER, Admin
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 

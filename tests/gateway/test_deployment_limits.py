@@ -26,7 +26,7 @@ from junction.stores.memory import MemoryCounters as InProcessCounters
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stores"))
 from _counter_servers import REDIS_URL, reachable
 from junction.stores import Check, Window
-from junction.stores.redis import RedisCounters
+from junction.stores.redis.counters import RedisCounters
 
 HI = [{"role": "user", "content": "echo: hi"}]
 

@@ -17,7 +17,7 @@ from _counter_servers import REDIS_URL, fresh_database, reachable
 from junction.stores import Check, Correction, Counters, Window
 from junction.stores.memory import MemoryCounters as InProcessCounters
 from junction.stores.postgres.counters import PostgresCounters
-from junction.stores.redis import RedisCounters
+from junction.stores.redis.counters import RedisCounters
 from junction.stores.windows import LEASE_SECONDS
 
 try:

@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 
 from _counter_servers import fresh_database, reachable
-from _tcp_proxy import Proxy
+from _counting_proxy import Proxy
 from junction.stores import Check, Correction, Window
 from junction.stores.postgres.counters import PostgresCounters
-from junction.stores.redis import RedisCounters
+from junction.stores.redis.counters import RedisCounters
 from junction.stores.resilient import ResilientCounters
 from junction.types import GatewayError
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from junction.stores.records import KeyRecord, TeamRecord, UserRecord
+from junction.stores.rows import DuplicateRecord
 
 
 class MemoryRecords:
@@ -14,7 +15,7 @@ class MemoryRecords:
 
     async def add_key(self, key: KeyRecord) -> None:
         if key.id in self._keys or key.key_hash in self._by_hash:
-            raise ValueError(f"key {key.id} exists already")
+            raise DuplicateRecord(f"key {key.id} exists already")
         await self.put_key(key)
 
     async def put_key(self, key: KeyRecord) -> None:
@@ -32,22 +33,23 @@ class MemoryRecords:
         return self._keys.get(key_id)
 
     async def keys(self, *, team: str | None = None, user: str | None = None) -> list[KeyRecord]:
-        return [
+        found = [
             k
             for k in self._keys.values()
             if (team is None or k.team == team) and (user is None or k.user == user)
         ]
+        return sorted(found, key=_created)
 
     async def add_team(self, team: TeamRecord) -> None:
         if team.id in self._teams:
-            raise ValueError(f"team {team.id} exists already")
+            raise DuplicateRecord(f"team {team.id} exists already")
         self._teams[team.id] = team
 
     async def team(self, team_id: str) -> TeamRecord | None:
         return self._teams.get(team_id)
 
     async def teams(self) -> list[TeamRecord]:
-        return list(self._teams.values())
+        return sorted(self._teams.values(), key=_created)
 
     async def put_team(self, team: TeamRecord) -> None:
         self._teams[team.id] = team
@@ -57,14 +59,16 @@ class MemoryRecords:
 
     async def add_user(self, user: UserRecord) -> None:
         if user.id in self._users:
-            raise ValueError(f"user {user.id} exists already")
+            raise DuplicateRecord(f"user {user.id} exists already")
         self._users[user.id] = user
 
     async def user(self, user_id: str) -> UserRecord | None:
         return self._users.get(user_id)
 
     async def users(self, *, team: str | None = None) -> list[UserRecord]:
-        return [u for u in self._users.values() if team is None or u.team == team]
+        return sorted(
+            (u for u in self._users.values() if team is None or u.team == team), key=_created
+        )
 
     async def put_user(self, user: UserRecord) -> None:
         self._users[user.id] = user
@@ -74,3 +78,8 @@ class MemoryRecords:
 
     async def close(self) -> None:
         return None
+
+
+def _created(record: KeyRecord | TeamRecord | UserRecord) -> tuple[float, str]:
+    """The SQL stores' order: oldest first, then by id."""
+    return record.created_at, record.id

@@ -27,8 +27,9 @@ from junction.stores.windows import (
     plan,
 )
 
-SOCKET_TIMEOUT = 0.25
-"""Seconds a Redis call may take before the store counts as unreachable."""
+SOCKET_TIMEOUT = 1.0
+"""Seconds a Redis call may take before the store counts as unreachable (a
+refused connection is seen at once; this bounds a Redis that hangs)."""
 
 _CODES = {"buckets": "b", "total": "t", "leases": "p"}
 
