@@ -39,7 +39,14 @@ class MemoryCounters:
                 u, reset = self._totals.get(name, 0.0), p.reset
             else:
                 leases = self._leases.setdefault(name, {})
-                for lease in [k for k, exp in leases.items() if exp <= now]:
+                # Every lease lives LEASE_SECONDS, so insertion order is expiry
+                # order: only the expired head is looked at.
+                expired = []
+                for lease, expires in leases.items():
+                    if expires > now:
+                        break
+                    expired.append(lease)
+                for lease in expired:
                     del leases[lease]
                 u, reset = float(len(leases)), now
             used.append(u)
