@@ -56,6 +56,8 @@ from junction.server.request_bounds import (
     decode_bounded,
     wire_namer,
 )
+from junction.telemetry import Telemetry
+from junction.telemetry import install as install_telemetry
 from junction.transport import Transport
 from junction.types import ChatRequest, ErrorKind, GatewayError
 
@@ -68,6 +70,7 @@ class State:
     max_body: int
     started: float
     bounds: RequestBounds
+    telemetry: Telemetry
 
 
 def demo_config(sim_url: str) -> Config:
@@ -104,11 +107,13 @@ class Gatekeeper:
         gateway = Gateway(cfg, Transport())
         install_log_redactor(gateway.redactor)
         bounds = RequestBounds(cfg.request_limits, _output_limit(gateway))
-        self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds)
+        telemetry = install_telemetry(gateway, cfg)
+        self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds, telemetry)
 
     async def shutdown(self) -> None:
         if self.state is not None:
             await self.state.gateway.transport.close()
+            self.state.telemetry.shutdown()
         if self._sim_runner is not None:
             await self._sim_runner.cleanup()
 
@@ -177,6 +182,7 @@ def create_app(
     gemini_door.share_models_list(router)
     add("GET", ("/health",), _health, public=True)
     add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
+    add("GET", ("/metrics",), _metrics, public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
 
@@ -293,10 +299,19 @@ def _chat(door: Door) -> StateHandler:
         st.bounds.check_chat(req, wire_namer(server.name, body))
         trace = Trace(key=request.principal)
         if not req.stream:
-            response = await st.gateway.chat(req, trace)
+            st.telemetry.started()
+            try:
+                response = await st.gateway.chat(req, trace)
+            finally:
+                st.telemetry.ended()
             routed = [router_header(trace.router)] if trace.router else []
             return Response(server.encode_response(response, req), headers=routed)
-        events = await st.gateway.chat_stream(req, trace)
+        st.telemetry.started()
+        try:
+            events = st.telemetry.until_done(await st.gateway.chat_stream(req, trace))
+        except BaseException:
+            st.telemetry.ended()
+            raise
         encoder = server.stream_encoder(req)
         routed = [router_header(trace.router)] if trace.router else []
         return await stream_response(
@@ -393,6 +408,15 @@ async def _generation(st: State, request: Request) -> Response:
             param="id",
         )
     return Response(msgspec.json.encode({"data": generation_view(found)}))
+
+
+async def _metrics(st: State, request: Request) -> Response:
+    """Prometheus metrics (docs/observability.md); 404 with ``telemetry.metrics: false``."""
+    metrics = st.telemetry.metrics
+    if metrics is None:
+        raise GatewayError("not_found", "Metrics are off here (telemetry.metrics: false).")
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
 
 
 async def _health(st: State, request: Request) -> Response:
