@@ -173,8 +173,7 @@ class Gateway:
                 upstream_id=upstream_id,
             )
             return response
-        self._settle_failure(trace)
-        raise exhausted(failures)
+        raise self._settle_failure(trace, failures, request.model)
 
     async def chat_stream(
         self, request: ChatRequest, trace: Trace | None = None
@@ -215,14 +214,19 @@ class Gateway:
                 if started:
                     raise
                 failures.append(exc)
-        self._settle_failure(trace)
-        raise exhausted(failures)
+        raise self._settle_failure(trace, failures, request.model)
 
-    def _settle_failure(self, trace: Trace) -> None:
+    def _settle_failure(
+        self, trace: Trace, failures: list[GatewayError], model: str
+    ) -> GatewayError:
         """A request no endpoint answered: its own record, under its own id
-        (when it reached a provider at all)."""
+        (when it reached a provider at all), with the status the client gets."""
+        error = exhausted(failures)
+        trace.status, trace.error = error.status, error.kind
+        trace.model = trace.model or model
         if trace.attempts:
             self.accountant.settle(trace, usage=None, streamed=False, sticky_key=None)
+        return error
 
     async def count_tokens(self, request: ChatRequest) -> tuple[int, bool]:
         """Input tokens of a request, and whether the count is exact.

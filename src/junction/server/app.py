@@ -297,7 +297,7 @@ def _chat(door: Door) -> StateHandler:
         body = await _read(request, st.max_body)
         req = decode_bounded(server.decode_request, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(server.name, body))
-        trace = Trace(key=request.principal)
+        trace = Trace(key=request.principal, door=server.name)
         if not req.stream:
             st.telemetry.started()
             try:
