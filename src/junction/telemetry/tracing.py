@@ -112,7 +112,7 @@ def request_attributes(g: Generation) -> dict[str, Any]:
         "junction.attempts": len(g.attempts),
     }
     if served is not None:
-        attrs["gen_ai.system"] = attrs["gen_ai.provider.name"] = served.target.provider
+        attrs["gen_ai.system"] = attrs["gen_ai.provider.name"] = served.deployment.provider
         attrs["junction.deployment"] = served.label
     if g.upstream_model:
         attrs["gen_ai.response.model"] = g.upstream_model
@@ -131,12 +131,12 @@ def request_attributes(g: Generation) -> dict[str, Any]:
 
 
 def attempt_attributes(g: Generation, a: Any) -> dict[str, Any]:
-    target = a.endpoint.target
+    provider = a.endpoint.deployment.provider
     attrs: dict[str, Any] = {
         "gen_ai.operation.name": "chat",
-        "gen_ai.system": target.provider,
-        "gen_ai.provider.name": target.provider,
-        "gen_ai.request.model": target.model,
+        "gen_ai.system": provider,
+        "gen_ai.provider.name": provider,
+        "gen_ai.request.model": a.endpoint.target.model,
         "junction.deployment": a.endpoint.label,
         "http.response.status_code": a.status,
         "junction.latency_ms": a.latency_ms,
