@@ -11,7 +11,7 @@ from _telemetry_app import KEYS, gateway, samples, scrape, total
 
 
 async def test_requests_tokens_and_statuses_match_what_the_client_saw() -> None:
-    async with gateway(keys=KEYS) as (app, base):
+    async with gateway(keys=KEYS) as (_app, base):
         alpha = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key=KEYS["alpha"], max_retries=0)
         beta = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key=KEYS["beta"], max_retries=0)
         hello = [{"role": "user", "content": "hi"}]
@@ -77,8 +77,7 @@ async def test_requests_tokens_and_statuses_match_what_the_client_saw() -> None:
 
 
 async def test_metrics_off_is_a_404_in_the_openai_shape() -> None:
-    async with gateway(telemetry="{metrics: false}") as (_, base):
-        async with httpx.AsyncClient() as client:
-            reply = await client.get(f"{base}/metrics")
+    async with gateway(telemetry="{metrics: false}") as (_, base), httpx.AsyncClient() as client:
+        reply = await client.get(f"{base}/metrics")
     assert reply.status_code == 404
     assert "telemetry.metrics" in reply.json()["error"]["message"]
