@@ -14,7 +14,6 @@ import statistics
 import time
 
 from _records import gateway, record
-
 from junction.telemetry.logs import RequestLog
 from junction.telemetry.metrics import Metrics
 

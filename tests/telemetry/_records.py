@@ -17,7 +17,11 @@ server: {master_key: sk-master-records-000000}
 models:
   m/one:
     deployments:
-      - {provider: openai, name: dep-a, model: up-a, base_url: 'http://127.0.0.1:9/v1', api_key: sk-provider-secret-abcdef123456}
+      - provider: openai
+        name: dep-a
+        model: up-a
+        base_url: 'http://127.0.0.1:9/v1'
+        api_key: sk-provider-secret-abcdef123456
 """
 
 

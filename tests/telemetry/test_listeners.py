@@ -105,8 +105,9 @@ def test_one_json_line_per_request_with_the_upstream_error_redacted_and_truncate
         False,
     )
     failed, served = data["attempts"]
-    assert failed["deployment"] == "dep-a" and failed["status"] == 502
-    assert "sk-provider-secret" not in failed["error"] and "[redacted]" in failed["error"]
+    assert (failed["deployment"], failed["status"]) == ("dep-a", 502)
+    assert "sk-provider-secret" not in failed["error"]
+    assert "[redacted]" in failed["error"]
     assert len(failed["error"].encode()) <= ERROR_LIMIT + 16
     assert "error" not in served
     assert data["time"].endswith("+00:00")
@@ -119,4 +120,5 @@ def test_json_logs_through_the_app_are_off_by_default_and_on_when_asked() -> Non
     gw = gateway()
     assert install(gw, parse_config("models: {}", {})).log is None
     on = install(gw, parse_config("models: {}\ntelemetry: {json_logs: true}", {}))
-    assert on.log is not None and on.log in gw.accountant.listeners
+    assert on.log is not None
+    assert on.log in gw.accountant.listeners

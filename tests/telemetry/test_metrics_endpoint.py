@@ -3,6 +3,12 @@ parser, against requests made with the openai SDK."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
 import httpx
 import openai
 import pytest
@@ -81,3 +87,55 @@ async def test_metrics_off_is_a_404_in_the_openai_shape() -> None:
         reply = await client.get(f"{base}/metrics")
     assert reply.status_code == 404
     assert "telemetry.metrics" in reply.json()["error"]["message"]
+
+
+ACCEPTANCE = Path("/work/shared/acceptance/check_gateway.py")
+
+
+@pytest.mark.skipif(not ACCEPTANCE.exists(), reason="the shared acceptance check is not here")
+async def test_the_acceptance_checks_metrics_step_passes() -> None:
+    """Runs the whole acceptance script against this gateway: the steps of
+    the other helpers may fail here; its "prometheus metrics" step must not."""
+    async with gateway() as (_, base):
+        client = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key="x", max_retries=0)
+        await client.chat.completions.create(
+            model="sim/openai", messages=[{"role": "user", "content": "hi"}], max_tokens=8
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ACCEPTANCE),
+            base,
+            "sk-unused",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 120)
+    lines = out.decode().splitlines()
+    assert lines, "the acceptance script printed nothing"
+    assert lines[-1].startswith("gateway-ops:"), lines[-5:]
+    assert not [line for line in lines if line.startswith("prometheus metrics")], lines
+
+
+async def test_json_logs_write_one_line_per_request_through_the_app(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with gateway(telemetry="{json_logs: true}") as (_, base):
+        client = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key="x", max_retries=0)
+        hello = [{"role": "user", "content": "a-body-marker-1234"}]
+        with caplog.at_level(logging.INFO, logger="junction.requests"):
+            answer = await client.chat.completions.create(
+                model="sim/openai", messages=hello, max_tokens=8
+            )
+            with pytest.raises(openai.APIStatusError):
+                await client.chat.completions.create(model="test/broken", messages=hello)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "junction.requests"]
+    assert [(line["model"], line["status"]) for line in lines] == [
+        ("sim/openai", 200),
+        ("test/broken", 502),
+    ]
+    assert lines[0]["id"] == answer.id
+    assert answer.usage is not None
+    assert lines[0]["tokens"]["completion"] == answer.usage.completion_tokens
+    assert lines[1]["error"] == "provider_unavailable"
+    assert all("error" in a for a in lines[1]["attempts"])
+    assert "a-body-marker" not in json.dumps(lines)  # no bodies
