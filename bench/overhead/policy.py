@@ -90,7 +90,7 @@ async def main(n: int, rounds: int) -> None:
         ("added by the policy", added),
     ):
         print(
-            f"{label:<26} {min(values):6.1f}–{max(values):6.1f} µs CPU per request ({rounds} rounds)"
+            f"{label:<26} {min(values):6.1f}-{max(values):6.1f} µs CPU per request ({rounds} rounds)"
         )
 
 

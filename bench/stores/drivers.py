@@ -76,7 +76,8 @@ async def main(n: int) -> None:
     client = redis.from_url(REDIS)
     name = f"bench:{secrets.token_hex(4)}"
     script = client.register_script(
-        "local v = redis.call('INCRBY', KEYS[1], ARGV[1]) redis.call('EXPIRE', KEYS[1], 60) return v"
+        "local v = redis.call('INCRBY', KEYS[1], ARGV[1]) "
+        "redis.call('EXPIRE', KEYS[1], 60) return v"
     )
 
     async def by_redis() -> object:

@@ -282,6 +282,20 @@ class ResponsesSettings(msgspec.Struct, forbid_unknown_fields=True, omit_default
     """How long a stored Response is kept (OpenAI keeps them 30 days)."""
 
 
+class Telemetry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Metrics, traces and request logs (docs/observability.md)."""
+
+    metrics: bool = True
+    """Serve Prometheus metrics at ``GET /metrics``."""
+    metrics_top_keys: Annotated[int, msgspec.Meta(ge=0)] = 50
+    """How many keys (and teams) get their own label value; the rest are ``other``."""
+    json_logs: bool = False
+    """One JSON line per request at INFO on the ``junction.requests`` logger."""
+    traces: bool = False
+    """OpenTelemetry spans (also on when ``OTEL_TRACES_EXPORTER`` is set); the
+    exporter is configured by the standard ``OTEL_*`` variables."""
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     routers: dict[str, SemanticRouter] = msgspec.field(default_factory=dict)
@@ -293,6 +307,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     request_limits: RequestLimits = msgspec.field(default_factory=RequestLimits)
     stores: StoreSettings = msgspec.field(default_factory=StoreSettings)
     responses: ResponsesSettings = msgspec.field(default_factory=ResponsesSettings)
+
+    telemetry: Telemetry = msgspec.field(default_factory=Telemetry)
     keys: list[ApiKey] = msgspec.field(default_factory=list)
     """Client keys. With none, the gateway accepts any caller (keep it on
     127.0.0.1); with some, every request but /health needs one."""

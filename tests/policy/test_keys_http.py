@@ -85,7 +85,8 @@ async def test_missing_unknown_revoked_and_expired_keys_are_401(stack: Stack) ->
     async with httpx.AsyncClient(base_url=stack.url, timeout=10) as anonymous:
         body = {"model": "sim/openai", "messages": [{"role": "user", "content": "hi"}]}
         missing = await anonymous.post("/v1/chat/completions", json=body)
-    assert missing.status_code == 401 and "missing" in missing.json()["error"]["message"]
+    assert missing.status_code == 401
+    assert "missing" in missing.json()["error"]["message"]
     with pytest.raises(openai.AuthenticationError):
         await ask(stack.openai("sk-jx-not-a-key"))
     revoked = await stack.key()
@@ -93,7 +94,8 @@ async def test_missing_unknown_revoked_and_expired_keys_are_401(stack: Stack) ->
     assert (await stack.admin.delete(f"/admin/keys/{revoked['id']}")).status_code in (200, 204)
     with pytest.raises(openai.AuthenticationError) as err:
         await ask(stack.openai(revoked["key"]))
-    assert "revoked" in str(err.value) and revoked["key"] not in str(err.value)
+    assert "revoked" in str(err.value)
+    assert revoked["key"] not in str(err.value)
     soon = await stack.key(expires_at=time.time() + 1.5)
     await ask(stack.openai(soon["key"]))
     await asyncio.sleep(1.6 + stack.gateway.config.stores.key_cache_seconds)
@@ -132,17 +134,21 @@ async def test_a_hard_budget_under_32_concurrent_requests_is_not_overspent(stack
     created = await stack.key(budget_usd=budget, budget_period="daily")
     client = stack.openai(created["key"])
 
+    refusals: list[str] = []
+
     async def one() -> float | None:
         try:
             raw = await ask(client)
         except openai.RateLimitError as exc:
-            assert "budget" in str(exc)
+            refusals.append(str(exc))
             return None
         return float(raw.parse().usage.model_extra["cost"])
 
     costs = await asyncio.gather(*(one() for _ in range(32)))
     spent = [c for c in costs if c is not None]
-    assert spent and len(spent) < 32
+    assert all("budget" in r for r in refusals)
+    assert spent
+    assert len(spent) < 32
     # Each admitted request reserved its most possible cost first, so what
     # was spent stays within the budget (docs/operations.md, the bound).
     assert sum(spent) <= budget

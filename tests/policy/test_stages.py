@@ -64,10 +64,12 @@ async def test_allow_list_globs_of_key_and_team() -> None:
     await stage.enter(call(principal(Limits(models=["sim/*"]))))
     with pytest.raises(GatewayError) as refused:
         await stage.enter(call(principal(Limits(models=["sim/*"])), "other/model"))
-    assert refused.value.status == 403 and "other/model" in refused.value.message
+    assert refused.value.status == 403
+    assert "other/model" in refused.value.message
     with pytest.raises(GatewayError) as by_team:
         await stage.enter(call(principal(Limits(), team=Limits(models=["other/*"]))))
-    assert by_team.value.status == 403 and "team" in by_team.value.message
+    assert by_team.value.status == 403
+    assert "team" in by_team.value.message
 
 
 async def test_fallback_models_cannot_bypass_the_allow_list() -> None:
@@ -91,7 +93,8 @@ async def test_a_locked_key_drops_the_requests_provider_preferences() -> None:
     assert "provider" not in locked.request.extra
     free = call(principal(Limits()), provider={"order": ["mine"]})
     await KeyPermissions().enter(free)
-    assert isinstance(free.request, ChatRequest) and free.request.extra["provider"]
+    assert isinstance(free.request, ChatRequest)
+    assert free.request.extra["provider"]
 
 
 async def test_rate_limits_declare_requests_tokens_and_parallel_per_owner() -> None:
@@ -121,7 +124,8 @@ async def test_admission_refuses_with_the_limit_state_and_counts_nothing() -> No
     with pytest.raises(GatewayError) as err:
         await admission.enter(refused)
     headers = dict(err.value.headers)
-    assert err.value.status == 429 and err.value.retry_after == 60
+    assert err.value.status == 429
+    assert err.value.retry_after == 60
     assert headers["x-ratelimit-limit-requests"] == "2"
     assert headers["x-ratelimit-remaining-requests"] == "0"
     # 60 s later the window has moved on.
@@ -139,7 +143,9 @@ async def test_budget_reserves_the_estimate_and_settles_the_real_cost() -> None:
     await budgets.enter(c)
     await admission.enter(c)
     check = c.checks[0]
-    assert check.kind == "spend" and check.amount == c.cost_estimate and check.amount > 0
+    assert check.kind == "spend"
+    assert check.amount == c.cost_estimate
+    assert check.amount > 0
     c.usage = Usage(prompt_tokens=10, completion_tokens=5, cost=0.25)
     admission.leave(c)
     await admission.drain()
@@ -155,9 +161,11 @@ async def test_a_spent_budget_names_itself_and_its_reset() -> None:
     await budgets.enter(c)
     with pytest.raises(GatewayError) as err:
         await admission.enter(c)
-    assert err.value.status == 429 and err.value.code == "budget_exceeded"
+    assert err.value.status == 429
+    assert err.value.code == "budget_exceeded"
     # Paris midnight after 2026-03-14 16:09 local is 2026-03-14T23:00Z.
-    assert "key key_a" in err.value.message and "2026-03-14T23:00:00+00:00" in err.value.message
+    assert "key key_a" in err.value.message
+    assert "2026-03-14T23:00:00+00:00" in err.value.message
 
 
 async def test_soft_budget_warns_and_passes() -> None:
@@ -175,7 +183,9 @@ def test_calendar_periods_in_a_time_zone() -> None:
     # 2026-03-08 is the US spring-forward day: 23 hours long.
     inside = datetime(2026, 3, 8, 12, tzinfo=ZoneInfo("America/New_York")).timestamp()
     day = periods.window("daily", inside)
-    assert day.start is not None and day.end is not None and day.end - day.start == 23 * 3600
+    assert day.start is not None
+    assert day.end is not None
+    assert day.end - day.start == 23 * 3600
     week = periods.window("weekly", inside)
     assert datetime.fromtimestamp(week.start or 0, ZoneInfo("America/New_York")).weekday() == 0
     month = periods.window("monthly", inside)

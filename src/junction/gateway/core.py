@@ -290,6 +290,7 @@ class Gateway:
         with the status and error the client got."""
         trace.status, trace.error = error.status, error.kind
         self.accountant.settle(trace, usage=None, streamed=False, sticky_key=None)
+        # (the record names the model asked for when none answered)
 
     async def count_tokens(self, request: ChatRequest) -> tuple[int, bool]:
         """Input tokens of a request, and whether the count is exact.

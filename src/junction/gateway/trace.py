@@ -23,6 +23,12 @@ class Attempt:
     recorded: bool = False
     """Already in the endpoint statistics (failures are recorded when they
     happen; the rest when the request is settled)."""
+    started: float = field(init=False)
+    """Wall-clock time the attempt began (an attempt is recorded as soon as
+    its latency is known), for trace spans drawn after the fact."""
+
+    def __post_init__(self) -> None:
+        self.started = time.time() - self.latency_ms / 1000
 
     @property
     def ok(self) -> bool:

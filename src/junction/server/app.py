@@ -59,6 +59,8 @@ from junction.server.request_bounds import (
     wire_namer,
 )
 from junction.stores.open import open_stores, redis_prefix, redis_url
+from junction.telemetry import Telemetry
+from junction.telemetry import install as install_telemetry
 from junction.transport import Transport
 from junction.types import ChatRequest, ErrorKind, GatewayError
 
@@ -74,6 +76,7 @@ class State:
     max_body: int
     started: float
     bounds: RequestBounds
+    telemetry: Telemetry
     responses: StoredResponses | None = None
     """Stored Responses (``responses.store``); None when off."""
 
@@ -131,11 +134,15 @@ class Gatekeeper:
         install_log_redactor(gateway.redactor)
         bounds = RequestBounds(cfg.request_limits, _output_limit(gateway))
         responses = await stored_responses.open_stored(cfg)
-        self.state = State(gateway, cfg.server.max_body_bytes, time.time(), bounds, responses)
+        telemetry = install_telemetry(gateway, cfg)
+        self.state = State(
+            gateway, cfg.server.max_body_bytes, time.time(), bounds, telemetry, responses
+        )
 
     async def shutdown(self) -> None:
         if self.state is not None:
             await self.state.gateway.close()
+            self.state.telemetry.shutdown()
             if self.state.responses is not None:
                 await self.state.responses.close()
         if self._routing is not None:
@@ -214,6 +221,7 @@ def create_app(
     admin.add_routes(add)
     add("GET", ("/health",), _health, public=True)
     add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
+    add("GET", ("/metrics",), _metrics, public=True)
     return App(router, keeper.startup, keeper.shutdown, keeper)
 
 
@@ -334,10 +342,19 @@ def _chat(door: Door) -> StateHandler:
         st.bounds.check_chat(req, wire_namer(server.name, body))
         trace = Trace(key=request.principal, door=server.name)
         if not req.stream:
-            response = await st.gateway.chat(req, trace)
+            st.telemetry.started()
+            try:
+                response = await st.gateway.chat(req, trace)
+            finally:
+                st.telemetry.ended()
             encode = turn.encode_response if turn else server.encode_response
             return Response(encode(response, req), headers=_headers(trace))
-        events = await st.gateway.chat_stream(req, trace)
+        st.telemetry.started()
+        try:
+            events = st.telemetry.until_done(await st.gateway.chat_stream(req, trace))
+        except BaseException:
+            st.telemetry.ended()
+            raise
         encoder = turn.stream_encoder(req) if turn else server.stream_encoder(req)
         return await stream_response(
             events, encoder, server.finish_after_error, st.gateway.redactor, _headers(trace)
@@ -454,6 +471,15 @@ async def _generation(st: State, request: Request) -> Response:
             param="id",
         )
     return Response(msgspec.json.encode({"data": generation_view(found)}))
+
+
+async def _metrics(st: State, request: Request) -> Response:
+    """Prometheus metrics (docs/observability.md); 404 with ``telemetry.metrics: false``."""
+    metrics = st.telemetry.metrics
+    if metrics is None:
+        raise GatewayError("not_found", "Metrics are off here (telemetry.metrics: false).")
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
 
 
 async def _health(st: State, request: Request) -> Response:

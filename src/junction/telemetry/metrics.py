@@ -1,0 +1,229 @@
+"""Prometheus metrics: one listener call per settled request, read at /metrics.
+
+:class:`Metrics` turns each :class:`Generation` into counter and histogram
+updates. Label children are cached per label combination (the label
+values are bounded, :mod:`junction.telemetry.labels`), so a request costs
+a dict lookup and a few increments (figure in docs/observability.md).
+Live state (circuit breakers, the counter store's errors) is read at
+scrape time by a callback collector, not tracked per request.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (``junction serve --workers N``),
+prometheus_client keeps each process's values in that directory and a
+scrape of any process sums them (:class:`MultiProcessCollector`); the
+in-flight gauge counts live processes only (``livesum``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+from junction.gateway.accounting import Generation
+from junction.telemetry.labels import NONE, TopValues
+
+REQUEST_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+"""LLM requests take from tens of milliseconds (a cached or tiny answer)
+to minutes (long reasoning)."""
+FIRST_TOKEN_SECONDS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5, 3.0, 6.0, 12.0, 30.0, 60.0)
+REQUEST_LABELS = ("model", "deployment", "key", "team", "door", "status")
+TOKEN_KINDS = ("prompt", "completion", "cached_read", "cache_write", "reasoning")
+CIRCUIT_VALUES = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+class _Series:
+    """The label children of one label combination."""
+
+    __slots__ = ("cost", "duration", "requests", "tokens", "ttft")
+
+    def __init__(self, metrics: Metrics, labels: tuple[str, ...]) -> None:
+        self.requests = metrics.requests.labels(*labels)
+        self.cost = metrics.cost.labels(*labels)
+        self.duration = metrics.duration.labels(*labels)
+        self.ttft = metrics.ttft.labels(*labels)
+        self.tokens = tuple(metrics.tokens.labels(*labels, kind) for kind in TOKEN_KINDS)
+
+
+class Metrics:
+    """The gateway's Prometheus metrics. Build once per app; :meth:`observe`
+    is an :class:`Accountant` listener."""
+
+    def __init__(self, top_keys: int = 50) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.multiprocess = multiprocess_dir()
+        r = self.registry
+        self.requests = Counter(
+            "junction_requests", "Requests answered, by outcome.", REQUEST_LABELS, registry=r
+        )
+        self.tokens = Counter(
+            "junction_tokens", "Tokens by kind.", (*REQUEST_LABELS, "kind"), registry=r
+        )
+        self.cost = Counter("junction_cost_usd", "Cost in US dollars.", REQUEST_LABELS, registry=r)
+        self.duration = Histogram(
+            "junction_request_duration_seconds",
+            "Time from the request to its last byte.",
+            REQUEST_LABELS,
+            buckets=REQUEST_SECONDS,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "junction_time_to_first_token_seconds",
+            "Time from the request to the first byte of the answer.",
+            REQUEST_LABELS,
+            buckets=FIRST_TOKEN_SECONDS,
+            registry=r,
+        )
+        self.cache = Counter(
+            "junction_cache_hits", "Response cache lookups.", ("result",), registry=r
+        )
+        self.rejections = Counter(
+            "junction_limit_rejections",
+            "Requests refused by a limit or budget.",
+            ("scope",),
+            registry=r,
+        )
+        self.budget = Gauge(
+            "junction_budget_spend_usd",
+            "Spend counted against budgets since start, by key and team.",
+            ("key", "team"),
+            multiprocess_mode="sum",
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "junction_in_flight_requests",
+            "Chat requests being answered now.",
+            multiprocess_mode="livesum",
+            registry=r,
+        )
+        for result in ("hit", "miss"):
+            self.cache.labels(result)
+        self.keys = TopValues(top_keys)
+        self.teams = TopValues(top_keys)
+        self._series: dict[tuple[str, ...], _Series] = {}
+        self._live: list[Collector] = []
+
+    def observe(self, g: Generation) -> None:
+        owner = g.owner
+        key = self.keys.label(_key_id(owner)) if owner is not None else NONE
+        team = self.teams.label(getattr(owner, "team", None)) if owner is not None else NONE
+        deployment = g.provider or (g.attempts[-1].endpoint.label if g.attempts else NONE)
+        labels = (g.model or NONE, deployment, key, team, g.door or NONE, str(g.status))
+        series = self._series.get(labels)
+        if series is None:
+            series = self._series[labels] = _Series(self, labels)
+        series.requests.inc()
+        series.duration.observe(g.latency_ms / 1000)
+        if g.ttft_ms is not None:
+            series.ttft.observe(g.ttft_ms / 1000)
+        usage = g.usage
+        if usage is not None:
+            prompt, completion, cached, written, reasoning = series.tokens
+            prompt.inc(usage.prompt_tokens)
+            completion.inc(usage.completion_tokens)
+            if usage.cached_tokens:
+                cached.inc(usage.cached_tokens)
+            if usage.cache_write_tokens:
+                written.inc(usage.cache_write_tokens)
+            if usage.reasoning_tokens:
+                reasoning.inc(usage.reasoning_tokens)
+            if usage.cost:
+                series.cost.inc(usage.cost)
+                self.budget.labels(key, team).inc(usage.cost)
+        hit = getattr(g, "cache_hit", None)
+        if hit is not None:
+            self.cache.labels("hit" if hit else "miss").inc()
+        if g.status == 429 and not g.attempts:
+            self.rejections.labels(g.error or "limit").inc()
+
+    def watch(self, collector: Collector) -> None:
+        """Read ``collector`` at each scrape (live state, not per request)."""
+        self._live.append(collector)
+        if self.multiprocess is None:
+            self.registry.register(collector)
+
+    def render(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        if self.multiprocess is None:
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        scrape = CollectorRegistry()
+        MultiProcessCollector(scrape, path=self.multiprocess)  # type: ignore[no-untyped-call]
+        for collector in self._live:
+            scrape.register(collector)
+        return generate_latest(scrape), CONTENT_TYPE_LATEST
+
+
+def _key_id(owner: Any) -> str:
+    """A key's id (a record id, or the config key's name); never its secret."""
+    found = getattr(owner, "id", None)
+    return str(found) if found else str(owner.name)
+
+
+class GatewayState(Collector):
+    """Circuit breakers and counter-store errors, read at scrape time.
+
+    ``gateway`` is read through attributes (its ``stats`` is replaced when
+    its state is reset); the counter store's ``store_errors`` is found
+    duck-typed wherever the gateway keeps its counters."""
+
+    def __init__(self, gateway: Any, clock: Callable[[], float]) -> None:
+        self.gateway = gateway
+        self.clock = clock
+
+    def describe(self) -> Iterable[Metric]:
+        return ()
+
+    def collect(self) -> Iterator[Metric]:
+        gateway = self.gateway
+        circuit = GaugeMetricFamily(
+            "junction_circuit_state",
+            "Each deployment's circuit breaker: 0 closed, 1 half open, 2 open.",
+            labels=("deployment",),
+        )
+        now = self.clock()
+        seen: set[str] = set()
+        for route in gateway.routes.values():
+            for ep in route.endpoints:
+                if ep.info.id in seen:
+                    continue
+                seen.add(ep.info.id)
+                state = gateway.stats.circuit_state(ep.info.id, now=now)
+                circuit.add_metric((ep.label,), CIRCUIT_VALUES.get(state, 0.0))
+        yield circuit
+        errors = CounterMetricFamily(
+            "junction_store_errors",
+            "Calls to the shared counter store that failed (this process).",
+        )
+        errors.add_metric((), float(_store_errors(gateway)))
+        yield errors
+
+
+def _store_errors(gateway: Any) -> int:
+    """``store_errors`` of the gateway's counter store, when it has one that counts."""
+    candidates = (
+        getattr(gateway, "counters", None),
+        getattr(getattr(gateway, "stores", None), "counters", None),
+        getattr(gateway, "stores", None),
+    )
+    for candidate in candidates:
+        found = getattr(candidate, "store_errors", None)
+        if isinstance(found, (int, float)):
+            return int(found)
+    return 0
