@@ -89,9 +89,8 @@ async def main(n: int, rounds: int) -> None:
         ("keys off", results["off"]),
         ("added by the policy", added),
     ):
-        print(
-            f"{label:<26} {min(values):6.1f}-{max(values):6.1f} µs CPU per request ({rounds} rounds)"
-        )
+        spread = f"{min(values):6.1f}-{max(values):6.1f}"
+        print(f"{label:<26} {spread} µs CPU per request ({rounds} rounds)")
 
 
 if __name__ == "__main__":
