@@ -113,7 +113,9 @@ class Gateway:
             self._now,
         )
         self.generations = Generations()
+        listeners = self.accountant.listeners if hasattr(self, "accountant") else []
         self.accountant = Accountant(self.stats, sticky, self.generations, self._now)
+        self.accountant.listeners = listeners  # the log, metrics, traces outlive a reset
         self.failover = FailoverPolicy(
             config.routing.retry,
             config.timeouts.request,
