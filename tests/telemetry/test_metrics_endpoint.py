@@ -49,25 +49,25 @@ async def test_requests_tokens_and_statuses_match_what_the_client_saw() -> None:
         fams = await scrape(base)
 
     ok = {"model": "sim/openai", "deployment": "sim-openai", "status": "200"}
-    assert total(fams, "junction_requests_total", key="alpha", **ok) == 3
-    assert total(fams, "junction_requests_total", key="beta", **ok) == 1
-    assert total(fams, "junction_requests_total", key="alpha", door="openai_chat", **ok) == 3
-    assert total(fams, "junction_tokens_total", key="alpha", kind="prompt", **ok) == prompt
-    assert total(fams, "junction_tokens_total", key="alpha", kind="completion", **ok) == completion
+    assert total(fams, "junction_requests_total", key="config:alpha", **ok) == 3
+    assert total(fams, "junction_requests_total", key="config:beta", **ok) == 1
+    assert total(fams, "junction_requests_total", key="config:alpha", door="openai_chat", **ok) == 3
+    assert total(fams, "junction_tokens_total", key="config:alpha", kind="prompt", **ok) == prompt
+    assert total(fams, "junction_tokens_total", key="config:alpha", kind="completion", **ok) == completion
     assert (
-        total(fams, "junction_tokens_total", key="beta", kind="completion", **ok)
+        total(fams, "junction_tokens_total", key="config:beta", kind="completion", **ok)
         == streamed_usage.completion_tokens
     )
-    broken = samples(fams, "junction_requests_total", model="test/broken", key="alpha")
+    broken = samples(fams, "junction_requests_total", model="test/broken", key="config:alpha")
     assert [(s.labels["status"], s.value) for s in broken] == [(str(failed_status), 1.0)]
     assert failed_status >= 500
     # An unknown model never reaches a provider: counted once the stages
     # make every request a record (then with status 404), never as a 200.
     unknown = samples(fams, "junction_requests_total", model="no/such-model")
     assert all(s.labels["status"] == "404" for s in unknown)
-    assert total(fams, "junction_request_duration_seconds_count", key="alpha", **ok) == 3
-    assert total(fams, "junction_time_to_first_token_seconds_count", key="beta", **ok) == 1
-    assert total(fams, "junction_cost_usd_total", key="alpha", **ok) > 0
+    assert total(fams, "junction_request_duration_seconds_count", key="config:alpha", **ok) == 3
+    assert total(fams, "junction_time_to_first_token_seconds_count", key="config:beta", **ok) == 1
+    assert total(fams, "junction_cost_usd_total", key="config:alpha", **ok) > 0
     assert total(fams, "junction_in_flight_requests") == 0
     circuit = samples(fams, "junction_circuit_state")
     assert {s.labels["deployment"] for s in circuit} == {"sim-openai", "broken"}

@@ -113,7 +113,8 @@ class Gateway:
             self._now,
         )
         self.generations = Generations()
-        listeners = self.accountant.listeners if hasattr(self, "accountant") else []
+        previous: Accountant | None = getattr(self, "accountant", None)
+        listeners = previous.listeners if previous is not None else []
         self.accountant = Accountant(self.stats, sticky, self.generations, self._now)
         self.accountant.listeners = listeners  # the log, metrics, traces outlive a reset
         self.failover = FailoverPolicy(
@@ -162,7 +163,7 @@ class Gateway:
         try:
             return await self.policy.enter(trace, request, self.route(request.model, kind))
         except GatewayError as exc:
-            self._settle_failure(trace, exc)
+            self._settle_failure(trace, exc, request.model)
             raise
 
     def _leave(
@@ -224,7 +225,7 @@ class Gateway:
             )
             return response
         error = exhausted(failures)
-        self._settle_failure(trace, error)
+        self._settle_failure(trace, error, request.model)
         raise error
 
     async def chat_stream(
@@ -244,7 +245,7 @@ class Gateway:
                 failures.append(exc)
         if not plans:
             error = exhausted(failures)
-            self._settle_failure(trace, error)
+            self._settle_failure(trace, error, request.model)
             raise error
         call = await self._enter(trace, request)
         return self._relay(plans, request, trace, failures, call)
@@ -283,16 +284,16 @@ class Gateway:
                 self._leave(call, seen.usage, cancelled=True)
                 raise
         error = exhausted(failures)
-        self._settle_failure(trace, error)
+        self._settle_failure(trace, error, request.model)
         self._leave(call, None, error)
         raise error
 
-    def _settle_failure(self, trace: Trace, error: GatewayError) -> None:
+    def _settle_failure(self, trace: Trace, error: GatewayError, model: str) -> None:
         """A request nothing answered: its own record, under its own id,
-        with the status and error the client got."""
+        with the status and error the client got and the model it asked for."""
         trace.status, trace.error = error.status, error.kind
+        trace.model = trace.model or model
         self.accountant.settle(trace, usage=None, streamed=False, sticky_key=None)
-        # (the record names the model asked for when none answered)
 
     async def count_tokens(self, request: ChatRequest) -> tuple[int, bool]:
         """Input tokens of a request, and whether the count is exact.

@@ -17,6 +17,7 @@ import msgspec
 
 from junction.gateway.accounting import Generation
 from junction.redact import Redactor
+from junction.telemetry.metrics import team_of
 
 LOGGER = "junction.requests"
 ERROR_LIMIT = 2048
@@ -42,7 +43,7 @@ class RequestLog:
             "id": g.id,
             "time": datetime.fromtimestamp(g.created, tz=UTC).isoformat(),
             "key": (getattr(owner, "id", None) or owner.name) if owner is not None else None,
-            "team": getattr(owner, "team", None) if owner is not None else None,
+            "team": team_of(owner) if owner is not None else None,
             "door": g.door or None,
             "model": g.model or None,
             "provider": g.provider,

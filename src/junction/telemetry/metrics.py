@@ -123,7 +123,7 @@ class Metrics:
     def observe(self, g: Generation) -> None:
         owner = g.owner
         key = self.keys.label(_key_id(owner)) if owner is not None else NONE
-        team = self.teams.label(getattr(owner, "team", None)) if owner is not None else NONE
+        team = self.teams.label(team_of(owner)) if owner is not None else NONE
         deployment = g.provider or (g.attempts[-1].endpoint.label if g.attempts else NONE)
         labels = (g.model or NONE, deployment, key, team, g.door or NONE, str(g.status))
         series = self._series.get(labels)
@@ -227,3 +227,13 @@ def _store_errors(gateway: Any) -> int:
         if isinstance(found, (int, float)):
             return int(found)
     return 0
+
+
+def team_of(owner: Any) -> str | None:
+    """The team id of a record's owner (a Principal's ``team_id``; a plain
+    ``team`` string on other owners)."""
+    found = getattr(owner, "team_id", None)
+    if found is None:
+        team = getattr(owner, "team", None)
+        found = team if isinstance(team, str) else getattr(team, "id", None)
+    return found if isinstance(found, str) else None
