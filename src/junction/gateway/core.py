@@ -326,14 +326,16 @@ class Gateway:
                 self.transport, route.endpoints, request, trace, self.failover
             )
         except GatewayError as exc:
+            self._settle_failure(trace, exc, request.model)
             self._leave(call, None, exc)
             raise
         except BaseException:
             self._leave(call, None, cancelled=True)
             raise
-        response.model = route.name
+        response.model = trace.model = route.name
         if trace.served is not None:
             self.accountant.price(trace, response.usage)
+        self.accountant.settle(trace, usage=response.usage, streamed=False, sticky_key=None)
         self._leave(call, response.usage)
         return response
 
