@@ -29,7 +29,9 @@ class Records(Protocol):
 
     async def key(self, key_id: str) -> KeyRecord | None: ...
 
-    async def keys(self, *, team: str | None = None, user: str | None = None) -> list[KeyRecord]: ...
+    async def keys(
+        self, *, team: str | None = None, user: str | None = None
+    ) -> list[KeyRecord]: ...
 
     async def put_key(self, key: KeyRecord) -> None:
         """Replace a key's record (the same ``id``); revocation and rotation go through here."""
