@@ -237,7 +237,7 @@ class SpendQuery:
                     self.by: row[1],
                     "requests": requests,
                     "errors": errors,
-                    "error_rate": round(errors / requests, 6) if requests else 0.0,
+                    "error_rate": errors / requests if requests else 0.0,
                     **tokens,
                     "total_tokens": tokens["prompt_tokens"] + tokens["completion_tokens"],
                     "cost": float(sums["cost"] or 0.0),

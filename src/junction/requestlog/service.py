@@ -29,6 +29,7 @@ class RequestLog:
 
     async def close(self) -> None:
         await self.writer.close()
+        await self.store.close()
 
 
 async def open_request_log(

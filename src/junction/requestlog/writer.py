@@ -140,6 +140,7 @@ class RequestLogWriter:
             log.error("request log: %d rows could not be written at shutdown", len(self.queue))
 
     async def close(self) -> None:
+        """Stop the background task and write what is queued (the store stays open)."""
         if self._task is not None:
             # Let a batch in flight finish (cancelling it could write it twice).
             self._stopping = True
@@ -147,4 +148,3 @@ class RequestLogWriter:
             await self._task
             self._task = None
         await self.flush()
-        await self.store.close()
