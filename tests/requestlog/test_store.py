@@ -109,7 +109,8 @@ async def test_each_filter_selects_its_rows(
     value = pick(rows[5]) if param != "status" else "502"
     seen = await _all_pages(store, **{param: value})
     want = {r[0] for r in rows if str(r[AT[column]]) == value}
-    assert want and {r[0] for r in seen} == want
+    assert want
+    assert {r[0] for r in seen} == want
 
 
 async def test_time_cost_and_tag_filters(store: LogStore) -> None:
@@ -124,7 +125,8 @@ async def test_time_cost_and_tag_filters(store: LogStore) -> None:
         and (r[AT["cost"]] or -1) >= 0.002
         and "batch" in msgspec.json.decode(r[AT["tags"]])
     }
-    assert want and {r[0] for r in seen} == want
+    assert want
+    assert {r[0] for r in seen} == want
 
 
 def test_bad_filter_values_name_the_parameter() -> None:
@@ -137,7 +139,8 @@ def test_bad_filter_values_name_the_parameter() -> None:
     ]:
         with pytest.raises(GatewayError) as caught:
             LogQuery.parse(q)
-        assert caught.value.kind == "invalid_request" and caught.value.param == param
+        assert caught.value.kind == "invalid_request"
+        assert caught.value.param == param
     with pytest.raises(GatewayError) as caught:
         SpendQuery.parse({"by": ["colour"]})
     assert caught.value.param == "by"
@@ -173,7 +176,8 @@ async def test_the_writer_keeps_rows_while_the_store_is_down_and_counts_drops(
         )
     await asyncio.sleep(0.2)
     assert writer.failures >= 1
-    assert len(writer.queue) == 50 and writer.dropped == 10
+    assert len(writer.queue) == 50
+    assert writer.dropped == 10
     flaky.up = True
     for _ in range(200):
         if not writer.queue:
