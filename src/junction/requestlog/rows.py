@@ -140,6 +140,11 @@ def to_row(g: Generation) -> tuple[Any, ...]:
         }
         for a in g.attempts
     ]
+    status, error = g.status, g.error
+    if status < 400 and served is None and last is not None and not g.cancelled:
+        # Nothing answered, but the trace has no failure status yet (until the
+        # gateway sets one on every failure): the last attempt's is what the client got.
+        status, error = last.status or 502, error or last.error
     router = None
     if g.router is not None:
         router = {
@@ -169,8 +174,8 @@ def to_row(g: Generation) -> tuple[Any, ...]:
         usage.cost if usage else None,
         round(g.latency_ms, 3),
         None if g.ttft_ms is None else round(g.ttft_ms, 3),
-        g.status,
-        g.error,
+        status,
+        error,
         bool(extra.get("cache_hit", False)),
         g.streamed,
         g.cancelled,

@@ -304,7 +304,7 @@ def _chat(door: Door) -> StateHandler:
         body = await _read(request, st.max_body)
         req = decode_bounded(server.decode_request, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(server.name, body))
-        trace = Trace(key=request.principal)
+        trace = Trace(key=request.principal, door=server.name)
         trace.tags = parse_tags(request.headers.get("x-junction-tags"))
         trace.extra = {"model_asked": req.model, "user": req.user, "metadata": req.metadata}
         if st.request_log is not None and st.request_log.settings.store_bodies:
