@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     from junction.semantic.commands import add_parser as add_router_parser
 
     add_router_parser(sub)
+    from junction.requestlog.commands import add_parsers as add_log_parsers
+
+    add_log_parsers(sub)
     return parser
 
 

@@ -67,9 +67,9 @@ class Served:
     def client(self, key: str = ALICE) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(base_url=f"{self.url}/v1", api_key=key, max_retries=0)
 
-    async def row(self, gen_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    async def row(self, gen_id: str) -> dict[str, Any]:
         """The logged row of ``gen_id``, once the writer has flushed it."""
-        for _ in range(int(timeout / 0.05)):
+        for _ in range(200):  # 10 s
             r = await self.admin.get("/admin/logs", params={"limit": 1000})
             assert r.status_code == 200, r.text
             for row in r.json()["data"]:
