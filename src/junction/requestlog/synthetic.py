@@ -12,7 +12,7 @@ from junction.requestlog.rows import COLUMNS
 
 KEYS = [f"key-{i:03d}" for i in range(200)]
 TEAMS = [f"team-{i:02d}" for i in range(20)]
-USERS = [f"user-{i:04d}" for i in range(2000)]
+USERS = [f"user-{i:04d}" for i in range(2000)]  # ten per key
 MODELS = ["gpt-4o-mini", "claude-sonnet-4-5", "gemini-2.5-flash", "llama-3.3-70b", "gpt-4.1"]
 PROVIDERS = ["openai", "anthropic", "gemini", "groq", "azure"]
 TAGS = ["prod", "staging", "batch", "chat", "eval"]
@@ -24,9 +24,12 @@ def synthetic_rows(
     """``n`` rows spread over ``[start, start + span)`` seconds, in time order."""
     rnd = random.Random(seed)
     step = span / max(n, 1)
+    weights = [1 / (k + 1) for k in range(len(KEYS))]  # a few busy keys, a long tail
+    keys = rnd.choices(range(len(KEYS)), weights, k=n)
     for i in range(n):
-        key = rnd.randrange(len(KEYS))
-        model = rnd.randrange(len(MODELS))
+        key = keys[i]
+        # Each key has its users and mostly one model, as real traffic does.
+        model = key % len(MODELS) if rnd.random() < 0.8 else rnd.randrange(len(MODELS))
         failed = rnd.random() < 0.03
         prompt = rnd.randrange(10, 4000)
         completion = 0 if failed else rnd.randrange(1, 800)
@@ -38,7 +41,7 @@ def synthetic_rows(
             "key_id": KEYS[key],
             "key_name": KEYS[key],
             "team": TEAMS[key % len(TEAMS)],
-            "user_id": USERS[rnd.randrange(len(USERS))],
+            "user_id": USERS[key * 10 + rnd.randrange(10)],
             "door": "openai_chat",
             "model_asked": MODELS[model],
             "model_used": MODELS[model],

@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS request_log_tags (
     time REAL NOT NULL,
     id TEXT NOT NULL,
     PRIMARY KEY (tag, time, id)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS request_log_tags_id ON request_log_tags (id);
 
 CREATE TABLE IF NOT EXISTS spend_hourly (
@@ -68,4 +68,4 @@ CREATE TABLE IF NOT EXISTS spend_hourly (
     cache_hits INTEGER NOT NULL DEFAULT 0,
     cache_savings REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (hour, key_id, team, user_id, model, provider)
-);
+) WITHOUT ROWID;
