@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -310,3 +311,28 @@ async def test_the_admin_routes_need_the_master_key_and_name_bad_params(served: 
     r = await served.admin.get("/admin/spend", params={"group_by": "week"})
     assert r.status_code == 400
     assert "group_by" in r.text
+
+
+async def test_junction_logs_and_spend_in_the_terminal(
+    served: Served, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from junction.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")  # rich: a wide terminal, no wrapped cells
+
+    async with served.client() as client:
+        answer = await client.chat.completions.create(
+            model="sim/openai", messages=[{"role": "user", "content": "cli"}]
+        )
+    await served.row(answer.id)
+    base = ["--url", served.url, "--master-key", MASTER]
+    assert await asyncio.to_thread(main, ["logs", *base, "--json", "--key", "alice"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in body["data"]] == [answer.id]
+    assert await asyncio.to_thread(main, ["spend", *base, "--by", "model"]) == 0
+    table = capsys.readouterr().out
+    assert "sim/openai" in table
+    assert await asyncio.to_thread(main, ["logs", *base, "--csv"]) == 0
+    assert answer.id in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["logs", "--url", served.url, "--master-key", BOB]) == 1
+    assert "403" in capsys.readouterr().err
