@@ -187,3 +187,26 @@ async def test_the_writer_keeps_rows_while_the_store_is_down_and_counts_drops(
     assert writer.written == 50
     page = await store.logs(LogQuery.parse({"limit": ["1000"]}))
     assert sorted(r[0] for r in page) == sorted(f"gen-{i}" for i in range(50))
+
+
+@pytest.mark.parametrize("by", ["key", "team", "user", "model", "provider"])
+async def test_day_groups_from_the_daily_rollup_match_the_hours(store: LogStore, by: str) -> None:
+    """Whole days come from spend_daily, partial edge days from spend_hourly:
+    the sums equal the hourly rollup's, bucketed by day."""
+    rows = _rows(500)
+    await store.write(rows[:250])
+    await store.write(rows[250:])
+    start, end = str(START + 5 * 3600 + 17), str(START + 2 * 86400 + 7 * 3600)
+    days = SpendQuery.parse({"group_by": ["day"], "by": [by], "start": [start], "end": [end]})
+    hours = SpendQuery.parse({"group_by": ["hour"], "by": [by], "start": [start], "end": [end]})
+    want: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    for r in await store.spend(hours):
+        w = want[(int(r[0]) // 86400 * 86400, r[1])]
+        w[0] += int(r[2])
+        w[1] += int(r[4])
+        w[2] += float(r[9])
+    got = {(int(r[0]), r[1]): [int(r[2]), int(r[4]), float(r[9])] for r in await store.spend(days)}
+    assert set(got) == set(want)
+    for k, w in want.items():
+        assert got[k][:2] == w[:2]
+        assert got[k][2] == pytest.approx(w[2])

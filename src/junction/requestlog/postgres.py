@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 
 from junction.requestlog.queries import LogQuery, SpendQuery
-from junction.requestlog.rollup import aggregate, upsert_sql
+from junction.requestlog.rollup import aggregate, daily, daily_upsert_sql, upsert_sql
 from junction.requestlog.rows import COLUMNS
 from junction.requestlog.sqlite import tag_rows
 from junction.requestlog.store import migration
@@ -19,6 +19,7 @@ _INSERT = (
 )
 _TAGS = "INSERT INTO request_log_tags (tag, time, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
 _UPSERT = upsert_sql(lambda i: f"${i}")
+_DAILY = daily_upsert_sql(lambda i: f"${i}")
 
 
 def _q(i: int) -> str:
@@ -38,12 +39,14 @@ class PostgresLog:
 
     async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         rollups = aggregate(rows)
+        days = daily(rollups)
         tags = tag_rows(rows)
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.executemany(_INSERT, rows)
             if tags:
                 await conn.executemany(_TAGS, tags)
             await conn.executemany(_UPSERT, rollups)
+            await conn.executemany(_DAILY, days)
 
     async def logs(self, query: LogQuery) -> list[tuple[Any, ...]]:
         sql, params = query.sql(_q)

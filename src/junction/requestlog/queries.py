@@ -151,7 +151,7 @@ class LogQuery:
         if self.cursor is not None:
             t = p(self.cursor.time)
             i = p(self.cursor.id)
-            where.append(f"({o}.time < {t} OR ({o}.time = {t} AND {o}.id < {i}))")
+            where.append(f"({o}.time, {o}.id) < ({t}, {i})")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         sql = (
             f"SELECT {cols} FROM {source}{clause} "
@@ -192,28 +192,62 @@ class SpendQuery:
         )
 
     def sql(self, ph: Placeholder) -> tuple[str, list[Any]]:
+        """From the hourly rollup; for unfiltered day groups, whole days come
+        from ``spend_daily`` and only the partial days at the edges from hours."""
         params: list[Any] = []
 
         def p(value: Any) -> str:
             params.append(value)
             return ph(len(params))
 
+        sums = ", ".join(f"SUM({s})" for s in ROLLUP_SUMS)
+        d0 = None if self.start is None else math.ceil(self.start / 86400) * 86400
+        d1 = None if self.end is None else math.floor(self.end / 86400) * 86400
+        whole_days = d0 is None or d1 is None or d0 < d1
+        if self.group_by == "hour" or self.equals or not whole_days:
+            inner = self._hourly(p, self.start, self.end, self.equals)
+            return (
+                f"SELECT period, dim, {sums} FROM ({inner}) u GROUP BY 1, 2 ORDER BY 1, 2",
+                params,
+            )
+        parts = []
+        if self.start is not None and d0 is not None and self.start < d0:
+            parts.append(self._hourly(p, self.start, d0, ()))
+        where = [f"dimension = {p(self.by)}"]
+        if d0 is not None:
+            where.append(f"day >= {p(d0)}")
+        if d1 is not None:
+            where.append(f"day < {p(d1)}")
+        parts.append(
+            f"SELECT day AS period, value AS dim, {', '.join(ROLLUP_SUMS)} FROM spend_daily "
+            f"WHERE {' AND '.join(where)}"
+        )
+        if self.end is not None and d1 is not None and d1 < self.end:
+            parts.append(self._hourly(p, d1, self.end, ()))
+        inner = " UNION ALL ".join(parts)
+        return f"SELECT period, dim, {sums} FROM ({inner}) u GROUP BY 1, 2 ORDER BY 1, 2", params
+
+    def _hourly(
+        self,
+        p: Callable[[Any], str],
+        start: float | None,
+        end: float | None,
+        equals: tuple[tuple[str, str], ...],
+    ) -> str:
         bucket = "hour" if self.group_by == "hour" else "(hour / 86400) * 86400"
-        dim = SPEND_DIMENSIONS[self.by]
         where = []
-        if self.start is not None:
-            where.append(f"hour >= {p(int(self.start) // 3600 * 3600)}")
-        if self.end is not None:
-            where.append(f"hour < {p(math.ceil(self.end))}")
-        for column, value in self.equals:
+        if start is not None:
+            where.append(f"hour >= {p(int(start) // 3600 * 3600)}")
+        if end is not None:
+            where.append(f"hour < {p(math.ceil(end))}")
+        for column, value in equals:
             where.append(f"{column} = {p(value)}")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        sums = ", ".join(f"SUM({s})" for s in ROLLUP_SUMS)
-        sql = (
-            f"SELECT {bucket} AS period, {dim} AS dim, {sums} FROM spend_hourly{clause} "
-            f"GROUP BY 1, 2 ORDER BY 1, 2"
+        dim = SPEND_DIMENSIONS[self.by]
+        return (
+            f"SELECT {bucket} AS period, {dim} AS dim, {', '.join(ROLLUP_SUMS)} "
+            f"FROM spend_hourly{clause}"
         )
-        return sql, params
 
     def view(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         out = []

@@ -58,6 +58,42 @@ def aggregate(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
     return out
 
 
+DIMENSIONS = {"key": 1, "team": 2, "user": 3, "model": 4, "provider": 5}
+"""``spend_daily`` dimensions: their position in an hourly group's key."""
+
+
+def daily(hourly: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``spend_daily`` increments (dimension, day, value, sums...) from hourly groups."""
+    groups: dict[tuple[Any, ...], list[float]] = {}
+    width = len(ROLLUP_KEYS)
+    for group in hourly:
+        day = int(group[0]) // 86400 * 86400
+        sums = group[width:]
+        for name, at in DIMENSIONS.items():
+            key = (name, day, group[at])
+            acc = groups.get(key)
+            if acc is None:
+                groups[key] = list(sums)
+            else:
+                for i, v in enumerate(sums):
+                    acc[i] += v
+    out = []
+    for key, acc in sorted(groups.items()):
+        ints = tuple(int(v) for v in acc[:7])
+        out.append((*key, *ints, float(acc[7]), int(acc[8]), float(acc[9])))
+    return out
+
+
+def daily_upsert_sql(placeholder: Any) -> str:
+    names = ("dimension", "day", "value", *ROLLUP_SUMS)
+    values = ", ".join(placeholder(i + 1) for i in range(len(names)))
+    updates = ", ".join(f"{s} = spend_daily.{s} + excluded.{s}" for s in ROLLUP_SUMS)
+    return (
+        f"INSERT INTO spend_daily ({', '.join(names)}) VALUES ({values}) "
+        f"ON CONFLICT (dimension, day, value) DO UPDATE SET {updates}"
+    )
+
+
 def upsert_sql(placeholder: Any) -> str:
     names = (*ROLLUP_KEYS, *ROLLUP_SUMS)
     values = ", ".join(placeholder(i + 1) for i in range(len(names)))

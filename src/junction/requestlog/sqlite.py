@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from junction.requestlog.queries import LogQuery, SpendQuery
-from junction.requestlog.rollup import aggregate, upsert_sql
+from junction.requestlog.rollup import aggregate, daily, daily_upsert_sql, upsert_sql
 from junction.requestlog.rows import COLUMNS
 from junction.requestlog.store import migration
 
@@ -23,6 +23,7 @@ _INSERT = (
 )
 _TAGS = "INSERT OR IGNORE INTO request_log_tags (tag, time, id) VALUES (?, ?, ?)"
 _UPSERT = upsert_sql(lambda i: "?")
+_DAILY = daily_upsert_sql(lambda i: "?")
 _TAGS_AT = COLUMNS.index("tags")
 
 
@@ -79,6 +80,7 @@ class SqliteLog:
 
     async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         rollups = aggregate(rows)
+        days = daily(rollups)
         tags = tag_rows(rows)
 
         def tx(db: sqlite3.Connection) -> None:
@@ -87,6 +89,7 @@ class SqliteLog:
                 db.executemany(_INSERT, rows)
                 db.executemany(_TAGS, tags)
                 db.executemany(_UPSERT, rollups)
+                db.executemany(_DAILY, days)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise

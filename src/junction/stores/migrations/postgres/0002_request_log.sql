@@ -69,3 +69,24 @@ CREATE TABLE IF NOT EXISTS spend_hourly (
     cache_savings DOUBLE PRECISION NOT NULL DEFAULT 0,
     PRIMARY KEY (hour, key_id, team, user_id, model, provider)
 );
+
+-- Per dimension and UTC day (dimension: key, team, user, model, provider): the
+-- whole days of a day-grouped spend query, unfiltered, read here (few rows).
+CREATE TABLE IF NOT EXISTS spend_daily (
+    dimension TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    value TEXT NOT NULL,
+    requests BIGINT NOT NULL DEFAULT 0,
+    errors BIGINT NOT NULL DEFAULT 0,
+    prompt_tokens BIGINT NOT NULL DEFAULT 0,
+    completion_tokens BIGINT NOT NULL DEFAULT 0,
+    cached_tokens BIGINT NOT NULL DEFAULT 0,
+    cache_write_tokens BIGINT NOT NULL DEFAULT 0,
+    reasoning_tokens BIGINT NOT NULL DEFAULT 0,
+    cost DOUBLE PRECISION NOT NULL DEFAULT 0,
+    cache_hits BIGINT NOT NULL DEFAULT 0,
+    cache_savings DOUBLE PRECISION NOT NULL DEFAULT 0,
+    PRIMARY KEY (dimension, day, value)
+);
+CREATE INDEX IF NOT EXISTS spend_hourly_team ON spend_hourly (team, hour);
+CREATE INDEX IF NOT EXISTS spend_hourly_key ON spend_hourly (key_id, hour);

@@ -69,3 +69,24 @@ CREATE TABLE IF NOT EXISTS spend_hourly (
     cache_savings REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (hour, key_id, team, user_id, model, provider)
 ) WITHOUT ROWID;
+
+-- Per dimension and UTC day (dimension: key, team, user, model, provider): the
+-- whole days of a day-grouped spend query, unfiltered, read here (few rows).
+CREATE TABLE IF NOT EXISTS spend_daily (
+    dimension TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    requests INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+    cost REAL NOT NULL DEFAULT 0,
+    cache_hits INTEGER NOT NULL DEFAULT 0,
+    cache_savings REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (dimension, day, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS spend_hourly_team ON spend_hourly (team, hour);
+CREATE INDEX IF NOT EXISTS spend_hourly_key ON spend_hourly (key_id, hour);
