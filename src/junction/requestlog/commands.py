@@ -4,11 +4,15 @@ tables, JSON or CSV."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -72,24 +76,33 @@ def _common(p: argparse.ArgumentParser) -> None:
     out.add_argument("--csv", action="store_true", help="print CSV")
 
 
-def _get(args: argparse.Namespace, path: str, params: dict[str, Any]) -> httpx.Response | None:
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def _get(args: argparse.Namespace, path: str, params: dict[str, Any]) -> _Answer | None:
     headers = {"authorization": f"Bearer {args.master_key}"} if args.master_key else {}
     if args.csv:
         params["format"] = "csv"
     clean = {k: v for k, v in params.items() if v is not None}
+    url = f"{args.url.rstrip('/')}{path}?{urllib.parse.urlencode(clean)}"
     try:
-        r = httpx.get(f"{args.url.rstrip('/')}{path}", params=clean, headers=headers, timeout=30)
-    except httpx.HTTPError as exc:
-        print(f"junction: cannot reach {args.url}: {exc}", file=sys.stderr)
-        return None
-    if r.status_code != 200:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as r:
+            return _Answer(r.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode("utf-8", "replace")
         try:
-            message = r.json()["error"]["message"]
+            message = json.loads(body)["error"]["message"]
         except (ValueError, KeyError, TypeError):
-            message = r.text[:500]
-        print(f"junction: {path} answered {r.status_code}: {message}", file=sys.stderr)
-        return None
-    return r
+            message = body[:500]
+        print(f"junction: {path} answered {exc.code}: {message}", file=sys.stderr)
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"junction: cannot reach {args.url}: {exc}", file=sys.stderr)
+    return None
 
 
 def _logs(args: argparse.Namespace) -> int:
