@@ -210,3 +210,17 @@ async def test_day_groups_from_the_daily_rollup_match_the_hours(store: LogStore,
     for k, w in want.items():
         assert got[k][:2] == w[:2]
         assert got[k][2] == pytest.approx(w[2])
+
+
+async def test_retention_deletes_old_rows_and_their_tags_but_keeps_spend(store: LogStore) -> None:
+    rows = _rows(200)
+    await store.write(rows)
+    cut = START + 1.5 * 86400
+    gone = await store.delete_before(cut)
+    assert gone == sum(1 for r in rows if r[1] < cut)
+    left = await _all_pages(store)
+    assert {r[0] for r in left} == {r[0] for r in rows if r[1] >= cut}
+    tagged = await _all_pages(store, tag="batch")
+    assert all(r[1] >= cut for r in tagged)
+    spend = SpendQuery.parse({"by": ["key"]})
+    assert sum(r["requests"] for r in spend.view(await store.spend(spend))) == len(rows)
