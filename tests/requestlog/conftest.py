@@ -50,3 +50,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'log.db'}"
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "store_bodies: serve with request_log.store_bodies on")

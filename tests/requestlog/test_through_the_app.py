@@ -82,9 +82,14 @@ class Served:
 
 
 @pytest.fixture
-async def served(database_url: str) -> AsyncIterator[Served]:
+async def served(database_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Served]:
     runner, sim_url = await start(Profile())
-    app = create_app(log_config(sim_url, database_url))
+    config = log_config(sim_url, database_url)
+    if request.node.get_closest_marker("store_bodies"):
+        config.request_log.store_bodies = True
+        config.request_log.redact_keys = ["password"]
+        config.request_log.redact_patterns = [r"sk-[a-z]{8,}"]
+    app = create_app(config)
     server = build_server(app, Server(), log_level="warning")
     task, port = await serve_on_loopback(server)
     url = f"http://127.0.0.1:{port}"
@@ -336,3 +341,18 @@ async def test_junction_logs_and_spend_in_the_terminal(
     assert answer.id in capsys.readouterr().out
     assert await asyncio.to_thread(main, ["logs", "--url", served.url, "--master-key", BOB]) == 1
     assert "403" in capsys.readouterr().err
+
+
+@pytest.mark.store_bodies
+async def test_bodies_when_enabled_are_stored_redacted(served: Served) -> None:
+    async with served.client() as client:
+        answer = await client.chat.completions.create(
+            model="sim/openai",
+            messages=[{"role": "user", "content": "token sk-abcdefghij here"}],
+            metadata={"password": "hunter2"},
+        )
+    row = await served.row(answer.id)
+    body = json.loads(row["body"])
+    assert body["messages"][0]["content"] == "token [REDACTED] here"
+    assert body["metadata"]["password"] == "[REDACTED]"
+    assert "hunter2" not in row["body"]
