@@ -243,7 +243,9 @@ class SpendQuery:
         for column, value in equals:
             where.append(f"{column} = {p(value)}")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        dim = SPEND_DIMENSIONS[self.by]
+        # "|| ''": group on an expression, so a planner filters with the
+        # (team, hour) / (key_id, hour) indexes but never scans them to group.
+        dim = f"{SPEND_DIMENSIONS[self.by]} || ''"
         return (
             f"SELECT {bucket} AS period, {dim} AS dim, {', '.join(ROLLUP_SUMS)} "
             f"FROM spend_hourly{clause}"

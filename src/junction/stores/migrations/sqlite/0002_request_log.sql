@@ -88,3 +88,5 @@ CREATE TABLE IF NOT EXISTS spend_daily (
     cache_savings REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (dimension, day, value)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS spend_hourly_team ON spend_hourly (team, hour);
+CREATE INDEX IF NOT EXISTS spend_hourly_key ON spend_hourly (key_id, hour);
