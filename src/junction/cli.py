@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     from junction.stores.commands import add_parser as add_db_parser
 
     add_db_parser(sub)
+
+    from junction.requestlog.commands import add_parsers as add_log_parsers
+
+    add_log_parsers(sub)
     return parser
 
 

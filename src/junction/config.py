@@ -296,6 +296,30 @@ class Telemetry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     exporter is configured by the standard ``OTEL_*`` variables."""
 
 
+class RequestLogSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The request log (docs/operations.md "Request log and spend"): one row per
+    request in ``stores.database_url``, written in batches off the hot path."""
+
+    enabled: bool | None = None
+    """Default: on when a database is configured (``stores.database_url`` or
+    ``$JUNCTION_DATABASE_URL``)."""
+    retention_days: float | None = 30.0
+    """Rows older than this are deleted (hourly); None keeps them forever.
+    The spend rollups are kept."""
+    batch_size: int = 500
+    flush_interval: float = 1.0
+    """Seconds between batch writes (sooner when ``batch_size`` rows are queued)."""
+    max_queue: int = 100_000
+    """Rows kept in memory while the database is unreachable; past it, new rows
+    are dropped and counted (logged as errors)."""
+    store_bodies: bool = False
+    """Keep each request's body, redacted first."""
+    redact_patterns: list[str] = msgspec.field(default_factory=list)
+    """Regexes replaced by ``[REDACTED]`` in stored bodies."""
+    redact_keys: list[str] = msgspec.field(default_factory=list)
+    """JSON keys whose values are replaced in stored bodies (any depth)."""
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     routers: dict[str, SemanticRouter] = msgspec.field(default_factory=dict)
@@ -309,6 +333,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     responses: ResponsesSettings = msgspec.field(default_factory=ResponsesSettings)
 
     telemetry: Telemetry = msgspec.field(default_factory=Telemetry)
+
+    request_log: RequestLogSettings = msgspec.field(default_factory=RequestLogSettings)
     keys: list[ApiKey] = msgspec.field(default_factory=list)
     """Client keys. With none, the gateway accepts any caller (keep it on
     127.0.0.1); with some, every request but /health needs one."""
@@ -397,6 +423,7 @@ class _Validator:
         self._timeouts(config.timeouts, "$.timeouts")
         self._request_limits(config.request_limits)
         self._keys(config.keys)
+        self._request_log(config.request_log)
         self._preferences(config.routing.provider, "$.routing.provider")
         vendors = {v.name for v in providers.vendors()}
         for name, model in config.models.items():
@@ -410,6 +437,14 @@ class _Validator:
         self._positive(server, "$.server", skip={"port"})
         if server.master_key is not None and not server.master_key.strip():
             self.fail("$.server.master_key", "is empty; give a key or leave master_key out")
+
+    def _request_log(self, settings: RequestLogSettings) -> None:
+        self._positive(settings, "$.request_log")
+        for i, pattern in enumerate(settings.redact_patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                self.fail(f"$.request_log.redact_patterns[{i}]", f"is not a regex: {exc}")
 
     def _timeouts(self, timeouts: Timeouts, path: str) -> None:
         self._positive(timeouts, path)

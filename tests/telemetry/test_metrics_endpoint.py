@@ -53,7 +53,10 @@ async def test_requests_tokens_and_statuses_match_what_the_client_saw() -> None:
     assert total(fams, "junction_requests_total", key="config:beta", **ok) == 1
     assert total(fams, "junction_requests_total", key="config:alpha", door="openai_chat", **ok) == 3
     assert total(fams, "junction_tokens_total", key="config:alpha", kind="prompt", **ok) == prompt
-    assert total(fams, "junction_tokens_total", key="config:alpha", kind="completion", **ok) == completion
+    assert (
+        total(fams, "junction_tokens_total", key="config:alpha", kind="completion", **ok)
+        == completion
+    )
     assert (
         total(fams, "junction_tokens_total", key="config:beta", kind="completion", **ok)
         == streamed_usage.completion_tokens

@@ -52,6 +52,8 @@ class Generation:
     error: str | None = None
     """The error kind the client got, when it got one."""
     extra: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    """The client's ``x-junction-tags``."""
 
     def readable_by(self, principal: Principal | None) -> bool:
         """A key reads only its own records; the master key (and no-keys mode) all."""
@@ -177,6 +179,8 @@ class Accountant:
             door=trace.door,
             status=trace.status,
             error=trace.error,
+            extra=dict(trace.extra),
+            tags=list(trace.tags),
         )
         self.generations.add(generation)
         for listener in self.listeners:

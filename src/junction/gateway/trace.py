@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from junction.gateway.routes import Endpoint
 from junction.routing import ProviderPreferences
@@ -88,6 +89,8 @@ class Trace:
     headers: list[tuple[str, str]] = field(default_factory=list)
     """Response headers the policy adds (rate-limit state, budget warnings)."""
     """The client's tags (``x-junction-tags``) for the request log."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """What the request log keeps beside the trace (model asked, ``user``, ``metadata``)."""
     deadline: float = math.inf
     """``time.monotonic()`` by which the request must be over (``timeouts.request``)."""
 

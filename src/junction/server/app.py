@@ -25,8 +25,10 @@ from junction.gateway import Gateway, Trace
 from junction.gateway.accounting import generation_view
 from junction.gateway.auto import router_header
 from junction.redact import install_log_redactor
+from junction.requestlog import RequestLog, open_request_log
+from junction.requestlog.rows import parse_tags
 from junction.responses_store import StoredResponses
-from junction.server import admin, gemini_door, openapi, stored_responses
+from junction.server import admin, admin_logs, gemini_door, openapi, stored_responses
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -79,6 +81,7 @@ class State:
     telemetry: Telemetry
     responses: StoredResponses | None = None
     """Stored Responses (``responses.store``); None when off."""
+    request_log: RequestLog | None = None
 
 
 def demo_config(sim_url: str) -> Config:
@@ -135,9 +138,21 @@ class Gatekeeper:
         bounds = RequestBounds(cfg.request_limits, _output_limit(gateway))
         responses = await stored_responses.open_stored(cfg)
         telemetry = install_telemetry(gateway, cfg)
+        request_log = await open_request_log(cfg, gateway.accountant)
         self.state = State(
-            gateway, cfg.server.max_body_bytes, time.time(), bounds, telemetry, responses
+            gateway,
+            cfg.server.max_body_bytes,
+            time.time(),
+            bounds,
+            telemetry,
+            responses,
+            request_log,
         )
+
+    async def close_request_log(self) -> None:
+        """After the last request drained: write every queued row (App.on_shutdown)."""
+        if self.state is not None and self.state.request_log is not None:
+            await self.state.request_log.close()
 
     async def shutdown(self) -> None:
         if self.state is not None:
@@ -222,7 +237,11 @@ def create_app(
     add("GET", ("/health",), _health, public=True)
     add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
     add("GET", ("/metrics",), _metrics, public=True)
-    return App(router, keeper.startup, keeper.shutdown, keeper)
+    add("GET", ("/admin/logs",), admin_logs.logs)
+    add("GET", ("/admin/spend",), admin_logs.spend)
+    app = App(router, keeper.startup, keeper.shutdown, keeper)
+    app.on_shutdown.append(keeper.close_request_log)
+    return app
 
 
 StateHandler = Callable[[State, Request], Awaitable[Response | StreamingResponse]]
@@ -341,6 +360,10 @@ def _chat(door: Door) -> StateHandler:
         req = decode_bounded(turn.decode if turn else server.decode_request, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(server.name, body))
         trace = Trace(key=request.principal, door=server.name)
+        trace.tags = parse_tags(request.headers.get("x-junction-tags"))
+        trace.extra = {"model_asked": req.model, "user": req.user, "metadata": req.metadata}
+        if st.request_log is not None and st.request_log.settings.store_bodies:
+            trace.extra["body"] = st.request_log.redaction.apply(body)
         if not req.stream:
             st.telemetry.started()
             try:
@@ -463,14 +486,17 @@ async def _generation(st: State, request: Request) -> Response:
         raise GatewayError("invalid_request", "Pass the generation id: /v1/generation?id=...")
     own_id = wanted[5:] if wanted.startswith("resp_gen-") else wanted
     found = st.gateway.generations.get(own_id)
-    if found is None or not found.readable_by(request.principal):
+    if found is not None and found.readable_by(request.principal):
+        return Response(msgspec.json.encode({"data": generation_view(found)}))
+    logged = await admin_logs.logged_generation(st.request_log, own_id, request.principal)
+    if logged is None:
         raise GatewayError(
             "not_found",
             f"No generation {wanted!r} here for this key (the log keeps the most "
             f"recent {st.gateway.generations.capacity} in memory).",
             param="id",
         )
-    return Response(msgspec.json.encode({"data": generation_view(found)}))
+    return Response(msgspec.json.encode({"data": logged}))
 
 
 async def _metrics(st: State, request: Request) -> Response:

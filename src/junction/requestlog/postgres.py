@@ -1,0 +1,71 @@
+"""The shared request log: PostgreSQL through an asyncpg pool."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from junction.requestlog.queries import LogQuery, SpendQuery
+from junction.requestlog.rollup import aggregate, daily, daily_upsert_sql, upsert_sql
+from junction.requestlog.rows import COLUMNS
+from junction.requestlog.sqlite import tag_rows
+from junction.requestlog.store import migration
+
+_INSERT = (
+    f"INSERT INTO request_log ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i + 1}' for i in range(len(COLUMNS)))}) ON CONFLICT (id) DO NOTHING"
+)
+_TAGS = "INSERT INTO request_log_tags (tag, time, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+_UPSERT = upsert_sql(lambda i: f"${i}")
+_DAILY = daily_upsert_sql(lambda i: f"${i}")
+
+
+def _q(i: int) -> str:
+    return f"${i}"
+
+
+class PostgresLog:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def open(cls, url: str, *, max_size: int = 4) -> PostgresLog:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=max_size)
+        async with pool.acquire() as conn:
+            await conn.execute(migration("postgres"))
+        return cls(pool)
+
+    async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        rollups = aggregate(rows)
+        days = daily(rollups)
+        tags = tag_rows(rows)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.executemany(_INSERT, rows)
+            if tags:
+                await conn.executemany(_TAGS, tags)
+            await conn.executemany(_UPSERT, rollups)
+            await conn.executemany(_DAILY, days)
+
+    async def logs(self, query: LogQuery) -> list[tuple[Any, ...]]:
+        sql, params = query.sql(_q)
+        return [tuple(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def spend(self, query: SpendQuery) -> list[tuple[Any, ...]]:
+        sql, params = query.sql(_q)
+        return [tuple(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def get(self, row_id: str) -> tuple[Any, ...] | None:
+        sql = f"SELECT {', '.join(COLUMNS)} FROM request_log WHERE id = $1"
+        found = await self.pool.fetchrow(sql, row_id)
+        return tuple(found) if found is not None else None
+
+    async def delete_before(self, time: float) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM request_log_tags WHERE time < $1", time)
+            status: str = await conn.execute("DELETE FROM request_log WHERE time < $1", time)
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def close(self) -> None:
+        await self.pool.close()

@@ -1,0 +1,55 @@
+"""The request log as the server runs it: the store, its writer, the settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from junction.config import Config, RequestLogSettings
+from junction.gateway.accounting import Accountant
+from junction.requestlog.rows import Redaction
+from junction.requestlog.store import LogStore, connect
+from junction.requestlog.writer import RequestLogWriter
+
+log = logging.getLogger("junction.requestlog")
+
+
+def database_url(config: Config, env: Mapping[str, str]) -> str | None:
+    return config.stores.database_url or env.get("JUNCTION_DATABASE_URL") or None
+
+
+@dataclass(slots=True)
+class RequestLog:
+    store: LogStore
+    writer: RequestLogWriter
+    settings: RequestLogSettings
+    redaction: Redaction
+
+    async def close(self) -> None:
+        await self.writer.close()
+        await self.store.close()
+
+
+async def open_request_log(
+    config: Config, accountant: Accountant, env: Mapping[str, str] = os.environ
+) -> RequestLog | None:
+    """The log, listening to ``accountant`` (None when off or no database)."""
+    settings = config.request_log
+    url = database_url(config, env)
+    if settings.enabled is False or (url is None and not settings.enabled):
+        return None
+    store = await connect(url or "sqlite:///junction.db")
+    writer = RequestLogWriter(
+        store,
+        batch_size=settings.batch_size,
+        flush_interval=settings.flush_interval,
+        max_queue=settings.max_queue,
+        retention_days=settings.retention_days,
+    )
+    writer.start()
+    accountant.listeners.append(writer.listen)
+    redaction = Redaction.of(settings.redact_patterns, settings.redact_keys)
+    log.info("request log on (%s)", (url or "sqlite:///junction.db").split(":", 1)[0])
+    return RequestLog(store, writer, settings, redaction)

@@ -1,0 +1,44 @@
+"""What a request-log backend does: write a batch (rows and rollups in one
+transaction), answer the admin queries, find one row, forget old rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any, Protocol
+
+from junction.requestlog.queries import LogQuery, SpendQuery
+
+
+class LogStore(Protocol):
+    async def write(self, rows: Sequence[tuple[Any, ...]]) -> None: ...
+    async def logs(self, query: LogQuery) -> list[tuple[Any, ...]]: ...
+    async def spend(self, query: SpendQuery) -> list[tuple[Any, ...]]: ...
+    async def get(self, row_id: str) -> tuple[Any, ...] | None: ...
+    async def delete_before(self, time: float) -> int: ...
+    async def close(self) -> None: ...
+
+
+def migration(backend: str) -> str:
+    """The request log's schema (the migration runner applies the same file)."""
+    folder = resources.files("junction.stores").joinpath("migrations", backend)
+    return folder.joinpath("0002_request_log.sql").read_text(encoding="utf-8")
+
+
+async def connect(url: str) -> LogStore:
+    """The backend for ``sqlite:///path`` or ``postgresql://...``, schema applied."""
+    if url.startswith("sqlite:"):
+        from junction.requestlog.sqlite import SqliteLog
+
+        return await SqliteLog.open(sqlite_path(url))
+    if url.startswith(("postgresql:", "postgres:")):
+        from junction.requestlog.postgres import PostgresLog
+
+        return await PostgresLog.open(url)
+    raise ValueError(f"request log: unsupported database_url {url.split(':', 1)[0]!r}")
+
+
+def sqlite_path(url: str) -> str:
+    """``sqlite:///rel.db`` → ``rel.db``; ``sqlite:////abs.db`` → ``/abs.db``."""
+    rest = url.removeprefix("sqlite:")
+    return rest[3:] if rest.startswith("///") else rest.lstrip("/") or ":memory:"

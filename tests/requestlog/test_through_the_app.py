@@ -1,0 +1,358 @@
+"""The request log through the real app over a socket, with the openai SDK,
+on both backends: each row's fields against what the client saw."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from _serving import serve_on_loopback
+from junction.config import Config, Server, load_config, parse_config
+from junction.server.app import create_app
+from junction.server.serving import build_server
+from junction.sim import Profile, start
+
+ROOT = Path(__file__).resolve().parents[2]
+ALICE = "sk-alice-log-0001"
+BOB = "sk-bob-log-0002"
+MASTER = "sk-master-log-0003"
+
+EXTRA = """
+server:
+  master_key: ${{MASTER}}
+keys:
+  - {{name: alice, key: '${{ALICE}}'}}
+  - {{name: bob, key: '${{BOB}}'}}
+stores:
+  database_url: '{db}'
+request_log:
+  flush_interval: 0.05
+  batch_size: 50
+models:
+  test/dead-then-alive:
+    deployments:
+      - {{provider: openai, name: nowhere, model: x, base_url: 'http://127.0.0.1:9/v1', api_key: k}}
+      - {{provider: openai, name: alive, model: alive, base_url: '{sim}/v1', api_key: k}}
+"""
+
+
+def log_config(sim_url: str, database_url: str) -> Config:
+    env = {"JUNCTION_SIM_URL": sim_url, "ALICE": ALICE, "BOB": BOB, "MASTER": MASTER}
+    config = load_config(ROOT / "examples" / "sim.yaml", env)
+    extra = parse_config(EXTRA.format(sim=sim_url, db=database_url), env)
+    config.models.update(extra.models)
+    config.keys = extra.keys
+    config.server.master_key = extra.server.master_key
+    config.stores = extra.stores
+    config.request_log = extra.request_log
+    return config
+
+
+@dataclass
+class Served:
+    url: str
+    sim: httpx.AsyncClient
+    admin: httpx.AsyncClient
+    app: Any
+
+    def client(self, key: str = ALICE) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(base_url=f"{self.url}/v1", api_key=key, max_retries=0)
+
+    async def row(self, gen_id: str) -> dict[str, Any]:
+        """The logged row of ``gen_id``, once the writer has flushed it."""
+        for _ in range(200):  # 10 s
+            r = await self.admin.get("/admin/logs", params={"limit": 1000})
+            assert r.status_code == 200, r.text
+            for row in r.json()["data"]:
+                if row["id"] == gen_id:
+                    found: dict[str, Any] = row
+                    return found
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no row for {gen_id}")
+
+
+@pytest.fixture
+async def served(database_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Served]:
+    runner, sim_url = await start(Profile())
+    config = log_config(sim_url, database_url)
+    if request.node.get_closest_marker("store_bodies"):
+        config.request_log.store_bodies = True
+        config.request_log.redact_keys = ["password"]
+        config.request_log.redact_patterns = [r"sk-[a-z]{8,}"]
+    app = create_app(config)
+    server = build_server(app, Server(), log_level="warning")
+    task, port = await serve_on_loopback(server)
+    url = f"http://127.0.0.1:{port}"
+    sim = httpx.AsyncClient(base_url=sim_url, timeout=10)
+    admin = httpx.AsyncClient(
+        base_url=url, timeout=10, headers={"authorization": f"Bearer {MASTER}"}
+    )
+    try:
+        yield Served(url, sim, admin, app)
+    finally:
+        await admin.aclose()
+        await sim.aclose()
+        server.should_exit = True
+        await task
+        await runner.cleanup()
+
+
+async def _seen_cost(served: Served, gen_id: str) -> float:
+    """The cost the client can read back (``GET /api/v1/generation``)."""
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        r = await http.get(
+            "/api/v1/generation",
+            params={"id": gen_id},
+            headers={"authorization": f"Bearer {ALICE}"},
+        )
+    assert r.status_code == 200, r.text
+    cost: float = r.json()["data"]["total_cost"]
+    return cost
+
+
+async def test_a_plain_request_is_logged_as_the_client_saw_it(served: Served) -> None:
+    async with served.client() as client:
+        answer = await client.chat.completions.create(
+            model="sim/openai",
+            messages=[{"role": "user", "content": "hello log"}],
+            user="end-user-7",
+            metadata={"job": "nightly"},
+            extra_headers={"x-junction-tags": "batch, eval"},
+        )
+    row = await served.row(answer.id)
+    assert answer.usage is not None
+    assert row["prompt_tokens"] == answer.usage.prompt_tokens
+    assert row["completion_tokens"] == answer.usage.completion_tokens
+    assert row["cost"] == pytest.approx(await _seen_cost(served, answer.id))
+    assert row["cost"] > 0
+    assert row["key_id"] == "alice"
+    assert row["key_name"] == "alice"
+    assert row["model_asked"] == "sim/openai"
+    assert row["model_used"] == "sim/openai"
+    assert row["provider"] == "sim-openai"
+    assert row["status"] == 200
+    assert row["error"] is None
+    assert row["streamed"] is False
+    assert row["cancelled"] is False
+    assert row["cache_hit"] is False
+    assert row["door"] == "openai_chat"
+    assert row["tags"] == ["batch", "eval"]
+    assert row["request_user"] == "end-user-7"
+    assert row["metadata"] == {"job": "nightly"}
+    assert row["body"] is None  # bodies are off by default
+    assert [a["status"] for a in row["attempts"]] == [200]
+    assert row["latency_ms"] > 0
+    # The tag filter finds it; another tag does not.
+    r = await served.admin.get("/admin/logs", params={"tag": "eval"})
+    assert [x["id"] for x in r.json()["data"]] == [answer.id]
+    r = await served.admin.get("/admin/logs", params={"tag": "prod"})
+    assert r.json()["data"] == []
+
+
+async def test_a_streamed_request_is_logged_with_its_usage(served: Served) -> None:
+    async with served.client() as client:
+        stream = await client.chat.completions.create(
+            model="sim/openai",
+            messages=[{"role": "user", "content": "stream to the log"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        chunks = [c async for c in stream]
+    usage = next(c.usage for c in chunks if c.usage is not None)
+    row = await served.row(chunks[0].id)
+    assert {c.id for c in chunks} == {row["id"]}
+    assert row["streamed"] is True
+    assert row["prompt_tokens"] == usage.prompt_tokens
+    assert row["completion_tokens"] == usage.completion_tokens
+    assert row["ttft_ms"] is not None
+    assert row["cost"] == pytest.approx(await _seen_cost(served, row["id"]))
+
+
+async def test_a_failed_over_request_logs_every_attempt(served: Served) -> None:
+    async with served.client() as client:
+        answer = await client.chat.completions.create(
+            model="test/dead-then-alive", messages=[{"role": "user", "content": "fail over"}]
+        )
+    row = await served.row(answer.id)
+    endpoints = [a["provider"] for a in row["attempts"]]
+    assert endpoints == ["nowhere", "alive"]
+    assert row["attempts"][0]["error"]
+    assert row["attempts"][1]["error"] is None
+    assert row["provider"] == "alive"
+    assert row["status"] == 200
+
+
+async def test_a_failed_request_is_logged_with_its_error(served: Served) -> None:
+    r = await served.sim.post(
+        "/_sim/fail", json={"model": "gpt-4o-mini", "kind": "server_error", "count": 10}
+    )
+    assert r.status_code == 200, r.text
+    async with served.client() as client:
+        with pytest.raises(openai.APIStatusError) as caught:
+            await client.chat.completions.create(
+                model="sim/openai", messages=[{"role": "user", "content": "boom"}]
+            )
+    gen_id = caught.value.response.headers.get("x-junction-id") or ""
+    r = await served.admin.get("/admin/logs", params={"key": "alice", "limit": 10})
+    for _ in range(100):
+        rows = [x for x in r.json()["data"] if x["status"] >= 400]
+        if rows:
+            break
+        await asyncio.sleep(0.05)
+        r = await served.admin.get("/admin/logs", params={"key": "alice", "limit": 10})
+    assert rows, r.text
+    row = rows[0]
+    assert row["status"] == caught.value.status_code
+    assert row["error"]
+    assert gen_id in ("", row["id"])
+    spend = (await served.admin.get("/admin/spend", params={"by": "key"})).json()["data"]
+    assert sum(s["errors"] for s in spend) >= 1
+
+
+async def test_a_cancelled_stream_is_logged_as_cancelled(served: Served) -> None:
+    r = await served.sim.put(
+        "/_sim/models/gpt-4o-mini", json={"tokens_per_second": 20, "output_tokens": 400}
+    )
+    assert r.status_code == 200, r.text
+    async with served.client() as client:
+        stream = await client.chat.completions.create(
+            model="sim/openai",
+            messages=[{"role": "user", "content": "a long answer please"}],
+            stream=True,
+        )
+        first = None
+        async for chunk in stream:
+            first = chunk
+            break
+        await stream.close()
+    assert first is not None
+    row = await served.row(first.id)
+    assert row["cancelled"] is True
+    assert row["streamed"] is True
+
+
+async def test_the_generation_lookup_falls_back_to_the_log(served: Served) -> None:
+    async with served.client() as client:
+        answer = await client.chat.completions.create(
+            model="sim/openai", messages=[{"role": "user", "content": "remember me"}]
+        )
+    await served.row(answer.id)
+    gateway = served.app.context.state.gateway
+    gateway.generations._items.clear()  # as after a restart, or on another process
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        mine = await http.get(
+            "/api/v1/generation",
+            params={"id": answer.id},
+            headers={"authorization": f"Bearer {ALICE}"},
+        )
+        theirs = await http.get(
+            "/api/v1/generation",
+            params={"id": answer.id},
+            headers={"authorization": f"Bearer {BOB}"},
+        )
+        master = await http.get(
+            "/api/v1/generation",
+            params={"id": answer.id},
+            headers={"authorization": f"Bearer {MASTER}"},
+        )
+    assert mine.status_code == 200, mine.text
+    data = mine.json()["data"]
+    assert data["id"] == answer.id
+    assert answer.usage is not None
+    assert data["tokens_prompt"] == answer.usage.prompt_tokens
+    assert theirs.status_code == 404
+    assert master.status_code == 200
+
+
+async def test_spend_and_csv_exports(served: Served) -> None:
+    async with served.client() as client:
+        ids = []
+        for i in range(3):
+            a = await client.chat.completions.create(
+                model="sim/openai", messages=[{"role": "user", "content": f"n {i}"}]
+            )
+            ids.append(a.id)
+    for gen_id in ids:
+        await served.row(gen_id)
+    spend = await served.admin.get("/admin/spend", params={"group_by": "hour", "by": "model"})
+    assert spend.status_code == 200
+    rows = {r["model"]: r for r in spend.json()["data"]}
+    logs = (await served.admin.get("/admin/logs", params={"model": "sim/openai"})).json()["data"]
+    assert rows["sim/openai"]["requests"] == len(logs) == 3
+    assert rows["sim/openai"]["cost"] == pytest.approx(sum(r["cost"] for r in logs))
+    assert rows["sim/openai"]["prompt_tokens"] == sum(r["prompt_tokens"] for r in logs)
+    text = await served.admin.get("/admin/logs", params={"format": "csv", "limit": 2})
+    assert text.headers["content-type"].startswith("text/csv")
+    parsed = list(csv.DictReader(io.StringIO(text.text)))
+    assert [p["id"] for p in parsed] == [r["id"] for r in logs[:2]]
+    assert "x-next-cursor" in text.headers
+    nxt = await served.admin.get("/admin/logs", params={"cursor": text.headers["x-next-cursor"]})
+    assert [r["id"] for r in nxt.json()["data"]] == [logs[2]["id"]]
+    spend_csv = await served.admin.get("/admin/spend", params={"format": "csv", "by": "key"})
+    parsed = list(csv.DictReader(io.StringIO(spend_csv.text)))
+    assert parsed[0]["key"] == "alice"
+    assert int(parsed[0]["requests"]) == 3
+
+
+async def test_the_admin_routes_need_the_master_key_and_name_bad_params(served: Served) -> None:
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        r = await http.get("/admin/logs", headers={"authorization": f"Bearer {ALICE}"})
+        assert r.status_code == 403
+        r = await http.get("/admin/spend")
+        assert r.status_code == 401
+    r = await served.admin.get("/admin/logs", params={"limit": "0"})
+    assert r.status_code == 400
+    assert "limit" in r.text
+    r = await served.admin.get("/admin/spend", params={"group_by": "week"})
+    assert r.status_code == 400
+    assert "group_by" in r.text
+
+
+async def test_junction_logs_and_spend_in_the_terminal(
+    served: Served, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from junction.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")  # rich: a wide terminal, no wrapped cells
+
+    async with served.client() as client:
+        answer = await client.chat.completions.create(
+            model="sim/openai", messages=[{"role": "user", "content": "cli"}]
+        )
+    await served.row(answer.id)
+    base = ["--url", served.url, "--master-key", MASTER]
+    assert await asyncio.to_thread(main, ["logs", *base, "--json", "--key", "alice"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in body["data"]] == [answer.id]
+    assert await asyncio.to_thread(main, ["spend", *base, "--by", "model"]) == 0
+    table = capsys.readouterr().out
+    assert "sim/openai" in table
+    assert await asyncio.to_thread(main, ["logs", *base, "--csv"]) == 0
+    assert answer.id in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["logs", "--url", served.url, "--master-key", BOB]) == 1
+    assert "403" in capsys.readouterr().err
+
+
+@pytest.mark.store_bodies
+async def test_bodies_when_enabled_are_stored_redacted(served: Served) -> None:
+    async with served.client() as client:
+        answer = await client.chat.completions.create(
+            model="sim/openai",
+            messages=[{"role": "user", "content": "token sk-abcdefghij here"}],
+            metadata={"password": "hunter2"},
+        )
+    row = await served.row(answer.id)
+    body = json.loads(row["body"])
+    assert body["messages"][0]["content"] == "token [REDACTED] here"
+    assert body["metadata"]["password"] == "[REDACTED]"
+    assert "hunter2" not in row["body"]
