@@ -135,7 +135,7 @@ async def test_a_plain_request_is_logged_as_the_client_saw_it(served: Served) ->
     assert row["completion_tokens"] == answer.usage.completion_tokens
     assert row["cost"] == pytest.approx(await _seen_cost(served, answer.id))
     assert row["cost"] > 0
-    assert row["key_id"] == "alice"
+    assert row["key_id"] == "config:alice"
     assert row["key_name"] == "alice"
     assert row["model_asked"] == "sim/openai"
     assert row["model_used"] == "sim/openai"
@@ -203,13 +203,13 @@ async def test_a_failed_request_is_logged_with_its_error(served: Served) -> None
                 model="sim/openai", messages=[{"role": "user", "content": "boom"}]
             )
     gen_id = caught.value.response.headers.get("x-junction-id") or ""
-    r = await served.admin.get("/admin/logs", params={"key": "alice", "limit": 10})
+    r = await served.admin.get("/admin/logs", params={"key": "config:alice", "limit": 10})
     for _ in range(100):
         rows = [x for x in r.json()["data"] if x["status"] >= 400]
         if rows:
             break
         await asyncio.sleep(0.05)
-        r = await served.admin.get("/admin/logs", params={"key": "alice", "limit": 10})
+        r = await served.admin.get("/admin/logs", params={"key": "config:alice", "limit": 10})
     assert rows, r.text
     row = rows[0]
     assert row["status"] == caught.value.status_code
@@ -300,7 +300,7 @@ async def test_spend_and_csv_exports(served: Served) -> None:
     assert [r["id"] for r in nxt.json()["data"]] == [logs[2]["id"]]
     spend_csv = await served.admin.get("/admin/spend", params={"format": "csv", "by": "key"})
     parsed = list(csv.DictReader(io.StringIO(spend_csv.text)))
-    assert parsed[0]["key"] == "alice"
+    assert parsed[0]["key"] == "config:alice"
     assert int(parsed[0]["requests"]) == 3
 
 
@@ -331,7 +331,7 @@ async def test_junction_logs_and_spend_in_the_terminal(
         )
     await served.row(answer.id)
     base = ["--url", served.url, "--master-key", MASTER]
-    assert await asyncio.to_thread(main, ["logs", *base, "--json", "--key", "alice"]) == 0
+    assert await asyncio.to_thread(main, ["logs", *base, "--json", "--key", "config:alice"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert [r["id"] for r in body["data"]] == [answer.id]
     assert await asyncio.to_thread(main, ["spend", *base, "--by", "model"]) == 0
