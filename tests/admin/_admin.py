@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from _records import ForgetLog, ListRecords
+from _admin_records import ForgetLog, ListRecords
 
 MASTER = "sk-master-test-0123456789"
 CLIENT = "sk-client-test-0123456789"

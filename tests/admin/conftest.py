@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from _admin import CONFIG, MASTER, Admin
-from _records import ForgetLog, ListRecords, NoCounters
+from _admin_records import ForgetLog, ListRecords, NoCounters
 from _serving import serve_on_loopback
 from junction.config import parse_config
 from junction.server.app import create_app

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from junction.config import Config, RequestLogSettings
+from junction.config import Config, ConfigError, RequestLogSettings
 from junction.gateway.accounting import Accountant
 from junction.requestlog.rows import Redaction
 from junction.requestlog.store import LogStore, connect
@@ -40,6 +40,12 @@ async def open_request_log(
     url = database_url(config, env)
     if settings.enabled is False or (url is None and not settings.enabled):
         return None
+    if url == "memory://":
+        if settings.enabled:
+            raise ConfigError(
+                "request_log.enabled needs a database: stores.database_url is memory://"
+            )
+        return None  # a throw-away gateway keeps no log
     store = await connect(url or "sqlite:///junction.db")
     writer = RequestLogWriter(
         store,
