@@ -133,6 +133,10 @@ class Model(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     drop_params: bool | None = None
     provider: dict[str, Any] | None = None
     """Default provider preferences (OpenRouter's ``provider`` object)."""
+    rpm: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    """Requests per minute to this model, from every caller together."""
+    tpm: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    """Tokens per minute to this model, from every caller together."""
 
 
 class Retry(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -219,3 +219,25 @@ async def test_parallel_leases_are_released_when_the_request_leaves() -> None:
     await RateLimits().enter(third)
     await admission.enter(third)
     await asyncio.sleep(0)
+
+
+async def test_a_models_own_limits_bind_every_caller_keys_or_not() -> None:
+    limited = CONFIG.replace("  other/model:\n", "    rpm: 2\n    tpm: 100000\n  other/model:\n")
+    gateway = Gateway(parse_config(limited, {}), Transport())
+    assert gateway.policy.anonymous
+    request = ChatRequest(
+        model="sim/openai", messages=[Message(role="user", content=[TextPart(text="hi")])]
+    )
+    for _ in range(2):
+        assert await gateway._enter(Trace(), request) is not None
+    with pytest.raises(GatewayError) as refused:
+        await gateway._enter(Trace(), request)
+    assert refused.value.status == 429
+    assert "model sim/openai" in refused.value.message
+    # Another model is not counted against it: admitted, with nothing to count.
+    other = ChatRequest(
+        model="other/model", messages=[Message(role="user", content=[TextPart(text="hi")])]
+    )
+    admitted = await gateway._enter(Trace(), other)
+    assert admitted is not None
+    assert admitted.checks == []

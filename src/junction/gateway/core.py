@@ -158,7 +158,8 @@ class Gateway:
         self, trace: Trace, request: ChatRequest | EmbeddingRequest, kind: str = "chat"
     ) -> Call | None:
         """Run the policy's stages (junction/policy); a refusal is recorded."""
-        if trace.key is None or trace.key.admin:
+        key = trace.key
+        if (key is None and not self.policy.anonymous) or (key is not None and key.admin):
             return None
         try:
             return await self.policy.enter(trace, request, self.route(request.model, kind))

@@ -33,15 +33,25 @@ from junction.types import ChatRequest, EmbeddingRequest, GatewayError
 
 
 class Policy:
-    def __init__(self, stages: Sequence[Stage], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        clock: Callable[[], float] = time.time,
+        *,
+        anonymous: bool = False,
+    ) -> None:
         self.stages = tuple(stages)
         self.clock = clock
+        self.anonymous = anonymous
+        """Run the stages for callers without a key too (models have limits)."""
 
     async def enter(
         self, trace: Trace, request: ChatRequest | EmbeddingRequest, route: ModelRoute
     ) -> Call | None:
-        """Run the stages; None when there is nothing to run (no key)."""
-        if trace.key is None or trace.key.admin:
+        """Run the stages; None when there is nothing to run (no key, and no
+        model limits; or the master key)."""
+        key = trace.key
+        if (key is None and not self.anonymous) or (key is not None and key.admin):
             return None
         call = Call(trace, request, route, self.clock())
         entered: list[Stage] = []
@@ -71,11 +81,12 @@ def build_policy(
     admission = Admission(stores.counters)
     stages: list[Stage] = [
         KeyPermissions(),
-        RateLimits(),
+        RateLimits(config.models),
         Budgets(Periods(config.stores.timezone)),
         admission,
     ]
-    return Policy(stages, clock), admission
+    limited = any(m.rpm is not None or m.tpm is not None for m in config.models.values())
+    return Policy(stages, clock, anonymous=limited), admission
 
 
 __all__ = ["Admission", "Authenticator", "Call", "Policy", "Stage", "build_policy"]

@@ -4,8 +4,9 @@ budgets of the key, its team and its user, declared as counter checks that
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
+from junction.config import Model
 from junction.gateway.trace import Principal
 from junction.policy.periods import Periods
 from junction.policy.stage import Call
@@ -26,7 +27,20 @@ def _owners(principal: Principal) -> Iterator[tuple[str, Limits]]:
 
 
 class RateLimits:
+    def __init__(self, models: Mapping[str, Model] | None = None) -> None:
+        self.models = {
+            name: m for name, m in (models or {}).items() if m.rpm is not None or m.tpm is not None
+        }
+        """Models with limits of their own (for every caller together)."""
+
     async def enter(self, call: Call) -> None:
+        model = self.models.get(call.route.name)
+        if model is not None:
+            scope = f"model:{call.route.name}"
+            if model.rpm is not None:
+                call.checks.append(Check(scope, "requests", model.rpm, 1, MINUTE))
+            if model.tpm is not None:
+                call.checks.append(Check(scope, "tokens", model.tpm, _tokens(call), MINUTE))
         principal = call.principal
         if principal is None or principal.key is None:
             return
@@ -34,13 +48,18 @@ class RateLimits:
             if limits.rpm is not None:
                 call.checks.append(Check(scope, "requests", limits.rpm, 1, MINUTE))
             if limits.tpm is not None:
-                tokens = call.prompt_tokens + (getattr(call.request, "max_tokens", None) or 0)
-                call.checks.append(Check(scope, "tokens", limits.tpm, tokens, MINUTE))
+                call.checks.append(Check(scope, "tokens", limits.tpm, _tokens(call), MINUTE))
             if limits.max_parallel is not None:
                 call.checks.append(Check(scope, "parallel", limits.max_parallel, 1, LEASE))
 
     def leave(self, call: Call) -> None:
         return None  # settled with the rest by Admission
+
+
+def _tokens(call: Call) -> int:
+    """The tokens a request is counted for before the call: the prompt
+    estimate and its ``max_tokens`` (corrected to the real use after)."""
+    return call.prompt_tokens + (getattr(call.request, "max_tokens", None) or 0)
 
 
 class Budgets:
