@@ -182,3 +182,17 @@ async def test_a_team_limit_binds_every_key_of_the_team(stack: Stack) -> None:
     with pytest.raises(openai.RateLimitError) as err:
         await ask(a)
     assert f"team {team_id}" in str(err.value)
+
+
+async def test_a_soft_budget_warns_in_a_header_and_a_metric(stack: Stack) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    client = stack.openai((await stack.key(soft_budget_usd=0.0000001))["key"])
+    raw = await ask(client)
+    assert "soft budget" in raw.headers["x-junction-budget-warning"]
+    async with httpx.AsyncClient(base_url=stack.url, timeout=10) as http:
+        text = (await http.get("/metrics")).text
+    counted = {
+        s.name: s.value for family in text_string_to_metric_families(text) for s in family.samples
+    }
+    assert counted["junction_soft_budget_warnings_total"] == 1

@@ -213,6 +213,13 @@ class GatewayState(Collector):
         )
         errors.add_metric((), float(_store_errors(gateway)))
         yield errors
+        warnings = CounterMetricFamily(
+            "junction_soft_budget_warnings",
+            "Requests that passed a soft budget (this process).",
+        )
+        admission = getattr(gateway, "admission", None)
+        warnings.add_metric((), float(getattr(admission, "soft_budget_warnings", 0)))
+        yield warnings
 
 
 def _store_errors(gateway: Any) -> int:
