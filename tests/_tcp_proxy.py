@@ -20,6 +20,9 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self.bytes_up = 0
         """Bytes sent to the server so far (how many commands went out)."""
+        self.writes = 0
+        """Client reads forwarded upstream (one per request a client sends and
+        waits on: a round-trip count)."""
 
     @property
     def url(self) -> str:
@@ -49,6 +52,7 @@ class TcpProxy:
                 while data := await src.read(65536):
                     if dst is up_writer:
                         self.bytes_up += len(data)
+                        self.writes += 1
                     dst.write(data)
                     await dst.drain()
             dst.transport.abort()

@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from _counter_servers import fresh_database, reachable
-from _counting_proxy import Proxy
+from _tcp_proxy import TcpProxy
 from junction.stores import Check, Correction, Window
 from junction.stores.postgres.counters import PostgresCounters
 from junction.stores.redis.counters import RedisCounters
@@ -38,16 +38,16 @@ class Clock:
 
 
 @pytest_asyncio.fixture
-async def proxy() -> AsyncIterator[Proxy]:
+async def proxy() -> AsyncIterator[TcpProxy]:
     await reachable("redis")
-    p = Proxy("127.0.0.1", 6379)
+    p = TcpProxy("127.0.0.1", 6379)
     await p.start()
     yield p
     await p.stop()
 
 
 @pytest_asyncio.fixture
-async def redis_counters(proxy: Proxy) -> AsyncIterator[RedisCounters]:
+async def redis_counters(proxy: TcpProxy) -> AsyncIterator[RedisCounters]:
     c = RedisCounters(proxy.url, f"junction-test:{secrets.token_hex(6)}:")
     yield c
     await c.close()
@@ -58,7 +58,7 @@ def rpm(limit: float) -> Check:
 
 
 async def test_admit_and_settle_are_one_round_trip_each(
-    proxy: Proxy, redis_counters: RedisCounters
+    proxy: TcpProxy, redis_counters: RedisCounters
 ) -> None:
     tokens = Check("key:k1", "tokens", 10_000, 10, Window(sliding=60))
     checks = [rpm(1000), tokens, Check("key:k1", "parallel", 100, 1, Window())]
@@ -79,7 +79,7 @@ async def test_admit_and_settle_are_one_round_trip_each(
 
 
 async def test_fail_closed_refuses_with_503_and_recovers(
-    proxy: Proxy, redis_counters: RedisCounters, caplog: pytest.LogCaptureFixture
+    proxy: TcpProxy, redis_counters: RedisCounters, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = Clock()
     counters = ResilientCounters(redis_counters, "closed", 2, clock=clock)
@@ -113,7 +113,7 @@ async def test_fail_closed_refuses_with_503_and_recovers(
 
 
 async def test_fail_open_admits_a_per_process_share(
-    proxy: Proxy, redis_counters: RedisCounters
+    proxy: TcpProxy, redis_counters: RedisCounters
 ) -> None:
     clock = Clock()
     counters = ResilientCounters(redis_counters, "open", 3, clock=clock)
@@ -141,7 +141,7 @@ async def test_fail_open_admits_a_per_process_share(
 
 
 async def test_concurrent_requests_try_a_down_store_once_a_second(
-    proxy: Proxy, redis_counters: RedisCounters
+    proxy: TcpProxy, redis_counters: RedisCounters
 ) -> None:
     clock = Clock()
     counters = ResilientCounters(redis_counters, "open", 2, clock=clock)
@@ -154,7 +154,7 @@ async def test_concurrent_requests_try_a_down_store_once_a_second(
 
 
 async def test_an_unreachable_port_is_store_unavailable_quickly() -> None:
-    proxy = Proxy("127.0.0.1", 6379)
+    proxy = TcpProxy("127.0.0.1", 6379)
     await proxy.start()
     port = proxy.port
     await proxy.stop()  # nothing listens there now
@@ -174,7 +174,7 @@ async def test_postgres_admit_round_trips() -> None:
     migration = MIGRATION
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(fresh_database(migration.read_text()))
-        proxy = Proxy("127.0.0.1", 5432)
+        proxy = TcpProxy("127.0.0.1", 5432)
         await proxy.start()
         stack.push_async_callback(proxy.stop)
         counters = PostgresCounters(url.replace(":5432/", f":{proxy.port}/"))
@@ -221,7 +221,7 @@ async def test_redis_counters_carry_their_window_as_ttl(redis_counters: RedisCou
 
 
 async def test_a_long_outage_logs_again_every_ten_seconds(
-    proxy: Proxy, redis_counters: RedisCounters, caplog: pytest.LogCaptureFixture
+    proxy: TcpProxy, redis_counters: RedisCounters, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = Clock()
     counters = ResilientCounters(redis_counters, "open", 2, clock=clock)
