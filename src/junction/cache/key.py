@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import msgspec
 
-from junction.types import ChatRequest, Message, ResponseFormat, Tool, ToolChoice
-from junction.types.chat import Reasoning
+from junction.types import ChatRequest
 
 IGNORED_EXTRA = frozenset(
     {
@@ -31,31 +29,23 @@ IGNORED_EXTRA = frozenset(
 logged or routed, whether usage is reported), left out of the key."""
 
 
-class _Keyed(msgspec.Struct, omit_defaults=True):
-    """The answer-changing part of a request."""
-
+class _Keyed(msgspec.Struct):
     namespace: str
-    model: str
-    messages: list[Message]
-    max_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    frequency_penalty: float | None = None
-    presence_penalty: float | None = None
-    repetition_penalty: float | None = None
-    seed: int | None = None
-    stop: list[str] = msgspec.field(default_factory=list)
-    n: int = 1
-    logprobs: bool = False
-    top_logprobs: int | None = None
-    logit_bias: dict[str, float] | None = None
-    tools: list[Tool] = msgspec.field(default_factory=list)
-    tool_choice: ToolChoice | None = None
-    parallel_tool_calls: bool | None = None
-    response_format: ResponseFormat | None = None
-    reasoning: Reasoning | None = None
-    extra: dict[str, Any] = msgspec.field(default_factory=dict)
+    request: ChatRequest
+
+
+_NOT_THE_ANSWER = {
+    "stream": False,
+    "include_usage": False,
+    "user": None,
+    "metadata": None,
+    "service_tier": None,
+    "prompt_cache_key": None,
+    "cache_control": None,
+}
+"""Typed fields that do not change the answer, set to their defaults (which
+``omit_defaults`` leaves out of the key). Every other field is keyed, so a
+field ChatRequest gains later is keyed too."""
 
 
 _ENCODE = msgspec.json.Encoder(order="deterministic").encode
@@ -66,28 +56,7 @@ def cache_key(request: ChatRequest, namespace: str = "") -> str:
     ``namespace``. A stream and a plain request of the same body share a key
     (the cached answer replays as either); object keys are sorted, so the
     order a client wrote them in does not matter."""
-    keyed = _Keyed(
-        namespace=namespace,
-        model=request.model,
-        messages=request.messages,
-        max_tokens=request.max_tokens,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        top_k=request.top_k,
-        frequency_penalty=request.frequency_penalty,
-        presence_penalty=request.presence_penalty,
-        repetition_penalty=request.repetition_penalty,
-        seed=request.seed,
-        stop=request.stop,
-        n=request.n,
-        logprobs=request.logprobs,
-        top_logprobs=request.top_logprobs,
-        logit_bias=request.logit_bias,
-        tools=request.tools,
-        tool_choice=request.tool_choice,
-        parallel_tool_calls=request.parallel_tool_calls,
-        response_format=request.response_format,
-        reasoning=request.reasoning,
-        extra={k: v for k, v in request.extra.items() if k not in IGNORED_EXTRA},
-    )
+    extra = {k: v for k, v in request.extra.items() if k not in IGNORED_EXTRA}
+    answer = msgspec.structs.replace(request, **_NOT_THE_ANSWER, extra=extra)
+    keyed = _Keyed(namespace=namespace, request=answer)
     return hashlib.sha256(_ENCODE(keyed)).hexdigest()
