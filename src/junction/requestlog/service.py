@@ -12,12 +12,10 @@ from junction.gateway.accounting import Accountant
 from junction.requestlog.rows import Redaction
 from junction.requestlog.store import LogStore, connect
 from junction.requestlog.writer import RequestLogWriter
+from junction.stores.open import database_url
+from junction.stores.urls import DEFAULT_DATABASE_URL
 
 log = logging.getLogger("junction.requestlog")
-
-
-def database_url(config: Config, env: Mapping[str, str]) -> str | None:
-    return config.stores.database_url or env.get("JUNCTION_DATABASE_URL") or None
 
 
 @dataclass(slots=True)
@@ -46,7 +44,8 @@ async def open_request_log(
                 "request_log.enabled needs a database: stores.database_url is memory://"
             )
         return None  # a throw-away gateway keeps no log
-    store = await connect(url or "sqlite:///junction.db")
+    url = url or DEFAULT_DATABASE_URL
+    store = await connect(url)
     writer = RequestLogWriter(
         store,
         batch_size=settings.batch_size,
@@ -57,5 +56,5 @@ async def open_request_log(
     writer.start()
     accountant.listeners.append(writer.listen)
     redaction = Redaction.of(settings.redact_patterns, settings.redact_keys)
-    log.info("request log on (%s)", (url or "sqlite:///junction.db").split(":", 1)[0])
+    log.info("request log on (%s)", url.split(":", 1)[0])
     return RequestLog(store, writer, settings, redaction)

@@ -34,6 +34,8 @@ from junction.config import Config
 from junction.gateway.trace import Principal
 from junction.responses_store import StoredResponse, StoredResponses, open_response_store
 from junction.server.asgi import Request, Response
+from junction.stores.open import database_url
+from junction.stores.urls import DEFAULT_DATABASE_URL
 from junction.types import ChatRequest, ChatResponse, GatewayError, StreamEvent
 
 MAX_TURNS = 1000
@@ -46,11 +48,7 @@ async def open_stored(config: Config) -> StoredResponses | None:
     else ``sqlite:///junction.db``), expired records purged."""
     if not config.responses.store:
         return None
-    url = (
-        config.stores.database_url
-        or os.environ.get("JUNCTION_DATABASE_URL")
-        or "sqlite:///junction.db"
-    )
+    url = database_url(config, os.environ) or DEFAULT_DATABASE_URL
     stored = StoredResponses(await open_response_store(url), config.responses.ttl_days * 86400)
     await stored.purge()
     return stored
