@@ -1,22 +1,17 @@
 """The real Redis and PostgreSQL for the counter tests: a test that needs
 one SKIPs when it is unreachable, except under CI=true, where it FAILs
-(the same rule as tests/stores/conftest.py)."""
+(the rule of tests/_servers.py)."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-import pytest
 import redis.asyncio as aioredis
 
-REDIS_URL = os.environ.get("JUNCTION_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-POSTGRES_URL = os.environ.get(
-    "JUNCTION_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+from _servers import POSTGRES_URL, REDIS_URL, unavailable
 
 
 async def reachable(server: str) -> None:
@@ -32,10 +27,7 @@ async def reachable(server: str) -> None:
             conn = await asyncpg.connect(POSTGRES_URL, timeout=2)
             await conn.close()
     except (OSError, asyncpg.PostgresError, aioredis.RedisError) as exc:
-        reason = f"{server} unreachable ({type(exc).__name__}: {exc})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true requires it")
-        pytest.skip(f"{reason}; start it to run these tests (CI=true makes this a failure)")
+        unavailable(f"{server} unreachable ({type(exc).__name__}: {exc})")
 
 
 @asynccontextmanager

@@ -10,7 +10,6 @@ cannot be reached skips the test, except with ``CI=true``, where it fails.
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,13 +20,15 @@ import asyncpg
 import httpx
 import pytest
 
+from _servers import POSTGRES_URL, unavailable
 from _serving import serve_on_loopback
 from junction.config import Server, parse_config
 from junction.server.app import create_app
 from junction.server.serving import build_server
 from junction.sim import Profile, start
 
-POSTGRES = os.environ.get("JUNCTION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+POSTGRES = POSTGRES_URL.rsplit("/", 1)[0]
+"""The test server, without a database name."""
 ALICE = "sk-alice-responses-0123"
 BOB = "sk-bob-responses-4567"
 MASTER = "sk-master-responses-89"
@@ -35,10 +36,7 @@ MASTER = "sk-master-responses-89"
 
 def unreachable(what: str, exc: BaseException) -> None:
     """Skip (fail under CI=true) when a test's server cannot be reached."""
-    reason = f"{what} is unreachable ({type(exc).__name__}: {exc})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    unavailable(f"{what} is unreachable ({type(exc).__name__}: {exc})")
 
 
 @contextlib.asynccontextmanager

@@ -4,13 +4,13 @@ under CI=true)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
+from _servers import REDIS_URL, unavailable
 from junction.cache import (
     MemoryCache,
     ResponseCache,
@@ -23,7 +23,7 @@ from junction.cache.redis_cache import RedisCache
 from junction.codecs import openai_chat
 from junction.types import ChatResponse, Choice, GatewayError, Message, TextPart, Usage
 
-REDIS = os.environ.get("JUNCTION_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REDIS = REDIS_URL
 
 
 BASE = '{"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5}'
@@ -105,10 +105,7 @@ async def backend(
         await client.ping()
     except Exception as exc:
         await client.aclose()
-        reason = f"Redis at {REDIS} is unreachable ({type(exc).__name__})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(f"Redis at {REDIS} is unreachable ({type(exc).__name__})")
     prefix = f"junction_test_{uuid.uuid4().hex}:"
     cache = RedisCache(client, prefix)
     try:

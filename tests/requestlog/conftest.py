@@ -5,7 +5,6 @@ except with CI=true, where that fails)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,13 +12,13 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-PG_ADMIN = os.environ.get("JUNCTION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+from _servers import POSTGRES_URL, unavailable
+
+PG_ADMIN = POSTGRES_URL
 
 
 def _unreachable(why: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL unreachable with CI=true: {why}")
-    pytest.skip(f"PostgreSQL unreachable ({why}); set CI=true to make this a failure")
+    unavailable(f"PostgreSQL unreachable at {PG_ADMIN} ({why})")
 
 
 async def _admin(sql: str) -> None:

@@ -9,14 +9,12 @@ skipping. Every test session gets its own PostgreSQL database
 (``junction_test_<hex>``, dropped afterwards) and its own Redis key prefix
 (its keys deleted afterwards; never FLUSHALL).
 
-Other test folders apply the same rule by importing :func:`require` (and
-the fixtures' helpers) from here: ``from stores.conftest import require``.
+The rule itself is tests/_servers.py, which every folder's tests use.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,33 +22,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-POSTGRES_ENV = "JUNCTION_TEST_POSTGRES_URL"
-REDIS_ENV = "JUNCTION_TEST_REDIS_URL"
-POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
+from _servers import POSTGRES_ENV, POSTGRES_URL, REDIS_ENV, REDIS_URL, unavailable
 
 
 def require(server: str, env: str, url: str, problem: str) -> None:
     """Skip (or, with CI=true, fail) a test whose server is unreachable."""
-    message = (
-        f"{server} unreachable at {url} ({problem}); start it, or point ${env} at one, "
-        "to run these tests"
-    )
-    if in_ci():
-        pytest.fail(f"CI=true and {message}", pytrace=False)
-    pytest.skip(message)
+    unavailable(f"{server} unreachable at {url} ({problem}; ${env})")
 
 
 def postgres_admin_url() -> str:
-    return os.environ.get(POSTGRES_ENV, POSTGRES_DEFAULT)
+    return POSTGRES_URL
 
 
 def redis_base_url() -> str:
-    return os.environ.get(REDIS_ENV, REDIS_DEFAULT)
+    return REDIS_URL
 
 
 def with_database(url: str, name: str) -> str:

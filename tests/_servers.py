@@ -1,0 +1,28 @@
+"""The real PostgreSQL and Redis the integration tests use, and the one rule
+for when they are missing: a test SKIPs, naming the server and how to
+enable it, except under ``CI=true`` (set by .ci/run), where it FAILs."""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn
+
+import pytest
+
+POSTGRES_ENV = "JUNCTION_TEST_POSTGRES_URL"
+REDIS_ENV = "JUNCTION_TEST_REDIS_URL"
+POSTGRES_URL = os.environ.get(POSTGRES_ENV, "postgresql://postgres@127.0.0.1:5432/test")
+"""A database on the test server that may create and drop databases."""
+REDIS_URL = os.environ.get(REDIS_ENV, "redis://127.0.0.1:6379/0")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test (fail it under CI=true): its server cannot be reached."""
+    hint = f"; start it, or point ${POSTGRES_ENV} / ${REDIS_ENV} at one, to run this test"
+    if in_ci():
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason + hint)
