@@ -147,9 +147,18 @@ def _chat(stream: bool) -> GeminiHandler:
         st.bounds.check_chat(req, wire_namer(SERVER.name, body))
         trace = Trace(key=request.principal, door="gemini")
         if not stream:
-            response = await st.gateway.chat(req, trace)
+            st.telemetry.started()
+            try:
+                response = await st.gateway.chat(req, trace)
+            finally:
+                st.telemetry.ended()
             return Response(SERVER.encode_response(response, req))
-        events = await st.gateway.chat_stream(req, trace)
+        st.telemetry.started()
+        try:
+            events = st.telemetry.until_done(await st.gateway.chat_stream(req, trace))
+        except BaseException:
+            st.telemetry.ended()
+            raise
         encoder = SERVER.stream_encoder(req)
         return await stream_response(
             events, encoder, SERVER.finish_after_error, st.gateway.redactor

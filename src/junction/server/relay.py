@@ -3,7 +3,7 @@ per upstream read. Shared by every door that streams."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Sequence
 
 from junction.codecs.base import StreamEncoder
 from junction.redact import Redactor
@@ -27,8 +27,36 @@ async def stream_response(
         first = await anext(events)
     except StopAsyncIteration:
         raise GatewayError("provider_unavailable", "the provider sent an empty stream") from None
-    frames = relay(first, events, writer, finish_after_error, redactor)
+    frames = Frames(relay(first, events, writer, finish_after_error, redactor), events)
     return StreamingResponse(frames, headers=[*SSE_HEADERS, *headers] if headers else SSE_HEADERS)
+
+
+class Frames:
+    """The frames of a stream, closable before their first write.
+
+    Closing an async generator that never started does not run its
+    ``finally``; a client that goes away before the response's first write
+    would leave the event stream open (the upstream call, the key's
+    reservation, the in-flight count) until garbage collection. This closes
+    the events whatever happened."""
+
+    __slots__ = ("_events", "_frames")
+
+    def __init__(self, frames: AsyncGenerator[bytes, None], events: AsyncIterator[object]) -> None:
+        self._frames = frames
+        self._events = events
+
+    def __aiter__(self) -> Frames:
+        return self
+
+    def __anext__(self) -> Awaitable[bytes]:
+        return self._frames.__anext__()
+
+    async def aclose(self) -> None:
+        try:
+            await self._frames.aclose()
+        finally:
+            await self._events.aclose()  # type: ignore[attr-defined]
 
 
 async def relay(
@@ -37,7 +65,7 @@ async def relay(
     writer: StreamEncoder,
     finish_after_error: bool,
     redactor: Redactor,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """One write per upstream read: the frames of a batch go out together."""
     encode = writer.encode
     try:

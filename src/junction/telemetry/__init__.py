@@ -42,12 +42,16 @@ class Telemetry:
             self.metrics.in_flight.dec()
 
     async def until_done(self, batches: AsyncIterator[_T]) -> AsyncIterator[_T]:
-        """Relay a stream, ending the request when the stream ends."""
+        """Relay a stream, ending the request when the stream ends (closing
+        this closes ``batches``: the relay's own ``finally`` runs at once)."""
         try:
             async for batch in batches:
                 yield batch
         finally:
             self.ended()
+            aclose = getattr(batches, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     def shutdown(self) -> None:
         if self.tracing is not None:
