@@ -4,7 +4,11 @@ enable it, except under ``CI=true`` (set by .ci/run), where it FAILs."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import secrets
+from collections.abc import Iterator
 from typing import NoReturn
 
 import pytest
@@ -26,3 +30,27 @@ def unavailable(reason: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"CI=true and {reason}", pytrace=False)
     pytest.skip(reason + hint)
+
+
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new database on the test server (its URL), dropped afterwards. Sync,
+    so that it is set up and torn down outside the test's event loop."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(POSTGRES_URL, timeout=3)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    name = f"junction_test_{secrets.token_hex(6)}"
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        unavailable(f"PostgreSQL unreachable at {POSTGRES_URL} ({type(exc).__name__}: {exc})")
+    try:
+        yield f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

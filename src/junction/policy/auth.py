@@ -11,6 +11,7 @@ revocation reaches every process within that.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -18,8 +19,10 @@ from collections.abc import Callable, Mapping
 from junction.config import Config, key_digest
 from junction.gateway.trace import Principal
 from junction.routing import parse_preferences
-from junction.stores import KeyRecord, Stores
+from junction.stores import KeyRecord, Stores, StoreUnavailable
 from junction.types import GatewayError
+
+log = logging.getLogger("junction.policy")
 
 NEGATIVE_ENTRIES = 10_000
 """Unknown digests remembered (for the cache's lifetime), so a client
@@ -92,11 +95,20 @@ class Authenticator:
 
     async def _load(self, digest: str) -> Principal | None:
         records = self.stores.records
-        key = await records.key_by_hash(digest)
-        if key is None:
-            return None
-        team = await records.team(key.team) if key.team else None
-        user = await records.user(key.user) if key.user else None
+        try:
+            key = await records.key_by_hash(digest)
+            if key is None:
+                return None
+            team = await records.team(key.team) if key.team else None
+            user = await records.user(key.user) if key.user else None
+        except StoreUnavailable as exc:
+            # Fail closed: a key that cannot be looked up is not let through.
+            log.error("a virtual key could not be looked up: %s", exc)
+            raise GatewayError(
+                "overloaded",
+                "The key store is unreachable, so this key cannot be checked; try again shortly.",
+                retry_after=1.0,
+            ) from None
         return Principal(
             key.name,
             parse_preferences(key.provider) if key.provider is not None else None,
