@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -68,20 +70,42 @@ def profile_yaml(seed: int, scale: float) -> str:
     )
 
 
-def config_yaml(sim: str, port: int) -> str:
+CLIENT_KEY = "sk-soak-client-0001"
+MASTER_KEY = "sk-soak-master-0002"
+HIGH_RPM, HIGH_TPM = 10_000_000, 1_000_000_000
+
+
+def config_yaml(sim: str, port: int, work: Path) -> str:
+    """Gateway I and II on, on the embedded stores: keys (every request is
+    authenticated), model rpm and tpm far above the load (every request is
+    admitted and settled through the counters), the request log in SQLite,
+    metrics."""
     lines = [
-        f"server: {{host: 127.0.0.1, port: {port}}}",
+        f"server: {{host: 127.0.0.1, port: {port}, master_key: {MASTER_KEY}}}",
+        f"keys: [{{name: soak, key: {CLIENT_KEY}}}]",
+        f"stores: {{database_url: 'sqlite:///{work / 'soak.db'}', migrate_on_start: true}}",
+        "request_log: {retention_days: null}",
         "timeouts: {connect: 2, first_token: 2, total: 20}",
         "models:",
     ]
     for name, (provider, suffix, key, extra) in DIALECTS.items():
-        lines += [f"  soak/{name}:", "    deployments:"]
+        lines += [
+            f"  soak/{name}:",
+            f"    rpm: {HIGH_RPM}",
+            f"    tpm: {HIGH_TPM}",
+            "    deployments:",
+        ]
         lines += [
             f"      - {{provider: {provider}, name: {name}-{side}, model: soak-{name}-{side}, "
             f"base_url: '{sim}{suffix}', api_key: '{key}'{extra}}}"
             for side in ("a", "b")
         ]
-    lines += ["  soak/embedding:", "    kind: embedding", "    deployments:"]
+    lines += [
+        "  soak/embedding:",
+        "    kind: embedding",
+        f"    rpm: {HIGH_RPM}",
+        "    deployments:",
+    ]
     lines += [
         f"      - {{provider: openai, name: embed-{side}, model: soak-embed-{side}, "
         f"base_url: '{sim}/v1', api_key: k}}"
@@ -232,7 +256,10 @@ async def drive(args: argparse.Namespace, url: str, samples: Path) -> dict[str, 
     timeline: list[dict[str, float]] = []
     connector = aiohttp.TCPConnector(limit=args.concurrency)
     timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    headers = {"authorization": f"Bearer {CLIENT_KEY}"}
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=headers
+    ) as session:
         idle_before = last_sample(samples)
         workers = [
             asyncio.create_task(worker(session, url, calls, tally)) for _ in range(args.concurrency)
@@ -327,6 +354,8 @@ def report(result: dict[str, Any]) -> str:
         f"fds               {result['fds']}",
         f"sockets           {result['sockets']}",
         f"asyncio tasks     {result['tasks']}",
+        f"request log rows  {result['log_rows']:,} for {result['requests']:,} requests "
+        f"(after SIGTERM)",
     ]
     return "\n".join(lines)
 
@@ -336,7 +365,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     sim_port, gw_port = free_port(), free_port()
     sim_url, gw_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{gw_port}"
     (work / "profile.yaml").write_text(profile_yaml(args.seed, args.fault_scale))
-    (work / "config.yaml").write_text(config_yaml(sim_url, gw_port))
+    (work / "config.yaml").write_text(config_yaml(sim_url, gw_port, work))
     samples = work / "samples.jsonl"
     samples.touch()
     cli = [sys.executable, "-c", "from junction.cli import main; raise SystemExit(main())"]
@@ -357,10 +386,19 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             await wait_ready(probe, gateway, gw_url + "/health")
         await asyncio.sleep(1.2)  # a first sample of the idle gateway
         print(f"gateway pid {gateway.popen.pid}, logs in {work}", flush=True)
-        return await drive(args, gw_url, samples)
+        result = await drive(args, gw_url, samples)
     finally:
-        gateway.stop()
+        gateway.stop()  # SIGTERM: the request log flushes every queued row
         sim.stop()
+    result["log_rows"] = logged_rows(work / "soak.db")
+    return result
+
+
+def logged_rows(db: Path) -> int:
+    """Rows in the request log, once the gateway has stopped."""
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM request_log").fetchone()
+    return int(count)
 
 
 def main() -> None:
