@@ -172,6 +172,8 @@ class ApiKey(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     key_sha256: str | None = None
     provider: dict[str, Any] | None = None
     """This key's default provider preferences (between the model's and the request's)."""
+    store_bodies: bool | None = None
+    """Keep this key's request bodies in the request log; None: ``request_log.store_bodies``."""
 
 
 class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -317,7 +319,8 @@ class RequestLogSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaul
     """Rows kept in memory while the database is unreachable; past it, new rows
     are dropped and counted (logged as errors)."""
     store_bodies: bool = False
-    """Keep each request's body, redacted first."""
+    """Keep each request's body, redacted first: the default for keys and teams
+    whose own ``store_bodies`` is unset (a key's setting wins over its team's)."""
     redact_patterns: list[str] = msgspec.field(default_factory=list)
     """Regexes replaced by ``[REDACTED]`` in stored bodies."""
     redact_keys: list[str] = msgspec.field(default_factory=list)

@@ -32,7 +32,7 @@ server:
   master_key: ${{MASTER}}
 keys:
   - {{name: alice, key: '${{ALICE}}'}}
-  - {{name: bob, key: '${{BOB}}'}}
+  - {{name: bob, key: '${{BOB}}', store_bodies: true}}
 stores:
   database_url: '{db}'
 request_log:
@@ -356,3 +356,54 @@ async def test_bodies_when_enabled_are_stored_redacted(served: Served) -> None:
     assert body["messages"][0]["content"] == "token [REDACTED] here"
     assert body["metadata"]["password"] == "[REDACTED]"
     assert "hunter2" not in row["body"]
+
+
+async def _virtual_key(served: Served, **body: Any) -> str:
+    r = await served.admin.post("/admin/keys", json={"name": "v", **body})
+    assert r.status_code == 201, r.text
+    secret: str = r.json()["key"]
+    return secret
+
+
+async def _logged_body(served: Served, key: str, text: str) -> str | None:
+    async with served.client(key) as client:
+        answer = await client.chat.completions.create(
+            model="sim/openai", messages=[{"role": "user", "content": text}]
+        )
+    body: str | None = (await served.row(answer.id))["body"]
+    return body
+
+
+async def test_bodies_per_key_and_team_override_the_config(served: Served) -> None:
+    """request_log.store_bodies is off here: a key's own setting wins, then its team's."""
+    r = await served.admin.post("/admin/teams", json={"name": "keepers", "store_bodies": True})
+    assert r.status_code == 201, r.text
+    team = r.json()["id"]
+    inherits_team = await _virtual_key(served, team=team)
+    opts_out = await _virtual_key(served, team=team, store_bodies=False)
+    opts_in = await _virtual_key(served, store_bodies=True)
+    plain = await _virtual_key(served)
+    body = await _logged_body(served, inherits_team, "team says keep")
+    assert body is not None
+    assert json.loads(body)["messages"][0]["content"] == "team says keep"
+    assert await _logged_body(served, opts_out, "key says no") is None
+    assert await _logged_body(served, opts_in, "key says keep") is not None
+    assert await _logged_body(served, plain, "config says no") is None
+    assert await _logged_body(served, BOB, "config key says keep") is not None
+    assert await _logged_body(served, ALICE, "config key inherits") is None
+    # A change through the admin API reaches the next request (after the key cache).
+    key_id = (await served.admin.get("/admin/keys", params={"team": team})).json()["data"][0]
+    r = await served.admin.patch(f"/admin/teams/{team}", json={"store_bodies": False})
+    assert r.status_code == 200, r.text
+    await asyncio.sleep(1.1)  # stores.key_cache_seconds
+    assert key_id["store_bodies"] is None
+    assert await _logged_body(served, inherits_team, "team now says no") is None
+
+
+@pytest.mark.store_bodies
+async def test_a_key_can_opt_out_of_bodies_the_config_keeps(served: Served) -> None:
+    opts_out = await _virtual_key(served, store_bodies=False)
+    assert await _logged_body(served, opts_out, "not this one") is None
+    body = await _logged_body(served, await _virtual_key(served), "password sk-abcdefghijk")
+    assert body is not None
+    assert "sk-abcdefghijk" not in body  # redaction applies to every stored body

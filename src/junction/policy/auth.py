@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from junction.config import Config, key_digest
 from junction.gateway.trace import Principal
 from junction.routing import parse_preferences
-from junction.stores import KeyRecord, Stores
+from junction.stores import KeyRecord, Stores, TeamRecord
 from junction.types import GatewayError
 
 NEGATIVE_ENTRIES = 10_000
@@ -42,6 +42,7 @@ class Authenticator:
                 k.name,
                 parse_preferences(k.provider) if k.provider is not None else None,
                 id=f"config:{k.name}",
+                store_bodies=k.store_bodies,
             )
             for k in config.keys
         }
@@ -105,6 +106,7 @@ class Authenticator:
             team=team,
             user=user,
             provider_locked=key.provider_locked,
+            store_bodies=_store_bodies(key, team),
         )
 
     def _remember(self, digest: str, principal: Principal | None, now: float) -> None:
@@ -112,6 +114,13 @@ class Authenticator:
         self._cache.move_to_end(digest)
         while len(self._cache) > NEGATIVE_ENTRIES:
             self._cache.popitem(last=False)
+
+
+def _store_bodies(key: KeyRecord, team: TeamRecord | None) -> bool | None:
+    """A key's own setting overrides its team's; None inherits the config's."""
+    if key.store_bodies is not None:
+        return key.store_bodies
+    return team.store_bodies if team is not None else None
 
 
 def _usable(principal: Principal, now: float) -> Principal:

@@ -362,7 +362,7 @@ def _chat(door: Door) -> StateHandler:
         trace = Trace(key=request.principal, door=server.name)
         trace.tags = parse_tags(request.headers.get("x-junction-tags"))
         trace.extra = {"model_asked": req.model, "user": req.user, "metadata": req.metadata}
-        if st.request_log is not None and st.request_log.settings.store_bodies:
+        if st.request_log is not None and st.request_log.keeps_body(request.principal):
             trace.extra["body"] = st.request_log.redaction.apply(body)
         if not req.stream:
             st.telemetry.started()
