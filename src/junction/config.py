@@ -318,6 +318,11 @@ class RequestLogSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaul
     max_queue: int = 100_000
     """Rows kept in memory while the database is unreachable; past it, new rows
     are dropped and counted (logged as errors)."""
+    refused_rows_per_second: int = 50
+    """Rows of 401s (refused keys) this process queues per second at most, and
+    only while the queue is under half full; past that they are counted (the
+    Prometheus requests metric counts every 401) but not written, so a client
+    spraying bad keys cannot fill the database or crowd out answered rows."""
     store_bodies: bool = False
     """Keep each request's body, redacted first: the default for keys and teams
     whose own ``store_bodies`` is unset (a key's setting wins over its team's)."""

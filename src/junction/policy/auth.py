@@ -127,16 +127,26 @@ def _usable(principal: Principal, now: float) -> Principal:
     key: KeyRecord | None = principal.key
     assert key is not None
     if key.revoked_at is not None and key.revoked_at <= now:
-        raise _refused("has been revoked", key)
+        raise _refused("has been revoked", principal)
     if key.expires_at is not None and key.expires_at <= now:
-        raise _refused("has expired", key)
+        raise _refused("has expired", principal)
     return principal
 
 
-def _refused(what: str, key: KeyRecord | None = None) -> GatewayError:
+class KeyRefused(GatewayError):
+    """A 401 at the door. ``principal`` is the key's when it is known (revoked
+    or expired), for the request log and the metrics; never the secret."""
+
+    def __init__(self, message: str, principal: Principal | None = None) -> None:
+        super().__init__("authentication", message)
+        self.principal = principal
+
+
+def _refused(what: str, principal: Principal | None = None) -> KeyRefused:
+    key = principal.key if principal is not None else None
     which = f" ({key.prefix}..., id {key.id})" if key is not None else ""
-    return GatewayError(
-        "authentication",
+    return KeyRefused(
         f"The API key{which} {what}. Send a valid key as 'Authorization: Bearer <key>' "
         "(or x-api-key).",
+        principal,
     )

@@ -58,6 +58,7 @@ async def open_request_log(
         flush_interval=settings.flush_interval,
         max_queue=settings.max_queue,
         retention_days=settings.retention_days,
+        refused_per_second=settings.refused_rows_per_second,
     )
     writer.start()
     accountant.listeners.append(writer.listen)

@@ -194,7 +194,7 @@ def create_app(
         door: Door = OPENAI_CHAT,
         public: bool = False,
     ) -> None:
-        wrapped = _guard(keeper, handler, door.server.encode_error, public)
+        wrapped = _guard(keeper, handler, door.server.encode_error, public, door=door.server.name)
         for path in paths:
             router.add(method, path, wrapped)
 
@@ -253,10 +253,11 @@ def _guard(
     encode: ErrorEncoder,
     public: bool = False,
     by_client: bool = False,
+    door: str = OPENAI_CHAT.server.name,
 ) -> Callable[[Request], Awaitable[Response | StreamingResponse]]:
     """``handler`` behind authentication, its failures in ``encode``'s shape
     (``by_client``: in the shape of the client that called, see
-    :func:`_error_encoder`)."""
+    :func:`_error_encoder`). ``door`` names the door in a refusal's log row."""
 
     async def endpoint(request: Request) -> Response | StreamingResponse:
         state = keeper.state
@@ -265,7 +266,8 @@ def _guard(
             if state is None:
                 raise GatewayError("overloaded", "junction is starting up; retry shortly")
             if not public:
-                request.principal = await state.gateway.authenticate(_token(request))
+                at = _client_door(request) if by_client else door
+                request.principal = await state.gateway.authenticate(_token(request), at)
             return await handler(state, request)
         except TooLarge as exc:
             return error_response(_too_large(exc.limit), shape)
@@ -322,6 +324,12 @@ def _error_encoder(request: Request) -> ErrorEncoder:
 
 
 _ANTHROPIC_PREFIXES = ("/v1/messages", "/api/v1/messages")
+
+
+def _client_door(request: Request) -> str:
+    """The door a model-list call is logged under when its key is refused."""
+    anthropic = wants_anthropic(request.headers)
+    return (ANTHROPIC_MESSAGES if anthropic else OPENAI_CHAT).server.name
 
 
 async def _not_found(request: Request, status: int) -> Response:
