@@ -224,3 +224,64 @@ async def test_retention_deletes_old_rows_and_their_tags_but_keeps_spend(store: 
     assert all(r[1] >= cut for r in tagged)
     spend = SpendQuery.parse({"by": ["key"]})
     assert sum(r["requests"] for r in spend.view(await store.spend(spend))) == len(rows)
+
+
+def _keyed(i: int, key: str, time: float, attempts: list[dict[str, Any]], tokens: int = 100):
+    """A row of ``key`` at ``time`` with these attempts (the last one served)."""
+    row = list(next(iter(synthetic_rows(1, start=time, span=1.0, seed=i))))
+    row[AT["id"]] = f"gen-ep-{i:06d}"
+    row[AT["key_id"]] = key
+    row[AT["attempts"]] = msgspec.json.encode(attempts).decode()
+    row[AT["completion_tokens"]] = tokens
+    return tuple(row)
+
+
+def _attempt(endpoint: str, status: int = 200, latency: float = 1000.0, ttft: Any = 200.0):
+    error = None if status == 200 else f"upstream {status}"
+    return {
+        "endpoint": endpoint,
+        "status": status,
+        "error": error,
+        "timeout": False,
+        "latency_ms": latency,
+        "ttft_ms": ttft,
+    }
+
+
+async def test_a_keys_endpoint_stats_count_its_own_attempts(store: LogStore) -> None:
+    now = START + 86400
+    rows = [
+        # 10 s ago: a->b fail over, twice; 20 min ago: a served; 2 h ago: b failed.
+        _keyed(1, "k1", now - 10, [_attempt("a", 503), _attempt("b", latency=500, ttft=100)]),
+        _keyed(2, "k1", now - 10, [_attempt("a", 503), _attempt("b", latency=700, ttft=300)]),
+        _keyed(3, "k1", now - 1200, [_attempt("a", latency=2000, ttft=None)]),
+        _keyed(4, "k1", now - 7200, [_attempt("b", 502)]),
+        _keyed(5, "k1", now - 30, [_attempt("a", 429), _attempt("b", latency=600, ttft=200)]),
+        _keyed(6, "k2", now - 10, [_attempt("a", latency=50, ttft=10)]),  # another key
+        _keyed(7, "", now - 10, [_attempt("a", 500)]),  # no key: not a key's page
+    ]
+    await store.write(rows)
+    got = await store.key_endpoint_stats("k1", ["a", "b", "c"], now)
+    a, b, c = got["a"], got["b"], got["c"]
+    assert a.uptime_5m == 0.0  # two 503s; the 429 does not count
+    assert a.uptime_30m == pytest.approx(1 / 3)
+    assert a.uptime_1d == pytest.approx(1 / 3)
+    # a's only success was not streamed: total latency stands in for the first token.
+    assert a.latency_30m is not None and a.latency_30m.p50 == 2000.0
+    assert b.uptime_5m == 1.0
+    assert b.uptime_30m == 1.0
+    assert b.uptime_1d == pytest.approx(3 / 4)  # the 2-hour-old failure is in the day
+    assert b.latency_30m is not None
+    assert (b.latency_30m.p50, b.latency_30m.p99) == (200.0, 300.0)  # ttft of 100, 200, 300
+    assert b.throughput_30m is not None
+    assert b.throughput_30m.p50 == pytest.approx(100 * 1000 / 400)  # tokens / (latency - ttft)
+    assert (c.uptime_30m, c.latency_30m, c.throughput_30m) == (None, None, None)
+    other = await store.key_endpoint_stats("k2", ["a", "b"], now)
+    assert other["a"].uptime_30m == 1.0
+    assert other["b"].uptime_1d is None
+    # Trimming keeps what the page reads and forgets the rest.
+    await store.trim_endpoint_stats(now)
+    assert await store.key_endpoint_stats("k1", ["a", "b", "c"], now) == got
+    await store.trim_endpoint_stats(now + 2 * 86400)
+    gone = await store.key_endpoint_stats("k1", ["a", "b"], now)
+    assert gone["a"].uptime_1d is None and gone["b"].latency_30m is None

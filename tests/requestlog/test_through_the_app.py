@@ -19,6 +19,7 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from _openrouter_schema import errors as openrouter_errors
 from _serving import serve_on_loopback
 from junction.config import Config, Server, key_digest, load_config, parse_config
 from junction.server.app import create_app
@@ -527,3 +528,71 @@ async def test_a_spray_of_bad_keys_is_counted_but_its_rows_are_bounded(served: S
     assert writer.refused_unlogged >= sprayed - bound
     counted = _requests_401((await served.admin.get("/metrics")).text)
     assert counted[("openai_chat", "none")] == sprayed  # the metric counts every one
+
+
+async def _endpoints(served: Served, model: str, key: str) -> dict[str, dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        r = await http.get(
+            f"/api/v1/models/{model}/endpoints", headers={"authorization": f"Bearer {key}"}
+        )
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert openrouter_errors("ListEndpointsResponse", data, any_provider_name=True) == []
+    return {e["tag"]: e for e in data["endpoints"]}
+
+
+async def test_endpoint_pages_show_a_key_its_own_requests_from_the_log(served: Served) -> None:
+    """Two keys, one model with a dead and a live endpoint: alice's page counts
+    alice's attempts, bob's is empty though bob can see the same model, the
+    master key sees the gateway's live stats; after a restart (live stats
+    forgotten) alice's page is unchanged."""
+    model = "test/dead-then-alive"
+    async with served.client(ALICE) as client:
+        ids = []
+        for i in range(3):
+            answer = await client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": f"own stats {i}"}]
+            )
+            ids.append(answer.id)
+        stream = await client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "stream"}], stream=True
+        )
+        ids.append([c async for c in stream][0].id)
+    for gen_id in ids:
+        await served.row(gen_id)
+    dead, alive = "nowhere", "alive"
+    mine = await _endpoints(served, model, ALICE)
+    assert set(mine) == {dead, alive}
+    # Each request tried the dead endpoint first (one attempt each), then the live one.
+    assert mine[dead]["uptime_last_30m"] == 0.0
+    assert mine[dead]["uptime_last_1d"] == 0.0
+    assert mine[dead]["latency_last_30m"] is None  # latency comes from successes only
+    assert mine[alive]["uptime_last_5m"] == 100.0
+    assert mine[alive]["uptime_last_30m"] == 100.0
+    assert mine[alive]["latency_last_30m"]["p50"] > 0
+    assert mine[alive]["throughput_last_30m"]["p50"] > 0
+    theirs = await _endpoints(served, model, BOB)
+    for endpoint in theirs.values():
+        assert endpoint["uptime_last_30m"] is None
+        assert endpoint["latency_last_30m"] is None
+        assert endpoint["throughput_last_30m"] is None
+    shared = await _endpoints(served, model, MASTER)
+    assert shared[dead]["uptime_last_30m"] == 0.0
+    assert shared[alive]["uptime_last_30m"] == 100.0
+    # Bob's own traffic shows on bob's page only.
+    async with served.client(BOB) as client:
+        answer = await client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "bob's"}]
+        )
+    await served.row(answer.id)
+    theirs = await _endpoints(served, model, BOB)
+    assert theirs[dead]["uptime_last_30m"] == 0.0
+    assert theirs[alive]["uptime_last_30m"] == 100.0
+    assert theirs[alive]["latency_last_30m"] is not None
+    # A restart forgets the live stats, not the log.
+    served.app.context.state.gateway.reset_state()
+    assert (await _endpoints(served, model, MASTER))[alive]["uptime_last_30m"] is None
+    again = await _endpoints(served, model, ALICE)
+    assert again[alive]["uptime_last_30m"] == 100.0
+    assert again[alive]["latency_last_30m"] == mine[alive]["latency_last_30m"]
+    assert again[dead]["uptime_last_30m"] == 0.0

@@ -147,12 +147,13 @@ class RequestLogWriter:
                 self.written += n
 
     async def _retain(self) -> None:
-        if self.retention_days is None:
-            return
         now = time.time()
         if now - self._last_retention < self.retention_every:
             return
         self._last_retention = now
+        await self.store.trim_endpoint_stats(now)  # a day's worth, whatever the retention
+        if self.retention_days is None:
+            return
         gone = await self.store.delete_before(now - self.retention_days * 86400)
         if gone:
             log.info("request log: %d rows older than %g days deleted", gone, self.retention_days)

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 import msgspec
 
-from junction.catalog import openrouter_model, public_endpoint
+from junction.catalog import openrouter_model
 from junction.codecs import anthropic_messages, openai_chat, openai_responses
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
@@ -28,7 +28,14 @@ from junction.redact import install_log_redactor
 from junction.requestlog import RequestLog, open_request_log
 from junction.requestlog.rows import parse_tags
 from junction.responses_store import StoredResponses
-from junction.server import admin, admin_logs, gemini_door, openapi, stored_responses
+from junction.server import (
+    admin,
+    admin_logs,
+    endpoint_pages,
+    gemini_door,
+    openapi,
+    stored_responses,
+)
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -463,25 +470,12 @@ async def _openrouter_model(st: State, request: Request) -> Response:
 
 
 async def _endpoints(st: State, request: Request) -> Response:
-    """OpenRouter's ``GET /models/{author}/{slug}/endpoints``, with live stats."""
-    route = st.gateway.route(request.params["model"], kind=None)
-    now = st.gateway.clock()
-    model = openrouter_model(route.info)
-    endpoints = [
-        public_endpoint(e.info, st.gateway.stats.snapshot(e.info.id, now=now))
-        for e in route.endpoints
-    ]
-    body = {
-        "data": {
-            "id": route.name,
-            "name": model["name"],
-            "created": model["created"],
-            "description": model["description"],
-            "architecture": model["architecture"],
-            "endpoints": endpoints,
-        }
-    }
-    return Response(msgspec.json.encode(body))
+    """OpenRouter's ``GET /models/{author}/{slug}/endpoints``: the shared live
+    stats for the master key, a key's own from the log (server/endpoint_pages.py)."""
+    page = await endpoint_pages.endpoints_page(
+        st.gateway, st.request_log, request.principal, request.params["model"]
+    )
+    return Response(msgspec.json.encode(page))
 
 
 async def _generation(st: State, request: Request) -> Response:
