@@ -191,25 +191,79 @@ async def test_the_writer_keeps_rows_while_the_store_is_down_and_counts_drops(
 
 @pytest.mark.parametrize("by", ["key", "team", "user", "model", "provider"])
 async def test_day_groups_from_the_daily_rollup_match_the_hours(store: LogStore, by: str) -> None:
-    """Whole days come from spend_daily, partial edge days from spend_hourly:
-    the sums equal the hourly rollup's, bucketed by day."""
+    """Whole days come from spend_daily (no filter) or spend_daily_groups (a
+    filter), partial edge days from spend_hourly: the sums equal the hourly
+    rollup's, bucketed by day."""
     rows = _rows(500)
     await store.write(rows[:250])
     await store.write(rows[250:])
-    start, end = str(START + 5 * 3600 + 17), str(START + 2 * 86400 + 7 * 3600)
-    days = SpendQuery.parse({"group_by": ["day"], "by": [by], "start": [start], "end": [end]})
-    hours = SpendQuery.parse({"group_by": ["hour"], "by": [by], "start": [start], "end": [end]})
-    want: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
-    for r in await store.spend(hours):
-        w = want[(int(r[0]) // 86400 * 86400, r[1])]
-        w[0] += int(r[2])
-        w[1] += int(r[4])
-        w[2] += float(r[9])
-    got = {(int(r[0]), r[1]): [int(r[2]), int(r[4]), float(r[9])] for r in await store.spend(days)}
-    assert set(got) == set(want)
-    for k, w in want.items():
-        assert got[k][:2] == w[:2]
-        assert got[k][2] == pytest.approx(w[2])
+    team, key = rows[0][AT["team"]], rows[0][AT["key_id"]]
+    for filters in ({}, {"team": [team]}, {"key": [key]}, {"team": [team], "model": ["gpt-4.1"]}):
+        await _days_match_hours(store, by, filters, rows)
+
+
+async def test_a_log_older_than_the_daily_groups_gets_them_filled(database_url: str) -> None:
+    """A log written before spend_daily_groups and spend_hourly_dims existed:
+    they are filled from spend_hourly once, at start-up, and never again."""
+    store = await connect(database_url)
+    rows = _rows(400)
+    await store.write(rows)
+    await _sql(store, "DELETE FROM spend_daily_groups")
+    await _sql(store, "DELETE FROM spend_hourly_dims")
+    await store.close()
+    store = await connect(database_url)  # applies the schema: fills the empty table
+    try:
+        team = rows[0][AT["team"]]
+        for by, filters in (("user", {"team": [team]}), ("model", {})):
+            await _days_match_hours(store, by, filters, rows)
+        await store.close()
+        store = await connect(database_url)  # not empty now: left alone
+        await _days_match_hours(store, "key", {}, rows)
+        await _days_match_hours(store, "model", {"team": [team]}, rows)
+    finally:
+        await store.close()
+
+
+async def _sql(store: LogStore, sql: str) -> None:
+    pool = getattr(store, "pool", None)
+    if pool is not None:
+        await pool.execute(sql)
+    else:
+        await store._writer.run(lambda db: db.execute(sql))  # type: ignore[attr-defined]
+
+
+_COLUMN = {"key": "key_id", "team": "team", "user": "user_id", "model": "model_used"}
+_COLUMN["provider"] = "provider"
+
+
+async def _days_match_hours(
+    store: LogStore, by: str, filters: dict[str, list[str]], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Day and hour groups, from whichever rollups answer them, equal the
+    rows' own sums (hours are whole: a row counts when its hour starts in
+    ``[start's hour, end)``)."""
+    start, end = START + 5 * 3600 + 17, START + 2 * 86400 + 7 * 3600 + 0.5
+    span = {"start": [str(start)], "end": [str(end)]} | filters
+    for group_by, size in (("day", 86400), ("hour", 3600)):
+        query = SpendQuery.parse({"group_by": [group_by], "by": [by], **span})
+        want: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
+        for row in rows:
+            hour = int(row[AT["time"]]) // 3600 * 3600
+            if not int(start) // 3600 * 3600 <= hour < end:
+                continue
+            if any(row[AT[_COLUMN[name]]] != value for name, (value,) in filters.items()):
+                continue
+            w = want[(hour // size * size, row[AT[_COLUMN[by]]])]
+            w[0] += 1
+            w[1] += row[AT["prompt_tokens"]]
+            w[2] += row[AT["cost"]] or 0.0
+        got = {
+            (int(r[0]), r[1]): [int(r[2]), int(r[4]), float(r[9])] for r in await store.spend(query)
+        }
+        assert set(got) == set(want), (group_by, filters)
+        for k, w in want.items():
+            assert got[k][:2] == w[:2], (group_by, filters, k)
+            assert got[k][2] == pytest.approx(w[2])
 
 
 async def test_retention_deletes_old_rows_and_their_tags_but_keeps_spend(store: LogStore) -> None:

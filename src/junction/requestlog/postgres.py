@@ -10,7 +10,16 @@ import asyncpg
 from junction.catalog.live import LiveStats
 from junction.requestlog import endpoints
 from junction.requestlog.queries import LogQuery, SpendQuery
-from junction.requestlog.rollup import aggregate, daily, daily_upsert_sql, upsert_sql
+from junction.requestlog.rollup import (
+    aggregate,
+    daily,
+    daily_groups,
+    daily_groups_upsert_sql,
+    daily_upsert_sql,
+    hourly_dims,
+    hourly_dims_upsert_sql,
+    upsert_sql,
+)
 from junction.requestlog.rows import COLUMNS
 from junction.requestlog.sqlite import tag_rows
 from junction.requestlog.store import migration
@@ -22,6 +31,8 @@ _INSERT = (
 _TAGS = "INSERT INTO request_log_tags (tag, time, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
 _UPSERT = upsert_sql(lambda i: f"${i}")
 _DAILY = daily_upsert_sql(lambda i: f"${i}")
+_DAY_GROUPS = daily_groups_upsert_sql(lambda i: f"${i}")
+_HOUR_DIMS = hourly_dims_upsert_sql(lambda i: f"${i}")
 
 
 def _q(i: int) -> str:
@@ -46,6 +57,8 @@ class PostgresLog:
     async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         rollups = aggregate(rows)
         days = daily(rollups)
+        day_groups = daily_groups(rollups)
+        hour_dims = hourly_dims(rollups)
         tags = tag_rows(rows)
         attempts = endpoints.attempt_rows(rows)
         minutes = endpoints.minute_rollup(attempts)
@@ -55,6 +68,8 @@ class PostgresLog:
                 await conn.executemany(_TAGS, tags)
             await conn.executemany(_UPSERT, rollups)
             await conn.executemany(_DAILY, days)
+            await conn.executemany(_DAY_GROUPS, day_groups)
+            await conn.executemany(_HOUR_DIMS, hour_dims)
             if attempts:
                 await conn.executemany(_ATTEMPTS, attempts)
                 await conn.executemany(_MINUTES, minutes)

@@ -14,7 +14,16 @@ import msgspec
 from junction.catalog.live import LiveStats
 from junction.requestlog import endpoints
 from junction.requestlog.queries import LogQuery, SpendQuery
-from junction.requestlog.rollup import aggregate, daily, daily_upsert_sql, upsert_sql
+from junction.requestlog.rollup import (
+    aggregate,
+    daily,
+    daily_groups,
+    daily_groups_upsert_sql,
+    daily_upsert_sql,
+    hourly_dims,
+    hourly_dims_upsert_sql,
+    upsert_sql,
+)
 from junction.requestlog.rows import COLUMNS
 from junction.requestlog.store import migration
 
@@ -26,6 +35,8 @@ _INSERT = (
 _TAGS = "INSERT OR IGNORE INTO request_log_tags (tag, time, id) VALUES (?, ?, ?)"
 _UPSERT = upsert_sql(lambda i: "?")
 _DAILY = daily_upsert_sql(lambda i: "?")
+_DAY_GROUPS = daily_groups_upsert_sql(lambda i: "?")
+_HOUR_DIMS = hourly_dims_upsert_sql(lambda i: "?")
 _ATTEMPTS = endpoints.insert_attempts_sql(lambda i: "?")
 _MINUTES = endpoints.upsert_minutes_sql(lambda i: "?")
 _TAGS_AT = COLUMNS.index("tags")
@@ -87,6 +98,8 @@ class SqliteLog:
     async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         rollups = aggregate(rows)
         days = daily(rollups)
+        day_groups = daily_groups(rollups)
+        hour_dims = hourly_dims(rollups)
         tags = tag_rows(rows)
         attempts = endpoints.attempt_rows(rows)
         minutes = endpoints.minute_rollup(attempts)
@@ -98,6 +111,8 @@ class SqliteLog:
                 db.executemany(_TAGS, tags)
                 db.executemany(_UPSERT, rollups)
                 db.executemany(_DAILY, days)
+                db.executemany(_DAY_GROUPS, day_groups)
+                db.executemany(_HOUR_DIMS, hour_dims)
                 db.executemany(_ATTEMPTS, attempts)
                 db.executemany(_MINUTES, minutes)
             except BaseException:

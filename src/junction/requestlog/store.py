@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from junction.catalog.live import LiveStats
 from junction.requestlog.queries import LogQuery, SpendQuery
 
-SCHEMA = ("0002_request_log.sql", "0006_key_endpoint_stats.sql")
+SCHEMA = ("0002_request_log.sql", "0006_key_endpoint_stats.sql", "0007_spend_rollups.sql")
 """The request log's migrations (each statement ``IF NOT EXISTS``)."""
 
 
