@@ -224,12 +224,21 @@ async def test_store_bodies_on_keys_and_teams(admin: Admin) -> None:
     listed = (await admin.http.get("/admin/teams")).json()["data"]
     assert [t["store_bodies"] for t in listed if t["id"] == team["id"]] == [None]
     before = _counts(admin)
-    _error(await admin.http.post("/admin/keys", json={"name": "x", "store_bodies": "yes"}), 400,
-           "store_bodies")
-    _error(await admin.http.post("/admin/teams", json={"name": "x", "store_bodies": 1}), 400,
-           "store_bodies")
-    _error(await admin.http.post("/admin/users", json={"name": "x", "store_bodies": True}), 400,
-           "store_bodies")  # users have no such setting
+    _error(
+        await admin.http.post("/admin/keys", json={"name": "x", "store_bodies": "yes"}),
+        400,
+        "store_bodies",
+    )
+    _error(
+        await admin.http.post("/admin/teams", json={"name": "x", "store_bodies": 1}),
+        400,
+        "store_bodies",
+    )
+    _error(
+        await admin.http.post("/admin/users", json={"name": "x", "store_bodies": True}),
+        400,
+        "store_bodies",
+    )  # users have no such setting
     assert _counts(admin) == before
 
 

@@ -321,7 +321,8 @@ async def test_a_keys_endpoint_stats_count_its_own_attempts(store: LogStore) -> 
     assert a.uptime_30m == pytest.approx(1 / 3)
     assert a.uptime_1d == pytest.approx(1 / 3)
     # a's only success was not streamed: total latency stands in for the first token.
-    assert a.latency_30m is not None and a.latency_30m.p50 == 2000.0
+    assert a.latency_30m is not None
+    assert a.latency_30m.p50 == 2000.0
     assert b.uptime_5m == 1.0
     assert b.uptime_30m == 1.0
     assert b.uptime_1d == pytest.approx(3 / 4)  # the 2-hour-old failure is in the day
@@ -338,4 +339,5 @@ async def test_a_keys_endpoint_stats_count_its_own_attempts(store: LogStore) -> 
     assert await store.key_endpoint_stats("k1", ["a", "b", "c"], now) == got
     await store.trim_endpoint_stats(now + 2 * 86400)
     gone = await store.key_endpoint_stats("k1", ["a", "b"], now)
-    assert gone["a"].uptime_1d is None and gone["b"].latency_30m is None
+    assert gone["a"].uptime_1d is None
+    assert gone["b"].latency_30m is None

@@ -557,7 +557,8 @@ async def test_endpoint_pages_show_a_key_its_own_requests_from_the_log(served: S
         stream = await client.chat.completions.create(
             model=model, messages=[{"role": "user", "content": "stream"}], stream=True
         )
-        ids.append([c async for c in stream][0].id)
+        chunks = [c async for c in stream]
+        ids.append(chunks[0].id)
     for gen_id in ids:
         await served.row(gen_id)
     dead, alive = "nowhere", "alive"

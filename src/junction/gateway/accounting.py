@@ -189,7 +189,6 @@ class Accountant:
         for listener in self.listeners:
             listener(generation)
 
-
     def refused(self, generation_id: str, door: str, owner: Principal | None) -> None:
         """A 401 at the door, for the listeners (request log, metrics). Not kept
         in ``generations``: a client spraying bad keys must not push real

@@ -156,9 +156,7 @@ def page_sql(ph: Callable[[int], str], n: int) -> tuple[str, str]:
     return uptime, samples
 
 
-def page_params(
-    key_id: str, endpoints: Sequence[str], now: float
-) -> tuple[list[Any], list[Any]]:
+def page_params(key_id: str, endpoints: Sequence[str], now: float) -> tuple[list[Any], list[Any]]:
     """The parameters of :func:`page_sql`'s statements. Window starts are whole
     minutes (a minute counts once it has begun)."""
     starts = [int(now - w) // 60 * 60 for w in _UPTIMES]

@@ -1,6 +1,6 @@
 """The spend rollups: a batch of rows aggregated in Python, one upsert per group.
 
-``spend_hourly`` holds every group (hour × key × team × user × model ×
+``spend_hourly`` holds every group (hour x key x team x user x model x
 provider); the others are derived from a batch's hourly groups in the same
 transaction: ``spend_daily_groups`` (every group per UTC day),
 ``spend_hourly_dims`` and ``spend_daily`` (per dimension and value, per hour

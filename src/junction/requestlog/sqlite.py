@@ -46,8 +46,6 @@ def _q(i: int) -> str:
     return f"?{i}"
 
 
-
-
 class _Lane:
     """One connection on its own thread: every call runs there."""
 

@@ -28,14 +28,7 @@ from junction.redact import install_log_redactor
 from junction.requestlog import RequestLog, open_request_log
 from junction.requestlog.rows import parse_tags
 from junction.responses_store import StoredResponses
-from junction.server import (
-    admin,
-    admin_logs,
-    endpoint_pages,
-    gemini_door,
-    openapi,
-    stored_responses,
-)
+from junction.server import admin, admin_logs, gemini_door, openapi, stored_responses
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -46,6 +39,7 @@ from junction.server.asgi import (
     TooLarge,
 )
 from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES, Door, doors
+from junction.server.endpoint_pages import endpoints_page
 from junction.server.errors import (
     ErrorEncoder,
     client_error,
@@ -472,7 +466,7 @@ async def _openrouter_model(st: State, request: Request) -> Response:
 async def _endpoints(st: State, request: Request) -> Response:
     """OpenRouter's ``GET /models/{author}/{slug}/endpoints``: the shared live
     stats for the master key, a key's own from the log (server/endpoint_pages.py)."""
-    page = await endpoint_pages.endpoints_page(
+    page = await endpoints_page(
         st.gateway, st.request_log, request.principal, request.params["model"]
     )
     return Response(msgspec.json.encode(page))
