@@ -25,7 +25,7 @@ from rich.table import Table
 
 from junction.requestlog import LogQuery, LogStore, SpendQuery, connect
 from junction.requestlog.queries import Cursor
-from junction.requestlog.synthetic import KEYS, MODELS, TEAMS, synthetic_rows
+from junction.requestlog.synthetic import KEYS, MODELS, PROVIDERS, TEAMS, synthetic_rows
 
 DAY = 86400.0
 SPAN_DAYS = 30
@@ -42,6 +42,7 @@ def _queries(end: float, store: LogStore) -> dict[str, Callable[[], Awaitable[An
         return lambda: store.spend(query)
 
     mid = end - 15 * DAY
+    endpoints = [f"{p}-1" for p in PROVIDERS]  # a model served by five endpoints
     deep = Cursor(mid, "gen-syn-~").encode()
     return {
         "spend: 30 days by day x key": spend(group_by="day", by="key", start=str(end - 30 * DAY)),
@@ -59,6 +60,8 @@ def _queries(end: float, store: LogStore) -> dict[str, Callable[[], Awaitable[An
         "logs: one day window": logs(start=str(mid - DAY), end=str(mid), limit="1000"),
         "logs: page deep in (cursor)": logs(cursor=deep, limit="100"),
         "logs: one id (generation)": lambda: store.get("gen-syn-1-00500000"),
+        "endpoints page: busiest key": lambda: store.key_endpoint_stats(KEYS[0], endpoints, end),
+        "endpoints page: rare key": lambda: store.key_endpoint_stats(KEYS[190], endpoints, end),
     }
 
 
@@ -83,7 +86,7 @@ async def _time(fn: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
         t0 = time.perf_counter()
         out = await fn()
         samples.append((time.perf_counter() - t0) * 1000)
-        found = len(out) if isinstance(out, list) else int(out is not None)
+        found = len(out) if isinstance(out, list | dict) else int(out is not None)
     samples.sort()
     p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
     return statistics.median(samples), p95, found

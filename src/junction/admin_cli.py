@@ -98,6 +98,12 @@ _FIELDS = {
 }
 
 
+_INHERIT = {
+    "keys": "bodies as the key's team says, else request_log.store_bodies",
+    "teams": "bodies as request_log.store_bodies says",
+}
+
+
 def _connection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help=f"the gateway (default $JUNCTION_URL, else {DEFAULT_URL})")
     parser.add_argument("--master-key", help="default $JUNCTION_MASTER_KEY")
@@ -109,6 +115,16 @@ def _fields(parser: argparse.ArgumentParser, resource: str) -> None:
         parser.add_argument(
             flag, dest=f"field_{field}", metavar=field.upper(), type=_or_none(convert), help=text
         )
+    if resource in ("keys", "teams"):
+        bodies = parser.add_mutually_exclusive_group()
+        for flag, value, text in (
+            ("--store-bodies", True, "keep request bodies in the request log (redacted)"),
+            ("--no-store-bodies", False, "never keep request bodies"),
+            ("--inherit-store-bodies", _CLEAR, _INHERIT[resource]),
+        ):
+            bodies.add_argument(
+                flag, dest="field_store_bodies", action="store_const", const=value, help=text
+            )
     if resource == "keys":
         lock = parser.add_mutually_exclusive_group()
         lock.add_argument(

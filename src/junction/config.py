@@ -172,6 +172,8 @@ class ApiKey(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     key_sha256: str | None = None
     provider: dict[str, Any] | None = None
     """This key's default provider preferences (between the model's and the request's)."""
+    store_bodies: bool | None = None
+    """Keep this key's request bodies in the request log; None: ``request_log.store_bodies``."""
 
 
 class Server(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -316,8 +318,14 @@ class RequestLogSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaul
     max_queue: int = 100_000
     """Rows kept in memory while the database is unreachable; past it, new rows
     are dropped and counted (logged as errors)."""
+    refused_rows_per_second: int = 50
+    """Rows of 401s (refused keys) this process queues per second at most, and
+    only while the queue is under half full; past that they are counted (the
+    Prometheus requests metric counts every 401) but not written, so a client
+    spraying bad keys cannot fill the database or crowd out answered rows."""
     store_bodies: bool = False
-    """Keep each request's body, redacted first."""
+    """Keep each request's body, redacted first: the default for keys and teams
+    whose own ``store_bodies`` is unset (a key's setting wins over its team's)."""
     redact_patterns: list[str] = msgspec.field(default_factory=list)
     """Regexes replaced by ``[REDACTED]`` in stored bodies."""
     redact_keys: list[str] = msgspec.field(default_factory=list)

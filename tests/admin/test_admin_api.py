@@ -203,6 +203,45 @@ async def test_unknown_ids_are_404(admin: Admin) -> None:
         _error(await admin.http.request(method, path, **body), 404, "id")  # type: ignore[arg-type]
 
 
+async def test_store_bodies_on_keys_and_teams(admin: Admin) -> None:
+    """Unset on create is null (inherit); PATCH sets, flips and clears it."""
+    team = await _team(admin, store_bodies=True)
+    assert team["store_bodies"] is True
+    assert admin.records.team_rows[team["id"]].store_bodies is True
+    key = await _key(admin, team=team["id"])
+    assert key["store_bodies"] is None
+    assert admin.records.key_rows[key["id"]].store_bodies is None
+    r = await admin.http.patch(f"/admin/keys/{key['id']}", json={"store_bodies": False})
+    assert r.status_code == 200, r.text
+    assert r.json()["store_bodies"] is False
+    assert (await admin.http.get(f"/admin/keys/{key['id']}")).json()["store_bodies"] is False
+    r = await admin.http.patch(f"/admin/keys/{key['id']}", json={"rpm": 3})
+    assert r.json()["store_bodies"] is False  # not sent: unchanged
+    r = await admin.http.patch(f"/admin/keys/{key['id']}", json={"store_bodies": None})
+    assert r.json()["store_bodies"] is None
+    r = await admin.http.patch(f"/admin/teams/{team['id']}", json={"store_bodies": None})
+    assert r.json()["store_bodies"] is None
+    listed = (await admin.http.get("/admin/teams")).json()["data"]
+    assert [t["store_bodies"] for t in listed if t["id"] == team["id"]] == [None]
+    before = _counts(admin)
+    _error(
+        await admin.http.post("/admin/keys", json={"name": "x", "store_bodies": "yes"}),
+        400,
+        "store_bodies",
+    )
+    _error(
+        await admin.http.post("/admin/teams", json={"name": "x", "store_bodies": 1}),
+        400,
+        "store_bodies",
+    )
+    _error(
+        await admin.http.post("/admin/users", json={"name": "x", "store_bodies": True}),
+        400,
+        "store_bodies",
+    )  # users have no such setting
+    assert _counts(admin) == before
+
+
 # ----- teams and users ------------------------------------------------------
 
 

@@ -116,6 +116,25 @@ async def test_teams_and_users(admin: Admin) -> None:
     assert (await _json(admin, "teams", "delete", team["id"]))["deleted"] is True
 
 
+async def test_store_bodies_flags(admin: Admin) -> None:
+    team = await _json(admin, "teams", "create", "t-bodies", "--store-bodies")
+    assert team["store_bodies"] is True
+    key = await _json(admin, "keys", "create", "k-bodies", "--team", team["id"])
+    assert key["store_bodies"] is None
+    off = await _json(admin, "keys", "update", key["id"], "--no-store-bodies")
+    assert off["store_bodies"] is False
+    assert admin.records.key_rows[key["id"]].store_bodies is False
+    inherit = await _json(admin, "keys", "update", key["id"], "--inherit-store-bodies")
+    assert inherit["store_bodies"] is None
+    changed = await _json(admin, "teams", "update", team["id"], "--no-store-bodies")
+    assert changed["store_bodies"] is False
+    code, _, err = await junction(
+        admin, "keys", "create", "k2", "--store-bodies", "--no-store-bodies"
+    )
+    assert code == 2, err
+    await _json(admin, "keys", "revoke", key["id"])
+
+
 async def test_errors_are_messages_with_exit_codes(admin: Admin) -> None:
     before = len(admin.records.key_rows)
     code, _, err = await junction(admin, "keys", "create", "x", "--rpm", "-3")

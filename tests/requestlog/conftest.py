@@ -53,3 +53,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "store_bodies: serve with request_log.store_bodies on")
+    config.addinivalue_line(
+        "markers", "refused_rows_per_second(n): serve with request_log.refused_rows_per_second n"
+    )

@@ -1,5 +1,7 @@
 """SIGTERM under load: ``junction serve`` as a subprocess, requests in flight,
-SIGTERM; every request that got an answer has its row once the process exits."""
+SIGTERM; every request that got an answer has its row once the process exits.
+On both backends: SQLite (a temp file) and PostgreSQL (a fresh database on the
+real server)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import openai
 
@@ -25,13 +28,23 @@ def _free_port() -> int:
         return port
 
 
-async def test_sigterm_under_load_loses_no_answered_row(tmp_path: Path) -> None:
-    db = tmp_path / "log.db"
+async def _logged_ids(database_url: str) -> set[str]:
+    if database_url.startswith("sqlite:"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
+            return {row[0] for row in conn.execute("SELECT id FROM request_log")}
+    conn = await asyncpg.connect(database_url)
+    try:
+        return {row["id"] for row in await conn.fetch("SELECT id FROM request_log")}
+    finally:
+        await conn.close()
+
+
+async def test_sigterm_under_load_loses_no_answered_row(tmp_path: Path, database_url: str) -> None:
     config = tmp_path / "junction.yaml"
     text = (ROOT / "examples" / "sim.yaml").read_text()
     # Big batches and a long interval: rows are still queued when SIGTERM comes.
     text += (
-        f"\nstores:\n  database_url: 'sqlite:///{db}'\n"
+        f"\nstores:\n  database_url: '{database_url}'\n"
         "request_log:\n  batch_size: 100000\n  flush_interval: 60\n"
     )
     config.write_text(text)
@@ -75,7 +88,7 @@ async def test_sigterm_under_load_loses_no_answered_row(tmp_path: Path) -> None:
 
         async def one(i: int) -> None:
             nonlocal refused
-            await asyncio.sleep(i * 0.01)
+            await asyncio.sleep(i * 0.02)
             try:
                 r = await client.chat.completions.create(
                     model="sim/openai", messages=[{"role": "user", "content": f"load {i}"}]
@@ -85,8 +98,13 @@ async def test_sigterm_under_load_loses_no_answered_row(tmp_path: Path) -> None:
             else:
                 answered.append(r.id)
 
-        load = [asyncio.create_task(one(i)) for i in range(120)]
-        await asyncio.sleep(0.6)  # some answered, some in flight, some not yet sent
+        load = [asyncio.create_task(one(i)) for i in range(200)]
+        # SIGTERM once some are answered (however loaded the machine is), with
+        # more in flight and the rest (4 s of them) not yet sent.
+        for _ in range(400):
+            if len(answered) >= 3:
+                break
+            await asyncio.sleep(0.01)
         proc.send_signal(signal.SIGTERM)
         await asyncio.gather(*load)
         await client.close()
@@ -99,7 +117,6 @@ async def test_sigterm_under_load_loses_no_answered_row(tmp_path: Path) -> None:
             proc.wait()
     assert answered, "no request was answered before SIGTERM"
     assert refused, "SIGTERM came after every request: the test proved nothing"
-    with sqlite3.connect(db) as conn:
-        logged = {row[0] for row in conn.execute("SELECT id FROM request_log")}
+    logged = await _logged_ids(database_url)
     missing = set(answered) - logged
     assert not missing, f"{len(missing)} of {len(answered)} answered requests have no row"

@@ -7,17 +7,21 @@ import asyncio
 import csv
 import io
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx
 import openai
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from _openrouter_schema import errors as openrouter_errors
 from _serving import serve_on_loopback
-from junction.config import Config, Server, load_config, parse_config
+from junction.config import Config, Server, key_digest, load_config, parse_config
 from junction.server.app import create_app
 from junction.server.serving import build_server
 from junction.sim import Profile, start
@@ -32,7 +36,7 @@ server:
   master_key: ${{MASTER}}
 keys:
   - {{name: alice, key: '${{ALICE}}'}}
-  - {{name: bob, key: '${{BOB}}'}}
+  - {{name: bob, key: '${{BOB}}', store_bodies: true}}
 stores:
   database_url: '{db}'
 request_log:
@@ -89,6 +93,9 @@ async def served(database_url: str, request: pytest.FixtureRequest) -> AsyncIter
         config.request_log.store_bodies = True
         config.request_log.redact_keys = ["password"]
         config.request_log.redact_patterns = [r"sk-[a-z]{8,}"]
+    rate = request.node.get_closest_marker("refused_rows_per_second")
+    if rate is not None:
+        config.request_log.refused_rows_per_second = rate.args[0]
     app = create_app(config)
     server = build_server(app, Server(), log_level="warning")
     task, port = await serve_on_loopback(server)
@@ -356,3 +363,237 @@ async def test_bodies_when_enabled_are_stored_redacted(served: Served) -> None:
     assert body["messages"][0]["content"] == "token [REDACTED] here"
     assert body["metadata"]["password"] == "[REDACTED]"
     assert "hunter2" not in row["body"]
+
+
+async def _virtual_key(served: Served, **body: Any) -> str:
+    r = await served.admin.post("/admin/keys", json={"name": "v", **body})
+    assert r.status_code == 201, r.text
+    secret: str = r.json()["key"]
+    return secret
+
+
+async def _logged_body(served: Served, key: str, text: str) -> str | None:
+    async with served.client(key) as client:
+        answer = await client.chat.completions.create(
+            model="sim/openai", messages=[{"role": "user", "content": text}]
+        )
+    body: str | None = (await served.row(answer.id))["body"]
+    return body
+
+
+async def test_bodies_per_key_and_team_override_the_config(served: Served) -> None:
+    """request_log.store_bodies is off here: a key's own setting wins, then its team's."""
+    r = await served.admin.post("/admin/teams", json={"name": "keepers", "store_bodies": True})
+    assert r.status_code == 201, r.text
+    team = r.json()["id"]
+    inherits_team = await _virtual_key(served, team=team)
+    opts_out = await _virtual_key(served, team=team, store_bodies=False)
+    opts_in = await _virtual_key(served, store_bodies=True)
+    plain = await _virtual_key(served)
+    body = await _logged_body(served, inherits_team, "team says keep")
+    assert body is not None
+    assert json.loads(body)["messages"][0]["content"] == "team says keep"
+    assert await _logged_body(served, opts_out, "key says no") is None
+    assert await _logged_body(served, opts_in, "key says keep") is not None
+    assert await _logged_body(served, plain, "config says no") is None
+    assert await _logged_body(served, BOB, "config key says keep") is not None
+    assert await _logged_body(served, ALICE, "config key inherits") is None
+    # A change through the admin API reaches the next request (after the key cache).
+    key_id = (await served.admin.get("/admin/keys", params={"team": team})).json()["data"][0]
+    r = await served.admin.patch(f"/admin/teams/{team}", json={"store_bodies": False})
+    assert r.status_code == 200, r.text
+    await asyncio.sleep(1.1)  # stores.key_cache_seconds
+    assert key_id["store_bodies"] is None
+    assert await _logged_body(served, inherits_team, "team now says no") is None
+
+
+@pytest.mark.store_bodies
+async def test_a_key_can_opt_out_of_bodies_the_config_keeps(served: Served) -> None:
+    opts_out = await _virtual_key(served, store_bodies=False)
+    assert await _logged_body(served, opts_out, "not this one") is None
+    body = await _logged_body(served, await _virtual_key(served), "password sk-abcdefghijk")
+    assert body is not None
+    assert "sk-abcdefghijk" not in body  # redaction applies to every stored body
+
+
+async def _refused_rows(served: Served, want: int) -> list[dict[str, Any]]:
+    for _ in range(200):
+        r = await served.admin.get("/admin/logs", params={"status": "401", "limit": 1000})
+        rows: list[dict[str, Any]] = r.json()["data"]
+        if len(rows) >= want:
+            return rows
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{len(rows)} rows of 401s, not {want}: {rows}")
+
+
+def _requests_401(text: str) -> dict[tuple[str, str], float]:
+    """junction_requests_total{status="401"} by (door, key)."""
+    found: dict[tuple[str, str], float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name == "junction_requests_total" and labels.get("status") == "401":
+                found[(labels["door"], labels["key"])] = sample.value
+    return found
+
+
+async def test_refused_keys_are_logged_and_counted_without_their_secret(served: Served) -> None:
+    r = await served.admin.post("/admin/teams", json={"name": "gone"})
+    team = r.json()["id"]
+    r = await served.admin.post("/admin/keys", json={"name": "soon revoked", "team": team})
+    revoked_secret, revoked_id = r.json()["key"], r.json()["id"]
+    expires = time.time() + 1.0
+    r = await served.admin.post("/admin/keys", json={"name": "soon expired", "expires_at": expires})
+    expired_secret, expired_id = r.json()["key"], r.json()["id"]
+    assert (await served.admin.delete(f"/admin/keys/{revoked_id}")).status_code == 200
+    unknown = "sk-jx-not-a-key-of-this-gateway-at-all"
+    async with served.client(unknown) as client:
+        with pytest.raises(openai.AuthenticationError):
+            await client.chat.completions.create(model="sim/openai", messages=[])
+    async with served.client(revoked_secret) as client:
+        with pytest.raises(openai.AuthenticationError):
+            await client.chat.completions.create(model="sim/openai", messages=[])
+    async with anthropic.AsyncAnthropic(base_url=served.url, api_key=unknown) as claude:
+        with pytest.raises(anthropic.AuthenticationError):
+            await claude.messages.create(model="sim/anthropic", max_tokens=5, messages=[])
+    await asyncio.sleep(max(0.0, expires - time.time() + 0.05))  # past the expiry
+    async with served.client(expired_secret) as client:
+        with pytest.raises(openai.AuthenticationError):
+            await client.models.list()
+    rows = await _refused_rows(served, 4)
+    assert len(rows) == 4
+    by_key = {row["key_id"]: row for row in rows}
+    assert by_key[revoked_id]["team"] == team
+    assert by_key[revoked_id]["key_name"] == "soon revoked"
+    assert by_key[expired_id]["door"] == "openai_chat"
+    assert sorted(r["door"] for r in rows if r["key_id"] == "") == [
+        "anthropic_messages",
+        "openai_chat",
+    ]
+    for row in rows:
+        assert row["status"] == 401
+        assert row["error"] == "authentication"
+        assert row["id"].startswith("gen-")
+        assert row["attempts"] == []
+        assert row["body"] is None
+        text = json.dumps(row)
+        for secret in (unknown, revoked_secret, expired_secret):
+            assert secret not in text
+            assert key_digest(secret) not in text
+            assert secret[:10] not in text  # not even the prefix
+    spend = (await served.admin.get("/admin/spend", params={"by": "key"})).json()["data"]
+    assert {s["key"]: s["errors"] for s in spend if s["key"] in (revoked_id, expired_id)} == {
+        revoked_id: 1,
+        expired_id: 1,
+    }
+    metrics = (await served.admin.get("/metrics")).text
+    counted = _requests_401(metrics)
+    assert counted[("openai_chat", "none")] == 1
+    assert counted[("anthropic_messages", "none")] == 1
+    assert counted[("openai_chat", revoked_id)] == 1
+    assert counted[("openai_chat", expired_id)] == 1
+    for secret in (unknown, revoked_secret, expired_secret):
+        assert secret not in metrics
+        assert key_digest(secret) not in metrics
+
+
+@pytest.mark.refused_rows_per_second(5)
+async def test_a_spray_of_bad_keys_is_counted_but_its_rows_are_bounded(served: Served) -> None:
+    rate = 5
+    writer = served.app.context.state.request_log.writer
+    sprayed = 300
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        for i in range(0, sprayed, 30):
+            answers = await asyncio.gather(
+                *(
+                    http.post(
+                        "/v1/chat/completions",
+                        json={"model": "sim/openai", "messages": []},
+                        headers={"authorization": f"Bearer sk-guess-{i + j:06d}"},
+                    )
+                    for j in range(30)
+                )
+            )
+            assert {a.status_code for a in answers} == {401}
+    elapsed = time.monotonic() - started
+    async with served.client() as client:  # an answered request still gets its row
+        answer = await client.chat.completions.create(
+            model="sim/openai", messages=[{"role": "user", "content": "still here"}]
+        )
+    await served.row(answer.id)
+    rows = (await served.admin.get("/admin/logs", params={"status": "401", "limit": 1000})).json()
+    bound = rate + rate * elapsed + 1
+    assert 0 < len(rows["data"]) <= bound
+    assert writer.refused_unlogged >= sprayed - bound
+    counted = _requests_401((await served.admin.get("/metrics")).text)
+    assert counted[("openai_chat", "none")] == sprayed  # the metric counts every one
+
+
+async def _endpoints(served: Served, model: str, key: str) -> dict[str, dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        r = await http.get(
+            f"/api/v1/models/{model}/endpoints", headers={"authorization": f"Bearer {key}"}
+        )
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert openrouter_errors("ListEndpointsResponse", data, any_provider_name=True) == []
+    return {e["tag"]: e for e in data["endpoints"]}
+
+
+async def test_endpoint_pages_show_a_key_its_own_requests_from_the_log(served: Served) -> None:
+    """Two keys, one model with a dead and a live endpoint: alice's page counts
+    alice's attempts, bob's is empty though bob can see the same model, the
+    master key sees the gateway's live stats; after a restart (live stats
+    forgotten) alice's page is unchanged."""
+    model = "test/dead-then-alive"
+    async with served.client(ALICE) as client:
+        ids = []
+        for i in range(3):
+            answer = await client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": f"own stats {i}"}]
+            )
+            ids.append(answer.id)
+        stream = await client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "stream"}], stream=True
+        )
+        chunks = [c async for c in stream]
+        ids.append(chunks[0].id)
+    for gen_id in ids:
+        await served.row(gen_id)
+    dead, alive = "nowhere", "alive"
+    mine = await _endpoints(served, model, ALICE)
+    assert set(mine) == {dead, alive}
+    # Each request tried the dead endpoint first (one attempt each), then the live one.
+    assert mine[dead]["uptime_last_30m"] == 0.0
+    assert mine[dead]["uptime_last_1d"] == 0.0
+    assert mine[dead]["latency_last_30m"] is None  # latency comes from successes only
+    assert mine[alive]["uptime_last_5m"] == 100.0
+    assert mine[alive]["uptime_last_30m"] == 100.0
+    assert mine[alive]["latency_last_30m"]["p50"] > 0
+    assert mine[alive]["throughput_last_30m"]["p50"] > 0
+    theirs = await _endpoints(served, model, BOB)
+    for endpoint in theirs.values():
+        assert endpoint["uptime_last_30m"] is None
+        assert endpoint["latency_last_30m"] is None
+        assert endpoint["throughput_last_30m"] is None
+    shared = await _endpoints(served, model, MASTER)
+    assert shared[dead]["uptime_last_30m"] == 0.0
+    assert shared[alive]["uptime_last_30m"] == 100.0
+    # Bob's own traffic shows on bob's page only.
+    async with served.client(BOB) as client:
+        answer = await client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "bob's"}]
+        )
+    await served.row(answer.id)
+    theirs = await _endpoints(served, model, BOB)
+    assert theirs[dead]["uptime_last_30m"] == 0.0
+    assert theirs[alive]["uptime_last_30m"] == 100.0
+    assert theirs[alive]["latency_last_30m"] is not None
+    # A restart forgets the live stats, not the log.
+    served.app.context.state.gateway.reset_state()
+    assert (await _endpoints(served, model, MASTER))[alive]["uptime_last_30m"] is None
+    again = await _endpoints(served, model, ALICE)
+    assert again[alive]["uptime_last_30m"] == 100.0
+    assert again[alive]["latency_last_30m"] == mine[alive]["latency_last_30m"]
+    assert again[dead]["uptime_last_30m"] == 0.0

@@ -118,6 +118,7 @@ FULL_KEY = KeyRecord(
     provider={"order": ["sim"], "allow_fallbacks": False},
     provider_locked=True,
     kind="virtual",
+    store_bodies=False,
 )
 
 every_backend = pytest.mark.parametrize("open_store", BACKENDS, indirect=True)
@@ -198,6 +199,24 @@ async def test_teams_crud(store: Records) -> None:
     assert await store.delete_team("team_a") is True
     assert await store.team("team_a") is None
     assert await store.teams() == [other]
+
+
+@every_backend
+async def test_store_bodies_keeps_true_false_and_unset_apart(store: Records) -> None:
+    """Three states: on, off, and None (inherit the team's, then the config's)."""
+    for n, value in enumerate((True, False, None)):
+        team = TeamRecord(id=f"team_{n}", name="t", created_at=float(n), store_bodies=value)
+        await store.add_team(team)
+        assert (await store.team(team.id)) == team
+        assert (await store.team(team.id)).store_bodies is value  # type: ignore[union-attr]
+        key = make_key(n, team=team.id, store_bodies=value)
+        await store.add_key(key)
+        assert (await store.key(key.id)).store_bodies is value  # type: ignore[union-attr]
+    flipped = msgspec.structs.replace(make_key(2, team="team_2"), store_bodies=True)
+    await store.put_key(flipped)
+    assert (await store.key_by_hash(flipped.key_hash)) == flipped
+    await store.put_team(TeamRecord(id="team_0", name="t", created_at=0.0))
+    assert (await store.team("team_0")).store_bodies is None  # type: ignore[union-attr]
 
 
 @every_backend

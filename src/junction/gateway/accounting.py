@@ -54,6 +54,9 @@ class Generation:
     extra: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     """The client's ``x-junction-tags``."""
+    refused: bool = False
+    """Refused at the door (401: no key, or an unknown, revoked or expired
+    one): no body was read and nothing was attempted."""
 
     def readable_by(self, principal: Principal | None) -> bool:
         """A key reads only its own records; the master key (and no-keys mode) all."""
@@ -183,6 +186,25 @@ class Accountant:
             tags=list(trace.tags),
         )
         self.generations.add(generation)
+        for listener in self.listeners:
+            listener(generation)
+
+    def refused(self, generation_id: str, door: str, owner: Principal | None) -> None:
+        """A 401 at the door, for the listeners (request log, metrics). Not kept
+        in ``generations``: a client spraying bad keys must not push real
+        generations out of it."""
+        generation = Generation(
+            id=generation_id,
+            model="",
+            created=time.time(),
+            streamed=False,
+            attempts=[],
+            owner=owner,
+            door=door,
+            status=401,
+            error="authentication",
+            refused=True,
+        )
         for listener in self.listeners:
             listener(generation)
 

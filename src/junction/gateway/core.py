@@ -34,7 +34,7 @@ from junction.gateway.routes import ModelRoute, build_routes, global_preferences
 from junction.gateway.tokens import estimate_prompt_tokens, estimate_text_tokens
 from junction.gateway.trace import Principal, Trace
 from junction.policy import Call, build_policy
-from junction.policy.auth import Authenticator
+from junction.policy.auth import Authenticator, KeyRefused
 from junction.routing import EndpointStats, ProviderPreferences, StickyRoutes
 from junction.stores import Stores
 from junction.stores.memory import MemoryCounters, MemoryRecords
@@ -88,9 +88,14 @@ class Gateway:
         self.ids = ResponseIds()
         self.reset_state()
 
-    async def authenticate(self, token: str | None) -> Principal | None:
-        """The key's principal; None when keys are off. Raises 401 otherwise."""
-        return await self.authenticator.authenticate(token)
+    async def authenticate(self, token: str | None, door: str = "") -> Principal | None:
+        """The key's principal; None when keys are off. Raises 401 otherwise,
+        and the refusal goes to the accountant's listeners (log, metrics)."""
+        try:
+            return await self.authenticator.authenticate(token)
+        except KeyRefused as exc:
+            self.accountant.refused(self.ids.mint(), door, exc.principal)
+            raise
 
     async def close(self) -> None:
         """Settle what is in flight and close the transport and the stores."""

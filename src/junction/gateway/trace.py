@@ -53,6 +53,9 @@ class Principal:
     user: UserRecord | None = None
     provider_locked: bool = False
     """The key's provider defaults cannot be overridden by a request."""
+    store_bodies: bool | None = None
+    """Keep this caller's request bodies in the request log: the key's own
+    setting, else its team's; None: the config's ``request_log.store_bodies``."""
 
     @property
     def team_id(self) -> str | None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from junction.config import Config, key_digest
 from junction.gateway.trace import Principal
 from junction.routing import parse_preferences
-from junction.stores import KeyRecord, Stores, StoreUnavailable
+from junction.stores import KeyRecord, Stores, StoreUnavailable, TeamRecord
 from junction.types import GatewayError
 
 log = logging.getLogger("junction.policy")
@@ -45,6 +45,7 @@ class Authenticator:
                 k.name,
                 parse_preferences(k.provider) if k.provider is not None else None,
                 id=f"config:{k.name}",
+                store_bodies=k.store_bodies,
             )
             for k in config.keys
         }
@@ -117,6 +118,7 @@ class Authenticator:
             team=team,
             user=user,
             provider_locked=key.provider_locked,
+            store_bodies=_store_bodies(key, team),
         )
 
     def _remember(self, digest: str, principal: Principal | None, now: float) -> None:
@@ -126,20 +128,37 @@ class Authenticator:
             self._cache.popitem(last=False)
 
 
+def _store_bodies(key: KeyRecord, team: TeamRecord | None) -> bool | None:
+    """A key's own setting overrides its team's; None inherits the config's."""
+    if key.store_bodies is not None:
+        return key.store_bodies
+    return team.store_bodies if team is not None else None
+
+
 def _usable(principal: Principal, now: float) -> Principal:
     key: KeyRecord | None = principal.key
     assert key is not None
     if key.revoked_at is not None and key.revoked_at <= now:
-        raise _refused("has been revoked", key)
+        raise _refused("has been revoked", principal)
     if key.expires_at is not None and key.expires_at <= now:
-        raise _refused("has expired", key)
+        raise _refused("has expired", principal)
     return principal
 
 
-def _refused(what: str, key: KeyRecord | None = None) -> GatewayError:
+class KeyRefused(GatewayError):
+    """A 401 at the door. ``principal`` is the key's when it is known (revoked
+    or expired), for the request log and the metrics; never the secret."""
+
+    def __init__(self, message: str, principal: Principal | None = None) -> None:
+        super().__init__("authentication", message)
+        self.principal = principal
+
+
+def _refused(what: str, principal: Principal | None = None) -> KeyRefused:
+    key = principal.key if principal is not None else None
     which = f" ({key.prefix}..., id {key.id})" if key is not None else ""
-    return GatewayError(
-        "authentication",
+    return KeyRefused(
         f"The API key{which} {what}. Send a valid key as 'Authorization: Bearer <key>' "
         "(or x-api-key).",
+        principal,
     )

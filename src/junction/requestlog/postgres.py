@@ -7,8 +7,19 @@ from typing import Any
 
 import asyncpg
 
+from junction.catalog.live import LiveStats
+from junction.requestlog import endpoints
 from junction.requestlog.queries import LogQuery, SpendQuery
-from junction.requestlog.rollup import aggregate, daily, daily_upsert_sql, upsert_sql
+from junction.requestlog.rollup import (
+    aggregate,
+    daily,
+    daily_groups,
+    daily_groups_upsert_sql,
+    daily_upsert_sql,
+    hourly_dims,
+    hourly_dims_upsert_sql,
+    upsert_sql,
+)
 from junction.requestlog.rows import COLUMNS
 from junction.requestlog.sqlite import tag_rows
 from junction.requestlog.store import migration
@@ -20,10 +31,16 @@ _INSERT = (
 _TAGS = "INSERT INTO request_log_tags (tag, time, id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
 _UPSERT = upsert_sql(lambda i: f"${i}")
 _DAILY = daily_upsert_sql(lambda i: f"${i}")
+_DAY_GROUPS = daily_groups_upsert_sql(lambda i: f"${i}")
+_HOUR_DIMS = hourly_dims_upsert_sql(lambda i: f"${i}")
 
 
 def _q(i: int) -> str:
     return f"${i}"
+
+
+_ATTEMPTS = endpoints.insert_attempts_sql(_q)
+_MINUTES = endpoints.upsert_minutes_sql(_q)
 
 
 class PostgresLog:
@@ -40,13 +57,22 @@ class PostgresLog:
     async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         rollups = aggregate(rows)
         days = daily(rollups)
+        day_groups = daily_groups(rollups)
+        hour_dims = hourly_dims(rollups)
         tags = tag_rows(rows)
+        attempts = endpoints.attempt_rows(rows)
+        minutes = endpoints.minute_rollup(attempts)
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.executemany(_INSERT, rows)
             if tags:
                 await conn.executemany(_TAGS, tags)
             await conn.executemany(_UPSERT, rollups)
             await conn.executemany(_DAILY, days)
+            await conn.executemany(_DAY_GROUPS, day_groups)
+            await conn.executemany(_HOUR_DIMS, hour_dims)
+            if attempts:
+                await conn.executemany(_ATTEMPTS, attempts)
+                await conn.executemany(_MINUTES, minutes)
 
     async def logs(self, query: LogQuery) -> list[tuple[Any, ...]]:
         sql, params = query.sql(_q)
@@ -66,6 +92,29 @@ class PostgresLog:
             await conn.execute("DELETE FROM request_log_tags WHERE time < $1", time)
             status: str = await conn.execute("DELETE FROM request_log WHERE time < $1", time)
         return int(status.rsplit(" ", 1)[-1])
+
+    async def key_endpoint_stats(
+        self, key_id: str, endpoint_ids: Sequence[str], now: float
+    ) -> dict[str, LiveStats]:
+        if not endpoint_ids:
+            return {}
+        uptime_sql, samples_sql = endpoints.page_sql(_q, len(endpoint_ids))
+        uptime_args, samples_args = endpoints.page_params(key_id, endpoint_ids, now)
+        async with self.pool.acquire() as conn:
+            uptimes = await conn.fetch(uptime_sql, *uptime_args)
+            samples = await conn.fetch(samples_sql, *samples_args)
+        return endpoints.page_stats(endpoint_ids, uptimes, samples)
+
+    async def trim_endpoint_stats(self, now: float) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "DELETE FROM key_endpoint_attempts WHERE time < $1",
+                now - endpoints.SAMPLES_KEPT_S,
+            )
+            await conn.execute(
+                "DELETE FROM key_endpoint_minutely WHERE minute < $1",
+                int(now - endpoints.MINUTES_KEPT_S),
+            )
 
     async def close(self) -> None:
         await self.pool.close()

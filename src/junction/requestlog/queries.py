@@ -192,8 +192,10 @@ class SpendQuery:
         )
 
     def sql(self, ph: Placeholder) -> tuple[str, list[Any]]:
-        """From the hourly rollup; for unfiltered day groups, whole days come
-        from ``spend_daily`` and only the partial days at the edges from hours."""
+        """Hours from an hourly rollup (:meth:`_hourly`). Day groups: the whole
+        days from a daily rollup (``spend_daily``, a few rows per day and value,
+        when nothing is filtered; ``spend_daily_groups``, every group per day,
+        with a filter) and only the partial days at the edges from the hours."""
         params: list[Any] = []
 
         def p(value: Any) -> str:
@@ -204,7 +206,7 @@ class SpendQuery:
         d0 = None if self.start is None else math.ceil(self.start / 86400) * 86400
         d1 = None if self.end is None else math.floor(self.end / 86400) * 86400
         whole_days = d0 is None or d1 is None or d0 < d1
-        if self.group_by == "hour" or self.equals or not whole_days:
+        if self.group_by == "hour" or not whole_days:
             inner = self._hourly(p, self.start, self.end, self.equals)
             return (
                 f"SELECT period, dim, {sums} FROM ({inner}) u GROUP BY 1, 2 ORDER BY 1, 2",
@@ -212,20 +214,33 @@ class SpendQuery:
             )
         parts = []
         if self.start is not None and d0 is not None and self.start < d0:
-            parts.append(self._hourly(p, self.start, d0, ()))
-        where = [f"dimension = {p(self.by)}"]
+            parts.append(self._hourly(p, self.start, d0, self.equals))
+        parts.append(self._days(p, d0, d1))
+        if self.end is not None and d1 is not None and d1 < self.end:
+            parts.append(self._hourly(p, d1, self.end, self.equals))
+        inner = " UNION ALL ".join(parts)
+        return f"SELECT period, dim, {sums} FROM ({inner}) u GROUP BY 1, 2 ORDER BY 1, 2", params
+
+    def _days(self, p: Callable[[Any], str], d0: int | None, d1: int | None) -> str:
+        """Whole days ``[d0, d1)`` from the daily rollups."""
+        where = []
         if d0 is not None:
             where.append(f"day >= {p(d0)}")
         if d1 is not None:
             where.append(f"day < {p(d1)}")
-        parts.append(
-            f"SELECT day AS period, value AS dim, {', '.join(ROLLUP_SUMS)} FROM spend_daily "
-            f"WHERE {' AND '.join(where)}"
+        if not self.equals:
+            where.insert(0, f"dimension = {p(self.by)}")
+            return (
+                f"SELECT day AS period, value AS dim, {', '.join(ROLLUP_SUMS)} FROM spend_daily "
+                f"WHERE {' AND '.join(where)}"
+            )
+        for column, value in self.equals:
+            where.append(f"{column} = {p(value)}")
+        dim = f"{SPEND_DIMENSIONS[self.by]} || ''"  # as in _hourly: filter by index, never group
+        return (
+            f"SELECT day AS period, {dim} AS dim, {', '.join(ROLLUP_SUMS)} "
+            f"FROM spend_daily_groups WHERE {' AND '.join(where)}"
         )
-        if self.end is not None and d1 is not None and d1 < self.end:
-            parts.append(self._hourly(p, d1, self.end, ()))
-        inner = " UNION ALL ".join(parts)
-        return f"SELECT period, dim, {sums} FROM ({inner}) u GROUP BY 1, 2 ORDER BY 1, 2", params
 
     def _hourly(
         self,
@@ -234,8 +249,12 @@ class SpendQuery:
         end: float | None,
         equals: tuple[tuple[str, str], ...],
     ) -> str:
+        """Hours ``[start, end)``: from ``spend_hourly_dims`` (a few rows per
+        hour and value) without a filter, else from ``spend_hourly``."""
         bucket = "hour" if self.group_by == "hour" else "(hour / 86400) * 86400"
         where = []
+        if not equals:
+            where.append(f"dimension = {p(self.by)}")
         if start is not None:
             where.append(f"hour >= {p(int(start) // 3600 * 3600)}")
         if end is not None:
@@ -243,6 +262,11 @@ class SpendQuery:
         for column, value in equals:
             where.append(f"{column} = {p(value)}")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
+        if not equals:
+            return (
+                f"SELECT {bucket} AS period, value AS dim, {', '.join(ROLLUP_SUMS)} "
+                f"FROM spend_hourly_dims{clause}"
+            )
         # "|| ''": group on an expression, so a planner filters with the
         # (team, hour) / (key_id, hour) indexes but never scans them to group.
         dim = f"{SPEND_DIMENSIONS[self.by]} || ''"

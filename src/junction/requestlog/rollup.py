@@ -1,4 +1,11 @@
-"""The hourly spend rollup: a batch of rows aggregated in Python, one upsert per group."""
+"""The spend rollups: a batch of rows aggregated in Python, one upsert per group.
+
+``spend_hourly`` holds every group (hour x key x team x user x model x
+provider); the others are derived from a batch's hourly groups in the same
+transaction: ``spend_daily_groups`` (every group per UTC day),
+``spend_hourly_dims`` and ``spend_daily`` (per dimension and value, per hour
+and per day). A spend query reads the smallest that answers it
+(queries.SpendQuery)."""
 
 from __future__ import annotations
 
@@ -59,38 +66,85 @@ def aggregate(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
 
 
 DIMENSIONS = {"key": 1, "team": 2, "user": 3, "model": 4, "provider": 5}
-"""``spend_daily`` dimensions: their position in an hourly group's key."""
+"""The per-dimension rollups' dimensions: their position in an hourly group's key."""
 
 
-def daily(hourly: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """``spend_daily`` increments (dimension, day, value, sums...) from hourly groups."""
-    groups: dict[tuple[Any, ...], list[float]] = {}
-    width = len(ROLLUP_KEYS)
-    for group in hourly:
-        day = int(group[0]) // 86400 * 86400
-        sums = group[width:]
-        for name, at in DIMENSIONS.items():
-            key = (name, day, group[at])
-            acc = groups.get(key)
-            if acc is None:
-                groups[key] = list(sums)
-            else:
-                for i, v in enumerate(sums):
-                    acc[i] += v
+def _summed(groups: dict[tuple[Any, ...], list[float]]) -> list[tuple[Any, ...]]:
     out = []
-    for key, acc in sorted(groups.items()):
+    for key, acc in sorted(groups.items()):  # one lock order: no deadlocks
         ints = tuple(int(v) for v in acc[:7])
         out.append((*key, *ints, float(acc[7]), int(acc[8]), float(acc[9])))
     return out
 
 
-def daily_upsert_sql(placeholder: Any) -> str:
-    names = ("dimension", "day", "value", *ROLLUP_SUMS)
+def _add(groups: dict[tuple[Any, ...], list[float]], key: tuple[Any, ...], sums: Any) -> None:
+    acc = groups.get(key)
+    if acc is None:
+        groups[key] = list(sums)
+    else:
+        for i, v in enumerate(sums):
+            acc[i] += v
+
+
+def by_dimension(hourly: Sequence[tuple[Any, ...]], period: int) -> list[tuple[Any, ...]]:
+    """Per-dimension increments (dimension, period start, value, sums...) from
+    hourly groups: ``period`` 3600 for ``spend_hourly_dims``, 86400 for ``spend_daily``."""
+    groups: dict[tuple[Any, ...], list[float]] = {}
+    width = len(ROLLUP_KEYS)
+    for group in hourly:
+        start = int(group[0]) // period * period
+        for name, at in DIMENSIONS.items():
+            _add(groups, (name, start, group[at]), group[width:])
+    return _summed(groups)
+
+
+def daily(hourly: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``spend_daily`` increments (dimension, day, value, sums...)."""
+    return by_dimension(hourly, 86400)
+
+
+def hourly_dims(hourly: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``spend_hourly_dims`` increments (dimension, hour, value, sums...)."""
+    return by_dimension(hourly, 3600)
+
+
+def daily_groups(hourly: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``spend_daily_groups`` increments: the hourly groups summed per UTC day
+    (day, key_id, team, user_id, model, provider, sums...)."""
+    groups: dict[tuple[Any, ...], list[float]] = {}
+    width = len(ROLLUP_KEYS)
+    for group in hourly:
+        _add(groups, (int(group[0]) // 86400 * 86400, *group[1:width]), group[width:])
+    return _summed(groups)
+
+
+def dimension_upsert_sql(table: str, period: str, placeholder: Any) -> str:
+    """The upsert of a per-dimension rollup: ``spend_daily`` (``day``) or
+    ``spend_hourly_dims`` (``hour``)."""
+    names = ("dimension", period, "value", *ROLLUP_SUMS)
     values = ", ".join(placeholder(i + 1) for i in range(len(names)))
-    updates = ", ".join(f"{s} = spend_daily.{s} + excluded.{s}" for s in ROLLUP_SUMS)
+    updates = ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in ROLLUP_SUMS)
     return (
-        f"INSERT INTO spend_daily ({', '.join(names)}) VALUES ({values}) "
-        f"ON CONFLICT (dimension, day, value) DO UPDATE SET {updates}"
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({values}) "
+        f"ON CONFLICT (dimension, {period}, value) DO UPDATE SET {updates}"
+    )
+
+
+def daily_upsert_sql(placeholder: Any) -> str:
+    return dimension_upsert_sql("spend_daily", "day", placeholder)
+
+
+def hourly_dims_upsert_sql(placeholder: Any) -> str:
+    return dimension_upsert_sql("spend_hourly_dims", "hour", placeholder)
+
+
+def daily_groups_upsert_sql(placeholder: Any) -> str:
+    names = ("day", *ROLLUP_KEYS[1:], *ROLLUP_SUMS)
+    values = ", ".join(placeholder(i + 1) for i in range(len(names)))
+    updates = ", ".join(f"{s} = spend_daily_groups.{s} + excluded.{s}" for s in ROLLUP_SUMS)
+    return (
+        f"INSERT INTO spend_daily_groups ({', '.join(names)}) VALUES ({values}) "
+        f"ON CONFLICT (day, {', '.join(ROLLUP_KEYS[1:])}) DO UPDATE SET {updates}"
     )
 
 

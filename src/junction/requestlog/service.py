@@ -25,6 +25,12 @@ class RequestLog:
     settings: RequestLogSettings
     redaction: Redaction
 
+    def keeps_body(self, principal: object) -> bool:
+        """Whether a request's body goes in its row: the caller's own setting
+        (key, else team: ``Principal.store_bodies``), else the config's."""
+        own = getattr(principal, "store_bodies", None)
+        return self.settings.store_bodies if own is None else bool(own)
+
     async def close(self) -> None:
         await self.writer.close()
         await self.store.close()
@@ -52,6 +58,7 @@ async def open_request_log(
         flush_interval=settings.flush_interval,
         max_queue=settings.max_queue,
         retention_days=settings.retention_days,
+        refused_per_second=settings.refused_rows_per_second,
     )
     writer.start()
     accountant.listeners.append(writer.listen)

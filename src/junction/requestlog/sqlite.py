@@ -11,8 +11,19 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from junction.catalog.live import LiveStats
+from junction.requestlog import endpoints
 from junction.requestlog.queries import LogQuery, SpendQuery
-from junction.requestlog.rollup import aggregate, daily, daily_upsert_sql, upsert_sql
+from junction.requestlog.rollup import (
+    aggregate,
+    daily,
+    daily_groups,
+    daily_groups_upsert_sql,
+    daily_upsert_sql,
+    hourly_dims,
+    hourly_dims_upsert_sql,
+    upsert_sql,
+)
 from junction.requestlog.rows import COLUMNS
 from junction.requestlog.store import migration
 
@@ -24,6 +35,10 @@ _INSERT = (
 _TAGS = "INSERT OR IGNORE INTO request_log_tags (tag, time, id) VALUES (?, ?, ?)"
 _UPSERT = upsert_sql(lambda i: "?")
 _DAILY = daily_upsert_sql(lambda i: "?")
+_DAY_GROUPS = daily_groups_upsert_sql(lambda i: "?")
+_HOUR_DIMS = hourly_dims_upsert_sql(lambda i: "?")
+_ATTEMPTS = endpoints.insert_attempts_sql(lambda i: "?")
+_MINUTES = endpoints.upsert_minutes_sql(lambda i: "?")
 _TAGS_AT = COLUMNS.index("tags")
 
 
@@ -81,7 +96,11 @@ class SqliteLog:
     async def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         rollups = aggregate(rows)
         days = daily(rollups)
+        day_groups = daily_groups(rollups)
+        hour_dims = hourly_dims(rollups)
         tags = tag_rows(rows)
+        attempts = endpoints.attempt_rows(rows)
+        minutes = endpoints.minute_rollup(attempts)
 
         def tx(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
@@ -90,6 +109,10 @@ class SqliteLog:
                 db.executemany(_TAGS, tags)
                 db.executemany(_UPSERT, rollups)
                 db.executemany(_DAILY, days)
+                db.executemany(_DAY_GROUPS, day_groups)
+                db.executemany(_HOUR_DIMS, hour_dims)
+                db.executemany(_ATTEMPTS, attempts)
+                db.executemany(_MINUTES, minutes)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -125,6 +148,34 @@ class SqliteLog:
             return gone
 
         return await self._writer.run(tx)
+
+    async def key_endpoint_stats(
+        self, key_id: str, endpoint_ids: Sequence[str], now: float
+    ) -> dict[str, LiveStats]:
+        if not endpoint_ids:
+            return {}
+        uptime_sql, samples_sql = endpoints.page_sql(_q, len(endpoint_ids))
+        uptime_args, samples_args = endpoints.page_params(key_id, endpoint_ids, now)
+
+        def read(db: sqlite3.Connection) -> dict[str, LiveStats]:
+            uptimes = db.execute(uptime_sql, uptime_args).fetchall()
+            samples = db.execute(samples_sql, samples_args).fetchall()
+            return endpoints.page_stats(endpoint_ids, uptimes, samples)
+
+        return await self._reader.run(read)
+
+    async def trim_endpoint_stats(self, now: float) -> None:
+        def tx(db: sqlite3.Connection) -> None:
+            db.execute(
+                "DELETE FROM key_endpoint_attempts WHERE time < ?",
+                (now - endpoints.SAMPLES_KEPT_S,),
+            )
+            db.execute(
+                "DELETE FROM key_endpoint_minutely WHERE minute < ?",
+                (now - endpoints.MINUTES_KEPT_S,),
+            )
+
+        await self._writer.run(tx)
 
     async def close(self) -> None:
         await self._writer.close()

@@ -1,5 +1,6 @@
 """What a request-log backend does: write a batch (rows and rollups in one
-transaction), answer the admin queries, find one row, forget old rows."""
+transaction), answer the admin queries and a key's endpoint statistics,
+find one row, forget old rows."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any, Protocol
 
+from junction.catalog.live import LiveStats
 from junction.requestlog.queries import LogQuery, SpendQuery
+
+SCHEMA = ("0002_request_log.sql", "0006_key_endpoint_stats.sql", "0007_spend_rollups.sql")
+"""The request log's migrations (each statement ``IF NOT EXISTS``)."""
 
 
 class LogStore(Protocol):
@@ -16,13 +21,23 @@ class LogStore(Protocol):
     async def spend(self, query: SpendQuery) -> list[tuple[Any, ...]]: ...
     async def get(self, row_id: str) -> tuple[Any, ...] | None: ...
     async def delete_before(self, time: float) -> int: ...
+    async def key_endpoint_stats(
+        self, key_id: str, endpoints: Sequence[str], now: float
+    ) -> dict[str, LiveStats]:
+        """A key's own statistics of each endpoint (requestlog/endpoints.py)."""
+        ...
+
+    async def trim_endpoint_stats(self, now: float) -> None:
+        """Forget the samples and minutes the endpoints page no longer reads."""
+        ...
+
     async def close(self) -> None: ...
 
 
 def migration(backend: str) -> str:
     """The request log's schema (the migration runner applies the same file)."""
     folder = resources.files("junction.stores").joinpath("migrations", backend)
-    return folder.joinpath("0002_request_log.sql").read_text(encoding="utf-8")
+    return "\n".join(folder.joinpath(name).read_text(encoding="utf-8") for name in SCHEMA)
 
 
 async def connect(url: str) -> LogStore:

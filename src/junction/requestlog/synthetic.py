@@ -35,6 +35,19 @@ def synthetic_rows(
         completion = 0 if failed else rnd.randrange(1, 800)
         cached = rnd.randrange(0, prompt // 2 + 1) if rnd.random() < 0.3 else 0
         tags = [TAGS[rnd.randrange(len(TAGS))]] if rnd.random() < 0.5 else []
+        latency = rnd.uniform(50, 5000)
+        ttft = None if failed else rnd.uniform(20, 800)
+        streamed = rnd.random() < 0.5
+        endpoint = f"{PROVIDERS[model]}-1"
+        attempt = {
+            "endpoint": endpoint,
+            "provider": endpoint,
+            "status": 502 if failed else 200,
+            "error": "upstream 502" if failed else None,
+            "timeout": False,
+            "latency_ms": round(latency, 3),
+            "ttft_ms": None if ttft is None else round(ttft, 3),
+        }
         row = {
             "id": f"gen-syn-{seed}-{i:08d}",
             "time": start + i * step,
@@ -46,20 +59,20 @@ def synthetic_rows(
             "model_asked": MODELS[model],
             "model_used": MODELS[model],
             "provider": PROVIDERS[model],
-            "endpoint": f"{PROVIDERS[model]}-1",
-            "attempts": '[{"endpoint":"e","status":200}]',
+            "endpoint": endpoint,
+            "attempts": msgspec.json.encode([attempt]).decode(),
             "prompt_tokens": prompt,
             "completion_tokens": completion,
             "cached_tokens": cached,
             "cache_write_tokens": 0,
             "reasoning_tokens": completion // 4,
             "cost": None if failed else round((prompt + 4 * completion) * 1e-6, 9),
-            "latency_ms": rnd.uniform(50, 5000),
-            "ttft_ms": None if failed else rnd.uniform(20, 800),
+            "latency_ms": latency,
+            "ttft_ms": ttft,
             "status": 502 if failed else 200,
             "error": "provider_unavailable" if failed else None,
             "cache_hit": False,
-            "streamed": rnd.random() < 0.5,
+            "streamed": streamed,
             "cancelled": False,
             "router": None,
             "request_user": None,

@@ -1,7 +1,14 @@
 """The request log's writer: the settle listener queues a row (no I/O on the
 event loop); a background task writes batches. When the store is down, rows
 stay queued (up to ``max_queue``) and the write is retried; past that, new
-rows are dropped, counted and logged, never silently."""
+rows are dropped, counted and logged, never silently.
+
+Rows of requests refused at the door (401s) are bounded apart: at most
+``refused_per_second`` a second (a token bucket holding one second's worth),
+and only while the queue is under half full, so a client spraying bad keys
+can neither grow the queue past ``max_queue`` nor crowd out the rows of
+answered requests. The refusals past the bound are counted
+(``refused_unlogged``), not written."""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from junction.gateway.accounting import Generation
@@ -29,6 +37,8 @@ class RequestLogWriter:
         max_queue: int = 100_000,
         retention_days: float | None = None,
         retention_every: float = 3600.0,
+        refused_per_second: float = 50.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.batch_size = batch_size
@@ -42,6 +52,12 @@ class RequestLogWriter:
         """Rows lost because the queue was full (the store was down too long)."""
         self.failures = 0
         """Batch writes that failed (and were retried)."""
+        self.refused_per_second = refused_per_second
+        self.refused_unlogged = 0
+        """401s past the refusal bound: counted here, not written."""
+        self._clock = clock
+        self._tokens = refused_per_second
+        self._refill_at = clock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -50,6 +66,15 @@ class RequestLogWriter:
 
     def listen(self, generation: Generation) -> None:
         """The ``Accountant`` listener: O(1), never raises."""
+        if generation.refused and not self._admit_refusal():
+            self.refused_unlogged += 1
+            if self.refused_unlogged == 1 or self.refused_unlogged % 10_000 == 0:
+                log.warning(
+                    "request log: %d refused-key (401) rows not written so far "
+                    "(request_log.refused_rows_per_second)",
+                    self.refused_unlogged,
+                )
+            return
         try:
             row = to_row(generation)
         except Exception:
@@ -68,6 +93,19 @@ class RequestLogWriter:
         self.queue.append(row)
         if len(self.queue) >= self.batch_size:
             self._wake.set()
+
+    def _admit_refusal(self) -> bool:
+        """A token for one 401 row, while the queue is under half full."""
+        if len(self.queue) >= self.max_queue // 2:
+            return False
+        now = self._clock()
+        rate = self.refused_per_second
+        self._tokens = min(rate, self._tokens + (now - self._refill_at) * rate)
+        self._refill_at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
 
     def start(self) -> None:
         if self._task is None:
@@ -109,12 +147,13 @@ class RequestLogWriter:
                 self.written += n
 
     async def _retain(self) -> None:
-        if self.retention_days is None:
-            return
         now = time.time()
         if now - self._last_retention < self.retention_every:
             return
         self._last_retention = now
+        await self.store.trim_endpoint_stats(now)  # a day's worth, whatever the retention
+        if self.retention_days is None:
+            return
         gone = await self.store.delete_before(now - self.retention_days * 86400)
         if gone:
             log.info("request log: %d rows older than %g days deleted", gone, self.retention_days)

@@ -175,6 +175,7 @@ def key_view(key: KeyRecord, now: float) -> dict[str, Any]:
         "metadata": key.metadata,
         "provider": key.provider,
         "provider_locked": key.provider_locked,
+        "store_bodies": key.store_bodies,
     }
 
 
@@ -186,6 +187,7 @@ def team_view(team: TeamRecord) -> dict[str, Any]:
         **_limit_view(team.limits),
         "created_at": iso(team.created_at),
         "metadata": team.metadata,
+        "store_bodies": team.store_bodies,
     }
 
 
@@ -286,6 +288,7 @@ async def create_key(gw: AdminGateway, request: Request, now: float) -> Response
         metadata=sent(body.metadata, {}),
         provider=provider,
         provider_locked=locked,
+        store_bodies=sent(body.store_bodies, None),
     )
     await records.add_key(key)
     return _json({"key": secret, **key_view(key, now)}, 201)
@@ -328,6 +331,7 @@ async def update_key(gw: AdminGateway, request: Request, now: float) -> Response
         metadata=sent(body.metadata, key.metadata),
         provider=provider,
         provider_locked=locked,
+        store_bodies=sent(body.store_bodies, key.store_bodies),
     )
     _check_lock(provider, locked)
     await _check_team(records, team)
@@ -379,6 +383,7 @@ async def create_team(gw: AdminGateway, request: Request, now: float) -> Respons
         created_at=now,
         limits=limits_after(Limits(), body),
         metadata=sent(body.metadata, {}),
+        store_bodies=sent(body.store_bodies, None),
     )
     await gw.stores.records.add_team(team)
     return _json(team_view(team), 201)
@@ -402,6 +407,7 @@ async def update_team(gw: AdminGateway, request: Request, now: float) -> Respons
         name=sent(body.name, team.name).strip(),
         limits=limits_after(team.limits, body),
         metadata=sent(body.metadata, team.metadata),
+        store_bodies=sent(body.store_bodies, team.store_bodies),
     )
     await gw.stores.records.put_team(changed)
     return _json(team_view(changed))

@@ -60,6 +60,8 @@ class _LimitsBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class TeamPatch(_LimitsBody, forbid_unknown_fields=True, kw_only=True):
     name: str | UnsetType = UNSET
+    store_bodies: bool | UnsetType | None = UNSET
+    """Keep request bodies in the log; None: inherit ``request_log.store_bodies``."""
 
 
 class TeamCreate(TeamPatch, forbid_unknown_fields=True, kw_only=True):
@@ -84,6 +86,8 @@ class KeyPatch(_LimitsBody, forbid_unknown_fields=True, kw_only=True):
     """ISO 8601 (a time without a zone is UTC) or epoch seconds."""
     provider: dict[str, Any] | UnsetType | None = UNSET
     provider_locked: bool | UnsetType = UNSET
+    store_bodies: bool | UnsetType | None = UNSET
+    """Keep request bodies in the log; None: inherit the team's, else the config's."""
 
 
 class KeyCreate(KeyPatch, forbid_unknown_fields=True, kw_only=True):

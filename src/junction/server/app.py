@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 import msgspec
 
-from junction.catalog import openrouter_model, public_endpoint
+from junction.catalog import openrouter_model
 from junction.codecs import anthropic_messages, openai_chat, openai_responses
 from junction.config import Config, parse_config
 from junction.gateway import Gateway, Trace
@@ -39,6 +39,7 @@ from junction.server.asgi import (
     TooLarge,
 )
 from junction.server.doors import ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES, Door, doors
+from junction.server.endpoint_pages import endpoints_page
 from junction.server.errors import (
     ErrorEncoder,
     client_error,
@@ -194,7 +195,7 @@ def create_app(
         door: Door = OPENAI_CHAT,
         public: bool = False,
     ) -> None:
-        wrapped = _guard(keeper, handler, door.server.encode_error, public)
+        wrapped = _guard(keeper, handler, door.server.encode_error, public, door=door.server.name)
         for path in paths:
             router.add(method, path, wrapped)
 
@@ -253,10 +254,11 @@ def _guard(
     encode: ErrorEncoder,
     public: bool = False,
     by_client: bool = False,
+    door: str = OPENAI_CHAT.server.name,
 ) -> Callable[[Request], Awaitable[Response | StreamingResponse]]:
     """``handler`` behind authentication, its failures in ``encode``'s shape
     (``by_client``: in the shape of the client that called, see
-    :func:`_error_encoder`)."""
+    :func:`_error_encoder`). ``door`` names the door in a refusal's log row."""
 
     async def endpoint(request: Request) -> Response | StreamingResponse:
         state = keeper.state
@@ -265,7 +267,8 @@ def _guard(
             if state is None:
                 raise GatewayError("overloaded", "junction is starting up; retry shortly")
             if not public:
-                request.principal = await state.gateway.authenticate(_token(request))
+                at = _client_door(request) if by_client else door
+                request.principal = await state.gateway.authenticate(_token(request), at)
             return await handler(state, request)
         except TooLarge as exc:
             return error_response(_too_large(exc.limit), shape)
@@ -324,6 +327,12 @@ def _error_encoder(request: Request) -> ErrorEncoder:
 _ANTHROPIC_PREFIXES = ("/v1/messages", "/api/v1/messages")
 
 
+def _client_door(request: Request) -> str:
+    """The door a model-list call is logged under when its key is refused."""
+    anthropic = wants_anthropic(request.headers)
+    return (ANTHROPIC_MESSAGES if anthropic else OPENAI_CHAT).server.name
+
+
 async def _not_found(request: Request, status: int) -> Response:
     kind: ErrorKind = "not_found" if status == 404 else "invalid_request"
     if status == 404:
@@ -362,7 +371,7 @@ def _chat(door: Door) -> StateHandler:
         trace = Trace(key=request.principal, door=server.name)
         trace.tags = parse_tags(request.headers.get("x-junction-tags"))
         trace.extra = {"model_asked": req.model, "user": req.user, "metadata": req.metadata}
-        if st.request_log is not None and st.request_log.settings.store_bodies:
+        if st.request_log is not None and st.request_log.keeps_body(request.principal):
             trace.extra["body"] = st.request_log.redaction.apply(body)
         if not req.stream:
             st.telemetry.started()
@@ -455,25 +464,12 @@ async def _openrouter_model(st: State, request: Request) -> Response:
 
 
 async def _endpoints(st: State, request: Request) -> Response:
-    """OpenRouter's ``GET /models/{author}/{slug}/endpoints``, with live stats."""
-    route = st.gateway.route(request.params["model"], kind=None)
-    now = st.gateway.clock()
-    model = openrouter_model(route.info)
-    endpoints = [
-        public_endpoint(e.info, st.gateway.stats.snapshot(e.info.id, now=now))
-        for e in route.endpoints
-    ]
-    body = {
-        "data": {
-            "id": route.name,
-            "name": model["name"],
-            "created": model["created"],
-            "description": model["description"],
-            "architecture": model["architecture"],
-            "endpoints": endpoints,
-        }
-    }
-    return Response(msgspec.json.encode(body))
+    """OpenRouter's ``GET /models/{author}/{slug}/endpoints``: the shared live
+    stats for the master key, a key's own from the log (server/endpoint_pages.py)."""
+    page = await endpoints_page(
+        st.gateway, st.request_log, request.principal, request.params["model"]
+    )
+    return Response(msgspec.json.encode(page))
 
 
 async def _generation(st: State, request: Request) -> Response:

@@ -107,7 +107,7 @@ def _key(request: Request) -> str | None:
 async def _admit(st: State, request: Request) -> None:
     token = _key(request)
     try:
-        request.principal = await st.gateway.authenticate(token)
+        request.principal = await st.gateway.authenticate(token, door=SERVER.name)
     except GatewayError:
         what = "is not a key of this gateway" if token else "is missing"
         raise GatewayError(

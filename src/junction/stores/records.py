@@ -52,6 +52,9 @@ class KeyRecord(msgspec.Struct, omit_defaults=True, kw_only=True):
     provider_locked: bool = False
     """When true a request's own ``provider`` cannot override ``provider``."""
     kind: Literal["virtual", "config"] = "virtual"
+    store_bodies: bool | None = None
+    """Keep this key's request bodies in the request log (redacted first);
+    None: the team's setting, else ``request_log.store_bodies``."""
 
 
 class TeamRecord(msgspec.Struct, omit_defaults=True, kw_only=True):
@@ -60,6 +63,9 @@ class TeamRecord(msgspec.Struct, omit_defaults=True, kw_only=True):
     created_at: float
     limits: Limits = msgspec.field(default_factory=Limits)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    store_bodies: bool | None = None
+    """Keep the bodies of this team's keys' requests (a key's own setting
+    wins); None: ``request_log.store_bodies``."""
 
 
 class UserRecord(msgspec.Struct, omit_defaults=True, kw_only=True):

@@ -28,8 +28,9 @@ KEY_COLUMNS = (
     "provider",
     "provider_locked",
     "kind",
+    "store_bodies",
 )
-TEAM_COLUMNS = ("id", "name", "created_at", "limits", "metadata")
+TEAM_COLUMNS = ("id", "name", "created_at", "limits", "metadata", "store_bodies")
 USER_COLUMNS = ("id", "name", "created_at", "team_id", "email", "limits", "metadata")
 
 Row = tuple[Any, ...]
@@ -60,12 +61,13 @@ def key_row(k: KeyRecord) -> Row:
         provider,
         k.provider_locked,
         k.kind,
+        k.store_bodies,
     )
 
 
 def key_record(row: Row) -> KeyRecord:
     (id_, key_hash, name, prefix, team, user, limits, expires_at, revoked_at, created_at) = row[:10]
-    metadata, provider, locked, kind = row[10:]
+    metadata, provider, locked, kind, store_bodies = row[10:]
     return KeyRecord(
         id=id_,
         key_hash=key_hash,
@@ -81,22 +83,29 @@ def key_record(row: Row) -> KeyRecord:
         provider=None if provider is None else _dict.decode(provider),
         provider_locked=bool(locked),
         kind=kind,
+        store_bodies=_tristate(store_bodies),
     )
 
 
 def team_row(t: TeamRecord) -> Row:
-    return (t.id, t.name, t.created_at, _json(t.limits), _json(t.metadata))
+    return (t.id, t.name, t.created_at, _json(t.limits), _json(t.metadata), t.store_bodies)
 
 
 def team_record(row: Row) -> TeamRecord:
-    id_, name, created_at, limits, metadata = row
+    id_, name, created_at, limits, metadata, store_bodies = row
     return TeamRecord(
         id=id_,
         name=name,
         created_at=created_at,
         limits=_limits.decode(limits),
         metadata=_dict.decode(metadata),
+        store_bodies=_tristate(store_bodies),
     )
+
+
+def _tristate(value: object) -> bool | None:
+    """A nullable boolean column (SQLite keeps 0 / 1 / NULL)."""
+    return None if value is None else bool(value)
 
 
 def user_row(u: UserRecord) -> Row:

@@ -69,6 +69,8 @@ class Tracing:
         self._code = StatusCode
 
     def __call__(self, g: Generation) -> None:
+        if g.refused:  # a 401 at the door is no GenAI operation: a metric and a log row
+            return
         from opentelemetry import trace
 
         start = _ns(g.created)

@@ -1,0 +1,28 @@
+-- Each key's own endpoint statistics (junction.requestlog.endpoints): one row
+-- per attempt of a keyed request (trimmed after an hour), and per key,
+-- endpoint and minute the attempts that count for uptime (trimmed after a day).
+-- Also applied by the request log at start-up: every statement IF NOT EXISTS.
+CREATE TABLE IF NOT EXISTS key_endpoint_attempts (
+    key_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    time DOUBLE PRECISION NOT NULL,
+    id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    ok BOOLEAN NOT NULL,
+    ttft_ms DOUBLE PRECISION,
+    latency_ms DOUBLE PRECISION NOT NULL,
+    tokens_per_s DOUBLE PRECISION,
+    PRIMARY KEY (key_id, endpoint, time, id, n)
+);
+CREATE INDEX IF NOT EXISTS key_endpoint_attempts_time ON key_endpoint_attempts (time);
+
+CREATE TABLE IF NOT EXISTS key_endpoint_minutely (
+    key_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    minute BIGINT NOT NULL,
+    up_total BIGINT NOT NULL DEFAULT 0,
+    up_ok BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_id, endpoint, minute)
+);
+CREATE INDEX IF NOT EXISTS key_endpoint_minutely_minute ON key_endpoint_minutely (minute);
