@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -20,6 +21,7 @@ from junction.cache import (
     encode_entry,
 )
 from junction.cache.redis_cache import RedisCache
+from junction.cache.sqlite_cache import SqliteCache
 from junction.codecs import openai_chat
 from junction.types import ChatResponse, Choice, GatewayError, Message, TextPart, Usage
 
@@ -67,14 +69,17 @@ def test_options_from_headers() -> None:
     no_cache = cache_options({"cache-control": "no-cache"}, 300)
     assert (no_cache.read, no_cache.write) == (False, True)
     no_store = cache_options({"cache-control": "max-age=0, No-Store"}, 300)
-    assert (no_store.read, no_store.write) == (False, False)
+    assert (no_store.read, no_store.write) == (True, False)  # no-store: do not keep; may read
     ttl = cache_options({"x-junction-cache-ttl": "5", "x-junction-cache-namespace": " a "}, 300)
     assert (ttl.ttl, ttl.namespace, ttl.write) == (5.0, "a", True)
     assert cache_options({"x-junction-cache-ttl": "0"}, 300).write is False
-    for bad in ("soon", "-1", "nan", "inf"):
+    for bad in ("soon", "-1", "nan", "inf", "86401", ""):
         with pytest.raises(GatewayError) as caught:
-            cache_options({"x-junction-cache-ttl": bad}, 300)
+            cache_options({"x-junction-cache-ttl": bad}, 300, max_ttl=86400)
         assert caught.value.param == "x-junction-cache-ttl"
+        assert caught.value.status == 400
+        assert "x-junction-cache-ttl" in caught.value.message
+    assert cache_options({"x-junction-cache-ttl": "86400"}, 300, max_ttl=86400).ttl == 86400
     with pytest.raises(GatewayError):
         cache_options({"x-junction-cache-namespace": "n" * 129}, 300)
 
@@ -92,13 +97,18 @@ def test_an_entry_round_trips_and_garbage_is_a_miss() -> None:
     assert decode_entry(b"not msgpack at all") is None
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 async def backend(
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[ResponseCache, list[float]]]:
     now = [1000.0]
     if request.param == "memory":
         yield MemoryCache(max_entries=2, clock=lambda: now[0]), now
+        return
+    if request.param == "sqlite":
+        sqlite = SqliteCache(str(tmp_path / "cache.db"), clock=lambda: now[0])
+        yield sqlite, now
+        await sqlite.close()
         return
     client = Redis.from_url(REDIS, socket_connect_timeout=2)
     try:
@@ -122,7 +132,7 @@ async def test_get_put_and_expiry(backend: tuple[ResponseCache, list[float]]) ->
     assert await cache.get("k1") is None
     await cache.put("k1", b"one", ttl=0.3)
     assert await cache.get("k1") == b"one"
-    if isinstance(cache, MemoryCache):
+    if isinstance(cache, (MemoryCache, SqliteCache)):
         now[0] += 0.31
     else:
         import asyncio
@@ -142,11 +152,40 @@ async def test_memory_cache_drops_the_least_recently_used() -> None:
     assert await cache.get("c") == b"3"
 
 
+async def test_a_put_replaces_and_the_file_outlives_the_process(tmp_path: Path) -> None:
+    path = str(tmp_path / "cache.db")
+    first = SqliteCache(path)
+    await first.put("k", b"old", 60)
+    await first.put("k", b"new", 60)
+    await first.close()
+    again = SqliteCache(path)
+    try:
+        assert await again.get("k") == b"new"
+    finally:
+        await again.close()
+
+
+async def test_memory_cache_is_bounded_in_bytes() -> None:
+    cache = MemoryCache(max_entries=100, max_bytes=10)
+    await cache.put("a", b"12345", 60)
+    await cache.put("b", b"12345", 60)
+    await cache.put("c", b"1", 60)  # 11 bytes: the least recent (a) goes
+    assert await cache.get("a") is None
+    assert await cache.get("b") == b"12345"
+    await cache.put("huge", b"x" * 11, 60)  # larger than the whole cache: not kept
+    assert await cache.get("huge") is None
+    assert await cache.get("c") == b"1"
+
+
 def test_the_package_exports_only_its_contract() -> None:
     import junction.cache as package
 
     assert sorted(package.__all__) == [
+        "AnswerCache",
+        "Ask",
         "CacheOptions",
+        "ExactCache",
+        "Found",
         "MemoryCache",
         "ResponseCache",
         "cache_key",

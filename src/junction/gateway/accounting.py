@@ -54,6 +54,10 @@ class Generation:
     extra: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     """The client's ``x-junction-tags``."""
+    cache_hit: bool | None = None
+    """Answered from the response cache (None: the cache was not consulted)."""
+    saved_cost: float | None = None
+    """On a cache hit: the cost of the answer it replayed (USD)."""
 
     def readable_by(self, principal: Principal | None) -> bool:
         """A key reads only its own records; the master key (and no-keys mode) all."""
@@ -181,6 +185,8 @@ class Accountant:
             error=trace.error,
             extra=dict(trace.extra),
             tags=list(trace.tags),
+            cache_hit=trace.cache_hit,
+            saved_cost=trace.saved_cost,
         )
         self.generations.add(generation)
         for listener in self.listeners:
