@@ -21,6 +21,7 @@ from aiohttp import web
 from _serving import serve_on_loopback
 from junction.config import Config, Server, load_config, parse_config
 from junction.gateway import Gateway  # before junction.policy: the import order they need
+from junction.policy import ResponseCaching
 from junction.policy.periods import Periods
 from junction.server.app import create_app
 from junction.server.serving import build_server
@@ -59,7 +60,12 @@ def cache_config(
     env = {"JUNCTION_SIM_URL": sim_url}
     config = load_config(ROOT / "examples" / "sim.yaml", env)
     text = CACHE.format(master=MASTER, db=db, backend=backend, redis=redis, semantic=semantic)
-    extra = parse_config(text + "models: {}\n", env)
+    # The embedding model again, so that cache.semantic.model validates here too.
+    models = (
+        "models:\n  sim/embedding:\n    kind: embedding\n    deployments:\n"
+        f"      - {{provider: openai, model: text-embedding-3-small, base_url: '{sim_url}/v1'}}\n"
+    )
+    extra = parse_config(text + models, env)
     config.server.master_key = extra.server.master_key
     config.stores = extra.stores
     config.request_log = extra.request_log
@@ -103,6 +109,12 @@ class Stack:
         assert r.status_code == 201, r.text
         secret: str = r.json()["key"]
         return secret
+
+    async def kept(self) -> None:
+        """Wait until the cache has written the answers of finished requests."""
+        for stage in self.gateway.policy.everyone:
+            if isinstance(stage, ResponseCaching):
+                await stage.drain()
 
     async def spent(self, key_id: str) -> float:
         """What the key's budget counter holds (USD), once every settle is done."""

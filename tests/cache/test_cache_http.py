@@ -88,7 +88,7 @@ async def test_a_streamed_answer_is_kept_and_served_plain(stack: Stack) -> None:
             stream=True,  # type: ignore[arg-type]
         )
         text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
-        await asyncio.sleep(0.05)  # the entry is written after the stream ends
+        await stack.kept()  # the entry is written after the stream ends
         calls = await stack.upstream_calls()
         again, headers = await ask(client)
         assert await stack.upstream_calls() == calls
@@ -199,7 +199,7 @@ async def test_controls_no_cache_no_store_and_ttl(stack: Stack) -> None:
         assert h["x-junction-cache"] == "miss"
         _, h = await ask(client, messages=other)
         assert h["x-junction-cache"] == "miss"  # neither no-store nor ttl 0 kept it
-        await asyncio.sleep(0.05)
+        await stack.kept()
         _, h = await ask(client, messages=other)
         assert h["x-junction-cache"] == "hit"
 
@@ -227,6 +227,7 @@ async def test_controls_no_cache_no_store_and_ttl(stack: Stack) -> None:
 async def test_expired_entries_are_misses(stack: Stack) -> None:
     async with stack.openai() as client:
         await ask(client, {"x-junction-cache-ttl": "0.2"})
+        await stack.kept()
         await asyncio.sleep(0.3)
         _, h = await ask(client)
     assert h["x-junction-cache"] == "miss"
@@ -251,7 +252,7 @@ async def test_errors_and_cut_or_cancelled_streams_are_never_kept(stack: Stack) 
         with pytest.raises(openai.APIError):
             async for _ in stream:
                 pass
-        await asyncio.sleep(0.05)
+        await stack.kept()
         _, h = await ask(client, messages=cut, max_tokens=64)
         assert h["x-junction-cache"] == "miss"  # the cut stream was not kept
 
@@ -267,7 +268,8 @@ async def test_errors_and_cut_or_cancelled_streams_are_never_kept(stack: Stack) 
             break  # the client goes away after the first chunk
         await stream.close()
         await stack.sim_model("gpt-4o-mini", {"tokens_per_second": 0})
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # the gateway sees the client go
+        await stack.kept()
         _, h = await ask(client, messages=slow, max_tokens=128)
         assert h["x-junction-cache"] == "miss"  # the cancelled stream was not kept
 

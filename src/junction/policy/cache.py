@@ -123,10 +123,14 @@ class ResponseCaching:
             self._warned = now
             log.warning("the %s response cache failed a %s", cache.kind, what, exc_info=True)
 
-    async def close(self) -> None:
-        """Finish the writes in flight, then close the caches."""
+    async def drain(self) -> None:
+        """Wait for the writes in flight (shutdown, tests)."""
         while self._writing:
             await asyncio.gather(*list(self._writing), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Finish the writes in flight, then close the caches."""
+        await self.drain()
         for cache in self.caches:
             await cache.close()
 
