@@ -20,10 +20,29 @@ from junction.cache import (
     decode_entry,
     encode_entry,
 )
+from junction.cache.answer import Answer, replay
 from junction.cache.redis_cache import RedisCache
 from junction.cache.sqlite_cache import SqliteCache
 from junction.codecs import openai_chat
-from junction.types import ChatResponse, Choice, GatewayError, Message, TextPart, Usage
+from junction.config import ConfigError, parse_config
+from junction.gateway import Gateway  # noqa: F401  (before junction.policy: the import order they need)
+from junction.policy.cache import response_caching
+from junction.types import (
+    ChatResponse,
+    Choice,
+    Finish,
+    GatewayError,
+    Message,
+    StreamStart,
+    TextDelta,
+    TextPart,
+    ThinkingDelta,
+    ThinkingPart,
+    ToolCallDelta,
+    ToolCallPart,
+    Usage,
+    UsageReport,
+)
 
 REDIS = REDIS_URL
 
@@ -193,3 +212,107 @@ def test_the_package_exports_only_its_contract() -> None:
         "decode_entry",
         "encode_entry",
     ]
+
+
+def _answer() -> ChatResponse:
+    return ChatResponse(
+        id="gen-7",
+        model="m",
+        created=1700000000,
+        provider="p",
+        choices=[
+            Choice(
+                0,
+                Message(
+                    role="assistant",
+                    content=[
+                        ThinkingPart(text="let me see", signature="sig"),
+                        TextPart(text="Calling two tools."),
+                        ToolCallPart(id="call_1", name="f", arguments='{"a": 1}'),
+                        ToolCallPart(id="call_2", name="g", arguments="{}"),
+                    ],
+                ),
+                finish_reason="tool_calls",
+                native_finish_reason="tool_use",
+            ),
+            Choice(
+                1, Message(role="assistant", content=[TextPart(text="x")]), finish_reason="stop"
+            ),
+        ],
+        usage=Usage(prompt_tokens=9, completion_tokens=5, cost=0.25),
+    )
+
+
+def test_a_replayed_stream_collects_back_into_the_same_answer() -> None:
+    answer = _answer()
+    events = replay(answer)
+    assert isinstance(events[0], StreamStart)
+    assert isinstance(events[1], UsageReport)  # the prompt's tokens, up front
+    assert isinstance(events[-1], UsageReport)
+    collected = Answer(max_chars=10_000)
+    for i in range(len(events)):  # one event a batch, as a stream arrives
+        collected.add(events[i : i + 1])
+    assert collected.result() == answer
+
+
+def test_a_stream_in_pieces_collects_whole() -> None:
+    collected = Answer(max_chars=10_000)
+    collected.add([StreamStart(id="gen-1", model="m"), TextDelta("Hel"), TextDelta("lo")])
+    collected.add([ThinkingDelta(text="hm"), ThinkingDelta(signature="s")])
+    collected.add(
+        [ToolCallDelta(0, id="c", name="f", arguments='{"a"'), ToolCallDelta(0, arguments=": 1}")]
+    )
+    collected.add([Finish("tool_calls"), UsageReport(Usage(prompt_tokens=1, completion_tokens=2))])
+    result = collected.result()
+    assert result is not None
+    assert result.choices[0].message.content == [
+        TextPart(text="Hello"),
+        ThinkingPart(text="hm", signature="s"),
+        ToolCallPart(id="c", name="f", arguments='{"a": 1}'),
+    ]
+    assert result.usage == Usage(prompt_tokens=1, completion_tokens=2)
+
+
+def test_a_cut_or_oversized_stream_collects_nothing() -> None:
+    cut = Answer(max_chars=10_000)
+    cut.add([StreamStart(id="gen-1", model="m"), TextDelta("half an ans")])
+    assert cut.result() is None  # no Finish: not whole
+    two = Answer(max_chars=10_000)
+    two.add([StreamStart(id="gen-1", model="m"), TextDelta("a"), Finish("stop")])
+    two.add([TextDelta("b", index=1)])
+    assert two.result() is None  # choice 1 never finished
+    big = Answer(max_chars=10)
+    big.add([StreamStart(id="gen-1", model="m"), TextDelta("x" * 11), Finish("stop")])
+    assert big.result() is None
+
+
+@pytest.mark.parametrize(
+    ("cache", "where"),
+    [
+        ("{ttl: 100, max_ttl: 50}", "cache.ttl"),
+        ("{database_url: 'sqlite:///c.db'}", "cache.database_url"),
+        ("{backend: sqlite, database_url: 'postgresql://h/db'}", "cache.database_url"),
+        ("{semantic: {enabled: true, model: sim/chat}}", "cache.semantic.model"),
+        ("{semantic: {threshold: 1.5}}", "cache.semantic.threshold"),
+        ("{max_entry_bytes: 10}", "cache.max_entry_bytes"),
+    ],
+)
+def test_bad_cache_settings_name_their_key(cache: str, where: str) -> None:
+    text = (
+        "models:\n  sim/chat:\n    deployments:\n"
+        "      - {provider: openai, model: m, base_url: 'http://127.0.0.1:9/v1'}\n"
+        f"cache: {cache}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, {})
+    assert where in str(caught.value)
+
+
+async def test_a_redis_cache_needs_a_redis_url() -> None:
+    config = parse_config("cache: {enabled: true, backend: redis}\n", {})
+    with pytest.raises(ConfigError, match=r"stores\.redis_url"):
+        response_caching(config, {})
+    stage = response_caching(config, {"JUNCTION_REDIS_URL": REDIS})
+    assert stage is not None
+    await stage.close()
+    assert response_caching(parse_config("cache: {enabled: false}\n", {}), {}) is None

@@ -17,6 +17,7 @@ import openai
 import pytest
 from google import genai
 from google.genai import types
+from prometheus_client.parser import text_string_to_metric_families
 
 from _cache_stack import Stack, cache_config, gateway, simulator
 
@@ -329,3 +330,21 @@ async def test_no_header_when_the_cache_is_off(tmp_path: Path) -> None:
             _, h = await ask(client, {"x-junction-cache-ttl": "junk, ignored"})
             assert "x-junction-cache" not in h
             assert await s.upstream_calls() == calls + 1
+
+
+async def test_hits_and_misses_are_counted_in_the_metrics(stack: Stack) -> None:
+    async with stack.openai() as client:
+        await ask(client)
+        await ask(client)
+        await ask(client)
+        await ask(client, {"cache-control": "no-cache"})  # bypassed: neither
+    r = await stack.admin.get("/metrics")
+    assert r.status_code == 200
+    counted = {
+        s.labels["result"]: s.value
+        for family in text_string_to_metric_families(r.text)
+        if family.name == "junction_cache_hits"
+        for s in family.samples
+        if s.name == "junction_cache_hits_total"
+    }
+    assert counted == {"hit": 2, "miss": 1}
