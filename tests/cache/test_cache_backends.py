@@ -14,6 +14,13 @@ from redis.asyncio import Redis
 from _cache_stack import cache_config, gateway, simulator
 from _counter_servers import reachable
 from _servers import REDIS_URL
+from junction.codecs import openai_chat
+from junction.config import parse_config
+from junction.gateway import Gateway
+from junction.gateway.trace import Trace
+from junction.policy import ResponseCaching
+from junction.transport import Transport
+from junction.types import TextPart
 
 HI = [{"role": "user", "content": "echo: kept for the next gateway"}]
 
@@ -80,3 +87,28 @@ async def test_sqlite_entries_outlive_a_restart(tmp_path: Path) -> None:
             assert await second.upstream_calls() == calls
     assert (h1["x-junction-cache"], h2["x-junction-cache"]) == ("miss", "hit")
     assert again == text
+
+
+async def test_an_unreachable_cache_is_a_miss_not_a_failure() -> None:
+    async with simulator() as (_, sim_url):
+        config = parse_config(
+            "models:\n  m:\n    deployments:\n"
+            f"      - {{provider: openai, model: gpt-4o-mini, base_url: '{sim_url}/v1'}}\n"
+            "cache: {enabled: true, backend: redis}\n",
+            {},
+        )
+        closed = {"JUNCTION_REDIS_URL": "redis://127.0.0.1:9/0"}  # nothing listens there
+        gw = Gateway(config, Transport(), env=closed)
+        try:
+            body = b'{"model": "m", "messages": [{"role": "user", "content": "echo: still here"}]}'
+            for _ in range(2):
+                trace = Trace()
+                answer = await gw.chat(openai_chat.decode_request(body), trace)
+                assert answer.choices[0].message.content == [TextPart("still here")]
+                assert ("x-junction-cache", "miss") in trace.headers
+            stage = gw.policy.everyone[0]
+            assert isinstance(stage, ResponseCaching)
+            await stage.drain()
+            assert stage.errors >= 3  # two lookups and a write failed, quietly
+        finally:
+            await gw.close()
