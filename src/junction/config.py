@@ -332,6 +332,45 @@ class RequestLogSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaul
     """JSON keys whose values are replaced in stored bodies (any depth)."""
 
 
+class SemanticCacheSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The semantic cache (docs/cache.md): an answer for a request whose last
+    turn means the same, among requests alike in everything else. Off by default."""
+
+    enabled: bool = False
+    threshold: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.95
+    """The cosine similarity from which a cached answer is served."""
+    model: str | None = None
+    """An embedding model of this config (``kind: embedding``), called through
+    the gateway's embeddings path; default: the built-in lexical encoder."""
+    max_entries: Annotated[int, msgspec.Meta(ge=1)] = 1000
+    """Entries kept per namespace (in this process's memory), oldest out first."""
+    max_namespaces: Annotated[int, msgspec.Meta(ge=1)] = 100
+    """Namespaces kept, least recently used out first."""
+
+
+class CacheSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The response cache (docs/cache.md). Off by default."""
+
+    enabled: bool = False
+    backend: Literal["memory", "sqlite", "redis"] = "memory"
+    """``memory``: this process; ``sqlite``: a file (survives restarts);
+    ``redis``: ``stores.redis_url``, shared by every process."""
+    database_url: str | None = None
+    """The SQLite file of ``backend: sqlite`` (``sqlite:///cache.db``); default
+    ``stores.database_url`` when it is SQLite, else ``sqlite:///junction.db``."""
+    ttl: Seconds = 3600.0
+    """Seconds an answer is kept (a request may ask otherwise: ``x-junction-cache-ttl``)."""
+    max_ttl: Seconds = 7 * 86400.0
+    """The longest ``x-junction-cache-ttl`` accepted."""
+    max_entry_bytes: Bytes = 1024 * 1024
+    """A larger answer is not kept."""
+    max_entries: Annotated[int, msgspec.Meta(ge=1)] = 10_000
+    """``backend: memory``: entries kept, least recently used out first."""
+    max_memory_bytes: Bytes = 64 * 1024 * 1024
+    """``backend: memory``: bytes kept, least recently used out first."""
+    semantic: SemanticCacheSettings = msgspec.field(default_factory=SemanticCacheSettings)
+
+
 class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     models: dict[str, Model] = msgspec.field(default_factory=dict)
     routers: dict[str, SemanticRouter] = msgspec.field(default_factory=dict)
@@ -347,6 +386,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     telemetry: Telemetry = msgspec.field(default_factory=Telemetry)
 
     request_log: RequestLogSettings = msgspec.field(default_factory=RequestLogSettings)
+    cache: CacheSettings = msgspec.field(default_factory=CacheSettings)
     keys: list[ApiKey] = msgspec.field(default_factory=list)
     """Client keys. With none, the gateway accepts any caller (keep it on
     127.0.0.1); with some, every request but /health needs one."""
@@ -442,6 +482,7 @@ class _Validator:
             self._model(name, model, vendors)
         for name, router in config.routers.items():
             self._router(name, router)
+        self._cache(config.cache)
 
     def _server(self, server: Server) -> None:
         if server.port not in _PORTS:
@@ -457,6 +498,21 @@ class _Validator:
                 re.compile(pattern)
             except re.error as exc:
                 self.fail(f"$.request_log.redact_patterns[{i}]", f"is not a regex: {exc}")
+
+    def _cache(self, cache: CacheSettings) -> None:
+        if cache.ttl > cache.max_ttl:
+            self.fail("$.cache.ttl", f"is more than cache.max_ttl ({cache.max_ttl:g} s)")
+        url = cache.database_url
+        if url is not None and (cache.backend != "sqlite" or not url.startswith("sqlite:")):
+            self.fail("$.cache.database_url", "is for backend: sqlite, a sqlite:///path URL")
+        model = cache.semantic.model
+        if model is not None:
+            embedding = sorted(m for m, v in self._config.models.items() if v.kind == "embedding")
+            if model not in embedding:
+                self.fail(
+                    "$.cache.semantic.model",
+                    f"{model!r} is not a configured embedding model (have: {embedding})",
+                )
 
     def _timeouts(self, timeouts: Timeouts, path: str) -> None:
         self._positive(timeouts, path)

@@ -87,6 +87,16 @@ def test_gateway_yaml_serves_from_an_empty_directory(tmp_path: Path) -> None:
         )
         assert r.status_code == 200, r.text
         assert r.json()["usage"]["cost"] > 0
+        assert r.headers["x-junction-cache"] == "miss"
+        again = httpx.post(
+            gw.url + "/v1/chat/completions",
+            headers={"Authorization": "Bearer sk-master"},
+            json={"model": "sim/openai", "messages": [{"role": "user", "content": "echo: ok"}]},
+            timeout=30,
+        )
+        assert again.headers["x-junction-cache"] == "hit"  # the example's cache, in junction.db
+        assert again.json()["usage"]["cost"] == 0
+        assert (tmp_path / "junction.db").is_file()
     finally:
         code = gw.stop()
     # One process: uvicorn re-raises the SIGTERM it handled once it has drained.

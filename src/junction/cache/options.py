@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -19,18 +20,20 @@ class CacheOptions:
     read: bool = True
     """Answer from the cache (``cache-control: no-cache`` says no)."""
     write: bool = True
-    """Keep the answer (``no-store`` says no, and implies no reading either,
-    as in HTTP; a TTL of 0 says no)."""
+    """Keep the answer (``cache-control: no-store`` says no, and so does a TTL of 0)."""
     ttl: float = 0.0
     """Seconds to keep the answer."""
     namespace: str = ""
     """Entries are shared only within a namespace."""
 
 
-def cache_options(headers: Mapping[str, str], default_ttl: float) -> CacheOptions:
+def cache_options(
+    headers: Mapping[str, str], default_ttl: float, max_ttl: float = math.inf
+) -> CacheOptions:
     """The request's options (``headers`` with lower-case names). Raises
-    :class:`GatewayError` (``invalid_request``) for a TTL that is not a
-    number of seconds, or a namespace that is too long."""
+    :class:`GatewayError` (``invalid_request``, naming the header) for a TTL
+    that is not a number of seconds from 0 to ``max_ttl``, or a namespace
+    that is too long."""
     directives = {
         d.strip().lower() for d in headers.get("cache-control", "").split(",") if d.strip()
     }
@@ -42,10 +45,11 @@ def cache_options(headers: Mapping[str, str], default_ttl: float) -> CacheOption
             ttl = float(given)
         except ValueError:
             ttl = -1.0
-        if not ttl >= 0 or ttl == float("inf"):
+        if not 0 <= ttl <= max_ttl or ttl == math.inf:
+            span = f"from 0 to {max_ttl:g}" if max_ttl < math.inf else "0 or more"
             raise GatewayError(
                 "invalid_request",
-                f"{TTL_HEADER} must be a number of seconds, 0 or more (got {given!r}).",
+                f"{TTL_HEADER} must be a number of seconds, {span} (got {given[:40]!r}).",
                 param=TTL_HEADER,
             )
     namespace = headers.get(NAMESPACE_HEADER, "").strip()
@@ -56,7 +60,7 @@ def cache_options(headers: Mapping[str, str], default_ttl: float) -> CacheOption
             param=NAMESPACE_HEADER,
         )
     return CacheOptions(
-        read=not no_store and "no-cache" not in directives,
+        read="no-cache" not in directives,
         write=not no_store and ttl > 0,
         ttl=ttl,
         namespace=namespace,

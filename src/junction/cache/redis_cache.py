@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+SOCKET_TIMEOUT = 0.5
+"""Seconds a cache read or write may wait on Redis."""
+
 
 class RedisCache:
     """A :class:`~junction.cache.ResponseCache` in Redis under ``prefix``
@@ -14,8 +17,13 @@ class RedisCache:
         self._prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "junction:cache:") -> RedisCache:
-        return cls(Redis.from_url(url), prefix)
+    def from_url(
+        cls, url: str, prefix: str = "junction:cache:", timeout: float = SOCKET_TIMEOUT
+    ) -> RedisCache:
+        """A client that gives up after ``timeout`` seconds: a Redis that does
+        not answer is a miss, not a request held up."""
+        client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        return cls(client, prefix)
 
     async def get(self, key: str) -> bytes | None:
         found = await self._redis.get(self._prefix + key)

@@ -57,6 +57,10 @@ class Generation:
     refused: bool = False
     """Refused at the door (401: no key, or an unknown, revoked or expired
     one): no body was read and nothing was attempted."""
+    cache_hit: bool | None = None
+    """Answered from the response cache (None: the cache was not consulted)."""
+    saved_cost: float | None = None
+    """On a cache hit: the cost of the answer it replayed (USD)."""
 
     def readable_by(self, principal: Principal | None) -> bool:
         """A key reads only its own records; the master key (and no-keys mode) all."""
@@ -184,6 +188,8 @@ class Accountant:
             error=trace.error,
             extra=dict(trace.extra),
             tags=list(trace.tags),
+            cache_hit=trace.cache_hit,
+            saved_cost=trace.saved_cost,
         )
         self.generations.add(generation)
         for listener in self.listeners:

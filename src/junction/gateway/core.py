@@ -1,6 +1,7 @@
 """The gateway: the request path from canonical request to canonical answer.
 
-The layers are composed here, in order, and nowhere else:
+The layers are composed here, in order, and nowhere else (after the
+policy's stages, junction/policy, which may answer from the response cache):
 
 0. semantic router (gateway/auto.py): a request naming a router model
    (``junction/auto``) gets the candidate model the router chooses;
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from junction.cache.answer import replay
 from junction.codecs.base import TokenCounter
 from junction.config import Config, redactor
 from junction.gateway import attempts
@@ -84,7 +86,9 @@ class Gateway:
         """Semantic routers, loaded once here (never per request)."""
         self.stores = stores if stores is not None else Stores(MemoryRecords(), MemoryCounters())
         self.authenticator = Authenticator(config, self.stores, env or {}, wall_clock)
-        self.policy, self.admission = build_policy(config, self.stores, wall_clock)
+        self.policy, self.admission = build_policy(
+            config, self.stores, wall_clock, env=env or {}, embed=self.embed
+        )
         self.ids = ResponseIds()
         self.reset_state()
 
@@ -100,6 +104,7 @@ class Gateway:
     async def close(self) -> None:
         """Settle what is in flight and close the transport and the stores."""
         await self.admission.drain()
+        await self.policy.close()
         await self.transport.close()
         await self.stores.close()
 
@@ -163,8 +168,7 @@ class Gateway:
         self, trace: Trace, request: ChatRequest | EmbeddingRequest, kind: str = "chat"
     ) -> Call | None:
         """Run the policy's stages (junction/policy); a refusal is recorded."""
-        key = trace.key
-        if (key is None and not self.policy.anonymous) or (key is not None and key.admin):
+        if not self.policy.runs_for(trace.key):
             return None
         try:
             return await self.policy.enter(trace, request, self.route(request.model, kind))
@@ -187,6 +191,8 @@ class Gateway:
         trace = self._start(trace)
         trace.router = self.auto.apply(request)
         call = await self._enter(trace, request)
+        if call is not None and call.cached is not None:
+            return self._cached(call, trace, streamed=False)
         try:
             response = await self._chat(request, trace)
         except GatewayError as exc:
@@ -195,6 +201,8 @@ class Gateway:
         except BaseException:  # cancelled: the client went away
             self._leave(call, None, cancelled=True)
             raise
+        if call is not None and call.answer is not None:
+            call.answer.response = response
         self._leave(call, response.usage)
         return response
 
@@ -254,7 +262,30 @@ class Gateway:
             self._settle_failure(trace, error, request.model)
             raise error
         call = await self._enter(trace, request)
-        return self._relay(plans, request, trace, failures, call)
+        if call is not None and call.cached is not None:  # replayed in the client's dialect
+            return _once(replay(self._cached(call, trace, streamed=True)))
+        relayed = self._relay(plans, request, trace, failures, call)
+        return call.answer.watch(relayed) if call is not None and call.answer else relayed
+
+    def _cached(self, call: Call, trace: Trace, streamed: bool) -> ChatResponse:
+        """A response-cache hit, under this request's id: it costs nothing
+        (its saved cost is on the trace) and is settled like any answer."""
+        response = call.cached
+        assert response is not None
+        response.id, response.router = trace.id, trace.router
+        trace.model = response.model
+        if response.usage is not None:
+            response.usage.cost = 0.0 if response.usage.cost is not None else None
+        first = response.choices[0] if response.choices else None
+        self.accountant.settle(
+            trace,
+            usage=response.usage,
+            streamed=streamed,
+            sticky_key=None,
+            finish=(first.finish_reason, first.native_finish_reason) if first else (None, None),
+        )
+        self._leave(call, response.usage)
+        return response
 
     async def _relay(
         self,
@@ -344,6 +375,10 @@ class Gateway:
         self.accountant.settle(trace, usage=response.usage, streamed=False, sticky_key=None)
         self._leave(call, response.usage)
         return response
+
+
+async def _once(batch: list[StreamEvent]) -> AsyncIterator[list[StreamEvent]]:
+    yield batch
 
 
 def _key_prefs(trace: Trace) -> ProviderPreferences | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,9 +90,15 @@ class Trace:
     error: str | None = None
     """The error kind the client got, when it failed."""
     tags: list[str] = field(default_factory=list)
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    """Response headers the policy adds (rate-limit state, budget warnings)."""
     """The client's tags (``x-junction-tags``) for the request log."""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    """Response headers the policy adds (rate-limit state, budget warnings, the cache's)."""
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    """The client's request headers, lower-case names (the cache controls)."""
+    cache_hit: bool | None = None
+    """Answered from the response cache; None when the cache was not consulted."""
+    saved_cost: float | None = None
+    """On a cache hit: the cost of the answer replayed (USD; the hit costs 0)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """What the request log keeps beside the trace (model asked, ``user``, ``metadata``)."""
     deadline: float = math.inf

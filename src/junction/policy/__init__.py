@@ -8,7 +8,10 @@
    :class:`~junction.policy.limits.Budgets` declare the counters the request
    must fit in;
 4. :class:`~junction.policy.admission.Admission` decides them together, in
-   one counter operation, and settles the real tokens and cost afterwards.
+   one counter operation, and settles the real tokens and cost afterwards;
+5. :class:`~junction.policy.cache.ResponseCaching`, the response cache, for
+   every caller (with a key or not): a hit is answered without calling
+   upstream, after the limits and budget had their say.
 
 Each stage is one small class (policy/stage.py has the contract) and can be
 tested alone; :class:`Policy` runs them in order and leaves them in reverse.
@@ -17,13 +20,14 @@ tested alone; :class:`Policy` runs them in order and leaves them in reverse.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from junction.config import Config
 from junction.gateway.routes import ModelRoute
-from junction.gateway.trace import Trace
+from junction.gateway.trace import Principal, Trace
 from junction.policy.admission import Admission
 from junction.policy.auth import Authenticator
+from junction.policy.cache import EmbedCall, ResponseCaching, response_caching
 from junction.policy.limits import Budgets, RateLimits
 from junction.policy.periods import Periods
 from junction.policy.permissions import KeyPermissions
@@ -39,24 +43,37 @@ class Policy:
         clock: Callable[[], float] = time.time,
         *,
         anonymous: bool = False,
+        everyone: Sequence[Stage] = (),
     ) -> None:
         self.stages = tuple(stages)
+        """The stages of a key's request."""
+        self.everyone = tuple(everyone)
+        """Stages for every caller, after the others: without a key and with
+        the master key too (the response cache)."""
         self.clock = clock
         self.anonymous = anonymous
         """Run the stages for callers without a key too (models have limits)."""
+
+    def _for(self, key: Principal | None) -> tuple[Stage, ...]:
+        keyed = (key is None and self.anonymous) or (key is not None and not key.admin)
+        return self.stages + self.everyone if keyed else self.everyone
+
+    def runs_for(self, key: Principal | None) -> bool:
+        """Whether a request with ``key`` has any stage to run."""
+        return bool(self._for(key))
 
     async def enter(
         self, trace: Trace, request: ChatRequest | EmbeddingRequest, route: ModelRoute
     ) -> Call | None:
         """Run the stages; None when there is nothing to run (no key, and no
-        model limits; or the master key)."""
-        key = trace.key
-        if (key is None and not self.anonymous) or (key is not None and key.admin):
+        model limits; or the master key; and no response cache)."""
+        stages = self._for(trace.key)
+        if not stages:
             return None
-        call = Call(trace, request, route, self.clock())
+        call = Call(trace, request, route, self.clock(), stages=stages)
         entered: list[Stage] = []
         try:
-            for stage in self.stages:
+            for stage in stages:
                 await stage.enter(call)
                 entered.append(stage)
         except BaseException as exc:
@@ -70,14 +87,27 @@ class Policy:
     def leave(self, call: Call | None) -> None:
         if call is None:
             return
-        for stage in reversed(self.stages):
+        for stage in reversed(call.stages):
             stage.leave(call)
+
+    async def close(self) -> None:
+        """Close the stages that hold something (the cache's writes and backends)."""
+        for stage in (*self.stages, *self.everyone):
+            close = getattr(stage, "close", None)
+            if close is not None:
+                await close()
 
 
 def build_policy(
-    config: Config, stores: Stores, clock: Callable[[], float] = time.time
+    config: Config,
+    stores: Stores,
+    clock: Callable[[], float] = time.time,
+    *,
+    env: Mapping[str, str] | None = None,
+    embed: EmbedCall | None = None,
 ) -> tuple[Policy, Admission]:
-    """The stages in their order (the one place it is written)."""
+    """The stages in their order (the one place it is written). ``embed`` is
+    the gateway's embeddings path, for a semantic cache on an embedding model."""
     admission = Admission(stores.counters)
     stages: list[Stage] = [
         KeyPermissions(),
@@ -85,8 +115,18 @@ def build_policy(
         Budgets(Periods(config.stores.timezone)),
         admission,
     ]
+    cache = response_caching(config, env or {}, embed)
     limited = any(m.rpm is not None or m.tpm is not None for m in config.models.values())
-    return Policy(stages, clock, anonymous=limited), admission
+    everyone = [cache] if cache is not None else []
+    return Policy(stages, clock, anonymous=limited, everyone=everyone), admission
 
 
-__all__ = ["Admission", "Authenticator", "Call", "Policy", "Stage", "build_policy"]
+__all__ = [
+    "Admission",
+    "Authenticator",
+    "Call",
+    "Policy",
+    "ResponseCaching",
+    "Stage",
+    "build_policy",
+]

@@ -1,6 +1,7 @@
 """The contract every policy stage keeps, and the request it works on.
 
-A stage is a small class with two methods. ``enter`` runs before the
+A stage is a small class with two methods (and may have ``close``, awaited
+when the gateway shuts down). ``enter`` runs before the
 attempt loop and may refuse the request by raising a
 :class:`~junction.types.GatewayError`; ``leave`` runs exactly once after
 the request is over (answered, failed, or cut off mid-stream) for every
@@ -13,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from junction.cache.answer import Answer
 from junction.catalog import cost
 from junction.gateway.routes import ModelRoute
 from junction.gateway.tokens import estimate_prompt_tokens, estimate_text_tokens
 from junction.gateway.trace import Principal, Trace
 from junction.stores import Check, Verdict
-from junction.types import ChatRequest, EmbeddingRequest, GatewayError, Usage
+from junction.types import ChatRequest, ChatResponse, EmbeddingRequest, GatewayError, Usage
 
 
 @dataclass(slots=True)
@@ -42,6 +44,15 @@ class Call:
     """What the request used, cost included (set before ``leave``)."""
     error: GatewayError | None = None
     cancelled: bool = False
+    cached: ChatResponse | None = None
+    """An answer a stage already has (the response cache's hit): the gateway
+    answers with it, in the client's dialect, and calls no upstream."""
+    answer: Answer | None = None
+    """Set by a stage that keeps the answer (the response cache, on a miss):
+    the gateway fills it in before ``leave`` (the response, or the stream's
+    events as they pass)."""
+    stages: tuple[Stage, ...] = ()
+    """The stages this call entered, in order (left in reverse)."""
     _prompt_tokens: int | None = None
     _cost_estimate: float | None = None
 

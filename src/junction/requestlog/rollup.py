@@ -57,7 +57,7 @@ def aggregate(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
         sums[6] += row[at["reasoning_tokens"]]
         sums[7] += cost
         sums[8] += 1 if hit else 0
-        sums[9] += cost if hit else 0.0
+        sums[9] += (row[at["saved_cost"]] or 0.0) if hit else 0.0
     out: list[tuple[Any, ...]] = []
     for key, sums in sorted(groups.items()):  # one lock order: no deadlocks
         ints = tuple(int(v) for v in sums[:7])

@@ -45,6 +45,7 @@ COLUMNS: tuple[str, ...] = (
     "upstream_id",
     "finish_reason",
     "body",
+    "saved_cost",
 )
 """The request_log columns, in the order a row tuple holds them."""
 
@@ -176,7 +177,7 @@ def to_row(g: Generation) -> tuple[Any, ...]:
         None if g.ttft_ms is None else round(g.ttft_ms, 3),
         status,
         error,
-        bool(extra.get("cache_hit", False)),
+        bool(g.cache_hit),
         g.streamed,
         g.cancelled,
         _json(router),
@@ -186,6 +187,7 @@ def to_row(g: Generation) -> tuple[Any, ...]:
         g.upstream_id,
         g.finish_reason,
         extra.get("body"),
+        g.saved_cost if g.cache_hit else None,
     )
 
 

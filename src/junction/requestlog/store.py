@@ -41,7 +41,11 @@ def migration(backend: str) -> str:
 
 
 async def connect(url: str) -> LogStore:
-    """The backend for ``sqlite:///path`` or ``postgresql://...``, schema applied."""
+    """The backend for ``sqlite:///path`` or ``postgresql://...``, schema applied
+    (every pending migration: the log's columns grow in later ones)."""
+    from junction.stores.migrate import upgrade
+
+    await upgrade(url)
     if url.startswith("sqlite:"):
         from junction.requestlog.sqlite import SqliteLog
 

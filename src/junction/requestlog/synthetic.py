@@ -81,5 +81,6 @@ def synthetic_rows(
             "upstream_id": None,
             "finish_reason": None if failed else "stop",
             "body": None,
+            "saved_cost": None,
         }
         yield tuple(row[c] for c in COLUMNS)

@@ -368,7 +368,7 @@ def _chat(door: Door) -> StateHandler:
             turn = await stored_responses.begin(st.responses, body, request.principal)
         req = decode_bounded(turn.decode if turn else server.decode_request, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(server.name, body))
-        trace = Trace(key=request.principal, door=server.name)
+        trace = Trace(key=request.principal, door=server.name, request_headers=request.headers)
         trace.tags = parse_tags(request.headers.get("x-junction-tags"))
         trace.extra = {"model_asked": req.model, "user": req.user, "metadata": req.metadata}
         if st.request_log is not None and st.request_log.keeps_body(request.principal):

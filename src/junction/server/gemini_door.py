@@ -145,14 +145,14 @@ def _chat(stream: bool) -> GeminiHandler:
         decode = partial(SERVER.decode_request, model=request.params["model"], stream=stream)
         req = decode_bounded(decode, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(SERVER.name, body))
-        trace = Trace(key=request.principal, door="gemini")
+        trace = Trace(key=request.principal, door="gemini", request_headers=request.headers)
         if not stream:
             st.telemetry.started()
             try:
                 response = await st.gateway.chat(req, trace)
             finally:
                 st.telemetry.ended()
-            return Response(SERVER.encode_response(response, req))
+            return Response(SERVER.encode_response(response, req), headers=trace.headers)
         st.telemetry.started()
         try:
             events = st.telemetry.until_done(await st.gateway.chat_stream(req, trace))
@@ -161,7 +161,7 @@ def _chat(stream: bool) -> GeminiHandler:
             raise
         encoder = SERVER.stream_encoder(req)
         return await stream_response(
-            events, encoder, SERVER.finish_after_error, st.gateway.redactor
+            events, encoder, SERVER.finish_after_error, st.gateway.redactor, trace.headers
         )
 
     return chat
