@@ -29,7 +29,16 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from junction.stores.memory.counters import MemoryCounters
-from junction.stores.protocols import Check, Correction, Counters, StoreUnavailable, Verdict
+from junction.stores.protocols import (
+    Check,
+    Correction,
+    Counters,
+    RestoresSpend,
+    Spent,
+    SpendRecord,
+    StoreUnavailable,
+    Verdict,
+)
 from junction.types import GatewayError
 
 log = logging.getLogger("junction.stores")
@@ -107,11 +116,17 @@ class ResilientCounters:
             # The request is over; its correction is lost with the store.
             self._down(exc)
 
-    async def seed(self, counter: str, amount: float) -> None:
+    async def seed(self, check: Check, spent: Spent, now: float) -> None:
         try:
-            await self.inner.seed(counter, amount)
+            await self.inner.seed(check, spent, now)
         except StoreUnavailable as exc:
             self._down(exc)
+
+    def restore_spend_from(self, record: SpendRecord) -> None:
+        """The shared store's budgets are restored from ``record`` (the
+        in-process fallback's are this process's share of an outage)."""
+        if isinstance(self.inner, RestoresSpend):
+            self.inner.restore_spend_from(record)
 
     async def close(self) -> None:
         await self.inner.close()
