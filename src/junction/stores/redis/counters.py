@@ -282,11 +282,12 @@ class RedisCounters:
         found = [(check, await record.spent(check, now)) for check in missing]
         await self._seed_many(found, now)
         self.restored += len(found)
-        log.warning(
-            "restored %d budget counter(s) missing from Redis from the request log: %s",
-            len(found),
-            ", ".join(f"{c.counter} = ${sum(usd for _, usd in s):.6f}" for c, s in found),
-        )
+        spent = [(c, total) for c, s in found if (total := sum(usd for _, usd in s)) > 0]
+        if spent:  # else a new period's counter (or one with nothing to lose)
+            log.warning(
+                "budget counters missing from Redis restored from the request log: %s",
+                ", ".join(f"{c.counter} = ${total:.6f}" for c, total in spent),
+            )
 
     async def _seed_many(self, seeds: Sequence[tuple[Check, Spent]], now: float) -> None:
         keys: list[str] = []
