@@ -21,6 +21,7 @@ admitted are settled by the fallback.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import math
@@ -34,6 +35,8 @@ from junction.stores.protocols import (
     Correction,
     Counters,
     RestoresSpend,
+    Settle,
+    SettlesMany,
     Spent,
     SpendRecord,
     StoreUnavailable,
@@ -114,6 +117,31 @@ class ResilientCounters:
             await self.inner.settle(lease, corrections, now)
         except StoreUnavailable as exc:
             # The request is over; its correction is lost with the store.
+            self._down(exc)
+
+    async def settle_many(self, settles: Sequence[Settle], now: float) -> None:
+        """The fallback's settles in the fallback; the shared store's in one
+        batch when it batches (Redis), else side by side."""
+        shared: list[Settle] = []
+        for lease, corrections in settles:
+            if lease.startswith(FALLBACK):
+                await self.settle(lease, corrections, now)
+            else:
+                shared.append((lease, corrections))
+        if not shared:
+            return
+        try:
+            if isinstance(self.inner, SettlesMany):
+                await self.inner.settle_many(shared, now)
+            else:
+                done = await asyncio.gather(
+                    *(self.inner.settle(lease, fixes, now) for lease, fixes in shared),
+                    return_exceptions=True,
+                )
+                failed = next((e for e in done if isinstance(e, BaseException)), None)
+                if failed is not None:
+                    raise failed
+        except StoreUnavailable as exc:
             self._down(exc)
 
     async def seed(self, check: Check, spent: Spent, now: float) -> None:

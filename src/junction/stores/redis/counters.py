@@ -1,5 +1,6 @@
 """Counters on Redis: one Lua script decides and counts an admission
-atomically, one more settles it; each is one round trip (EVALSHA).
+atomically, one more settles it; each is one round trip (EVALSHA), and a
+batch of settles is one pipelined round trip.
 
 Layout per counter (see junction.stores.windows): buckets are a hash
 (field: bucket number, value: amount), a total is a string (INCRBYFLOAT),
@@ -17,12 +18,13 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from redis.retry import Retry
 
 from junction.stores.protocols import (
     Check,
     Correction,
+    Settle,
     Spent,
     SpendRecord,
     StoreUnavailable,
@@ -257,11 +259,39 @@ class RedisCounters:
         return Verdict(True, None, used, reset_at, lease)
 
     async def settle(self, lease: str, corrections: Sequence[Correction], now: float) -> None:
-        if not lease or not corrections:
+        keys, args = self._settle_args(lease, corrections)
+        if keys:
+            await self._call(self._settle, keys, args)
+
+    async def settle_many(self, settles: Sequence[Settle], now: float) -> None:
+        """Every settle of the batch in one pipelined round trip."""
+        calls = [c for lease, fixes in settles if (c := self._settle_args(lease, fixes))[0]]
+        if len(calls) <= 1:
+            for keys, args in calls:
+                await self._call(self._settle, keys, args)
             return
-        admitted = lease_second(lease)
+        for attempt in range(2):
+            pipe = self._redis.pipeline(transaction=False)
+            for keys, args in calls:
+                pipe.evalsha(self._settle.sha, len(keys), *keys, *args)
+            try:
+                await pipe.execute()
+                return
+            except NoScriptError:
+                if attempt:
+                    raise StoreUnavailable("Redis: the settle script will not load") from None
+                self._settle.sha = await self._redis.script_load(_SETTLE)
+            except (RedisError, OSError) as exc:
+                raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
+
+    def _settle_args(
+        self, lease: str, corrections: Sequence[Correction]
+    ) -> tuple[list[str], list[str]]:
         keys: list[str] = []
         args: list[str] = [lease]
+        if not lease:
+            return keys, args
+        admitted = lease_second(lease)
         for fix in corrections:
             check = fix.check
             if check.kind == "requests":
@@ -270,8 +300,7 @@ class RedisCounters:
             keys.append(self.prefix + check.counter)
             delta = 0.0 if p.layout == "leases" else fix.actual - check.amount
             args += [_CODES[p.layout], _num(delta), str(p.bucket(admitted))]
-        if keys:
-            await self._call(self._settle, keys, args)
+        return keys, args
 
     async def seed(self, check: Check, spent: Spent, now: float) -> None:
         await self._seed_many([(check, spent)], now)
