@@ -101,7 +101,8 @@ async def test_a_request_is_admitted_in_one_round_trip_and_settled_after_it(
         before = proxy.writes
         response = await gateway.chat(request(), Trace(key=principal))
         admits.append(proxy.writes - before)
-        assert response.usage is not None and response.usage.cost
+        assert response.usage is not None
+        assert response.usage.cost
         before = proxy.writes
         await gateway.admission.drain()
         settles.append(proxy.writes - before)

@@ -31,9 +31,7 @@ class Admission:
 
     def __init__(self, counters: Counters) -> None:
         self.counters = counters
-        self._batched: SettlesMany | None = (
-            counters if isinstance(counters, SettlesMany) else None
-        )
+        self._batched: SettlesMany | None = counters if isinstance(counters, SettlesMany) else None
         self._queued: list[Settle] = []
         self._drainer: asyncio.Task[None] | None = None
         self._settling: set[asyncio.Task[None]] = set()
@@ -127,7 +125,11 @@ def _index(checks: list[Check], check: Check) -> int:
 
 
 _HEADERS = {
-    kind: (f"x-ratelimit-limit-{kind}", f"x-ratelimit-remaining-{kind}", f"x-ratelimit-reset-{kind}")
+    kind: (
+        f"x-ratelimit-limit-{kind}",
+        f"x-ratelimit-remaining-{kind}",
+        f"x-ratelimit-reset-{kind}",
+    )
     for kind in ("requests", "tokens")
 }
 

@@ -26,8 +26,8 @@ from junction.gateway.accounting import generation_view
 from junction.gateway.auto import router_header
 from junction.redact import install_log_redactor
 from junction.requestlog import RequestLog, open_request_log
-from junction.requestlog.spend_record import restore_spend
 from junction.requestlog.rows import parse_tags
+from junction.requestlog.spend_record import restore_spend
 from junction.responses_store import StoredResponses
 from junction.server import admin, admin_logs, gemini_door, openapi, stored_responses
 from junction.server.asgi import (

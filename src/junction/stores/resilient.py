@@ -37,8 +37,8 @@ from junction.stores.protocols import (
     RestoresSpend,
     Settle,
     SettlesMany,
-    Spent,
     SpendRecord,
+    Spent,
     StoreUnavailable,
     Verdict,
 )

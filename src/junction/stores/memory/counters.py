@@ -9,9 +9,9 @@ dictionary lookup and a few additions per check, whatever the traffic.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from junction.stores.protocols import Check, Correction, Settle, Spent, SpendRecord, Verdict
+from junction.stores.protocols import Check, Correction, Settle, SpendRecord, Spent, Verdict
 from junction.stores.windows import (
     LEASE_SECONDS,
     Plan,
@@ -150,7 +150,11 @@ class _Leases:
 
 
 _Counter = _Buckets | _Total | _Leases
-_KINDS = {"buckets": _Buckets, "total": _Total, "leases": _Leases}
+_KINDS: dict[str, Callable[[Check, Plan], _Counter]] = {
+    "buckets": _Buckets,
+    "total": _Total,
+    "leases": _Leases,
+}
 
 
 class MemoryCounters:

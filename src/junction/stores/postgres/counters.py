@@ -176,9 +176,7 @@ class PostgresCounters:
             pool = await self._connection_pool()
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute(_SEED_LOCK, check.counter)
-                await conn.execute(
-                    _SEED, check.counter, buckets, list(rows.values()), expires, now
-                )
+                await conn.execute(_SEED, check.counter, buckets, list(rows.values()), expires, now)
         except _ERRORS as exc:
             raise StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}") from exc
 

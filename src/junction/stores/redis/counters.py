@@ -25,8 +25,8 @@ from junction.stores.protocols import (
     Check,
     Correction,
     Settle,
-    Spent,
     SpendRecord,
+    Spent,
     StoreUnavailable,
     Verdict,
 )
@@ -242,8 +242,8 @@ class RedisCounters:
                     "budget counters keep disappearing from Redis (%s): counting without them",
                     ", ".join(c.counter for c in missing),
                 )
-                for i in reply[1:]:
-                    args[2 + int(i) * _ARGS - 1] = "0"
+                for index in reply[1:]:
+                    args[2 + int(index) * _ARGS - 1] = "0"
             else:
                 await self._restore(missing, now)
             reply = await self._call(self._admit, keys, args)
