@@ -14,7 +14,15 @@ from typing import Any
 
 from junction.policy.periods import describe
 from junction.policy.stage import Call
-from junction.stores import Check, Correction, Counters, Settle, SettlesMany, Verdict
+from junction.stores import (
+    Check,
+    Correction,
+    Counters,
+    Settle,
+    SettlesMany,
+    SettlesNow,
+    Verdict,
+)
 from junction.types import GatewayError
 
 log = logging.getLogger("junction.policy")
@@ -24,15 +32,19 @@ WARN_EVERY = 60.0
 
 
 class Admission:
-    """The stage that decides. Settles are queued and run by one background
-    task, in batches (one call, one pipelined round trip on Redis, for every
-    request that left since the last batch): a request never waits for its
-    settle, and a busy process does not make a task per request."""
+    """The stage that decides. A request never waits for its settle: settles
+    are queued and sent in batches (every request that left since the last
+    batch, in one call: one pipelined round trip on Redis) by one background
+    task, or, for the counters in this process's memory, by one event-loop
+    callback (no task at all)."""
 
     def __init__(self, counters: Counters) -> None:
         self.counters = counters
         self._batched: SettlesMany | None = counters if isinstance(counters, SettlesMany) else None
+        self._inline: SettlesNow | None = counters if isinstance(counters, SettlesNow) else None
         self._queued: list[Settle] = []
+        self._called = False
+        """A callback settling the queue is scheduled (in-process counters)."""
         self._drainer: asyncio.Task[None] | None = None
         self._settling: set[asyncio.Task[None]] = set()
         self._warned: dict[str, float] = {}
@@ -70,8 +82,21 @@ class Admission:
             self._start(self._settle(verdict.lease, fixes))
             return
         self._queued.append((verdict.lease, fixes))
-        if self._drainer is None:
+        if self._inline is not None:
+            if not self._called:
+                self._called = True
+                asyncio.get_running_loop().call_soon(self._settle_now)
+        elif self._drainer is None:
             self._drainer = self._start(self._settle_queued())
+
+    def _settle_now(self) -> None:
+        inline = self._inline
+        assert inline is not None
+        batch, self._queued, self._called = self._queued, [], False
+        try:
+            inline.settle_now(batch, time.time())
+        except Exception:  # lost settles over-count; they must not break the loop
+            log.exception("settling %d requests' counters failed", len(batch))
 
     def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)
@@ -100,6 +125,8 @@ class Admission:
 
     async def drain(self) -> None:
         """Wait for the settles queued and in flight (shutdown, tests)."""
+        if self._inline is not None and self._queued:
+            self._settle_now()
         while self._settling:
             await asyncio.gather(*list(self._settling), return_exceptions=True)
 
@@ -126,11 +153,12 @@ def _index(checks: list[Check], check: Check) -> int:
 
 _HEADERS = {
     kind: (
+        bit,
         f"x-ratelimit-limit-{kind}",
         f"x-ratelimit-remaining-{kind}",
         f"x-ratelimit-reset-{kind}",
     )
-    for kind in ("requests", "tokens")
+    for bit, kind in ((1, "requests"), (2, "tokens"))
 }
 
 
@@ -139,20 +167,19 @@ def _rate_headers(checks: list[Check], verdict: Verdict, now: float) -> list[tup
     tpm check (the key's own when it has one; else its team's, then its
     user's; a model's own limit comes first)."""
     headers: list[tuple[str, str]] = []
-    pending = dict(_HEADERS)
-    admitted = verdict.admitted
+    seen = 0
+    admitted, used, reset_at = verdict.admitted, verdict.used, verdict.reset_at
     for i, check in enumerate(checks):
-        names = pending.pop(check.kind, None)
-        if names is None:
+        names = _HEADERS.get(check.kind)
+        if names is None or names[0] & seen:
             continue
-        limit, remaining, reset = names
-        used = verdict.used[i] + (check.amount if admitted else 0)
-        headers += [
-            (limit, str(int(check.limit))),
-            (remaining, str(max(0, int(check.limit - used)))),
-            (reset, f"{max(0.0, verdict.reset_at[i] - now):.0f}s"),
-        ]
-        if not pending:
+        seen |= names[0]
+        limit = check.limit
+        spent = used[i] + check.amount if admitted else used[i]
+        headers.append((names[1], str(int(limit))))
+        headers.append((names[2], str(max(0, int(limit - spent)))))
+        headers.append((names[3], f"{max(0.0, reset_at[i] - now):.0f}s"))
+        if seen == 3:
             break
     return headers
 

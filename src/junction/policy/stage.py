@@ -80,17 +80,16 @@ class Call:
         """The most this request can cost on the dearest endpoint of its
         model: what a budget reserves before the call (USD)."""
         if self._cost_estimate is None:
-            prices = _facts(self.route).prices
-            if not prices:
-                self._cost_estimate = 0.0
-            else:
-                usage = Usage(
-                    prompt_tokens=self.prompt_tokens, completion_tokens=self.output_tokens
-                )
-                estimate = cost(usage, prices[0])
-                for price in prices[1:]:
-                    estimate = max(estimate, cost(usage, price))
-                self._cost_estimate = estimate
+            facts = _facts(self.route)
+            prompt, output = self.prompt_tokens, self.output_tokens
+            estimate = 0.0
+            if facts.rates:  # flat prices: what cost() computes for this usage, inline
+                for inp, out, request in facts.rates:
+                    estimate = max(estimate, (prompt * inp + output * out) / 1e6 + request)
+            elif facts.prices:
+                usage = Usage(prompt_tokens=prompt, completion_tokens=output)
+                estimate = max(cost(usage, p) for p in facts.prices)
+            self._cost_estimate = estimate
         return self._cost_estimate
 
 
@@ -99,6 +98,9 @@ class _RouteFacts:
     """What the estimates need of a model's route, read once per route."""
 
     prices: tuple[Price, ...]
+    rates: tuple[tuple[float, float, float], ...]
+    """(input, output, per request) USD of each price, when none has tiers
+    (empty otherwise: the estimate then asks :func:`~junction.catalog.cost`)."""
     output_tokens: int
     """The most output of a request without ``max_tokens``."""
 
@@ -112,8 +114,11 @@ def _facts(route: ModelRoute) -> _RouteFacts:
         return entry[1]
     endpoints = route.endpoints
     sizes = [s for e in endpoints if (s := e.info.max_output_tokens) is not None]
+    prices = tuple(p for e in endpoints if (p := e.info.price) is not None)
+    flat = not any(p.tiers for p in prices)
     facts = _RouteFacts(
-        tuple(p for e in endpoints if (p := e.info.price) is not None),
+        prices,
+        tuple((p.input or 0.0, p.output or 0.0, p.request or 0.0) for p in prices) if flat else (),
         min(max(sizes), 4096) if sizes else 4096,
     )
     if len(_ROUTES) >= PRINCIPALS_KEPT:

@@ -194,3 +194,12 @@ class SettlesMany(Protocol):
     async def settle_many(self, settles: Sequence[Settle], now: float) -> None:
         """:meth:`Counters.settle` for each, in order."""
         ...
+
+
+@runtime_checkable
+class SettlesNow(Protocol):
+    """Counters in this process's memory, which settle without awaiting
+    anything: the policy settles them from an event-loop callback, after the
+    request, without a task."""
+
+    def settle_now(self, settles: Sequence[Settle], now: float) -> None: ...

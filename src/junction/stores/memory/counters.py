@@ -216,19 +216,23 @@ class MemoryCounters:
         return counter
 
     async def settle(self, lease: str, corrections: Sequence[Correction], now: float) -> None:
-        if not lease:
-            return
-        admitted = lease_second(lease)
-        counters = self._counters
-        for fix in corrections:
-            check = fix.check
-            counter = counters.get(check.counter)
-            if counter is not None and check.kind != "requests":
-                counter.correct(admitted, lease, fix.actual - check.amount)
+        self.settle_now([(lease, corrections)], now)
 
     async def settle_many(self, settles: Sequence[Settle], now: float) -> None:
+        self.settle_now(settles, now)
+
+    def settle_now(self, settles: Sequence[Settle], now: float) -> None:
+        """Settle without awaiting (nothing here does I/O)."""
+        counters = self._counters
         for lease, corrections in settles:
-            await self.settle(lease, corrections, now)
+            if not lease:
+                continue
+            admitted = lease_second(lease)
+            for fix in corrections:
+                check = fix.check
+                counter = counters.get(check.counter)
+                if counter is not None and check.kind != "requests":
+                    counter.correct(admitted, lease, fix.actual - check.amount)
 
     async def seed(self, check: Check, spent: Spent, now: float) -> None:
         if check.counter in self._counters:
