@@ -5,6 +5,7 @@ fallback, and MemoryCounters when it is importable."""
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
@@ -210,6 +211,17 @@ async def test_seed_restores_a_rolling_window_hour_by_hour(twin: Twin) -> None:
     assert verdict.reset_at == [21 * hour]  # hour 18 leaves the window first
     later = await a.admit([spend], 21 * hour + 1)  # hour 18 has left
     assert later.used == [pytest.approx(1.0)]
+
+
+async def test_a_total_budget_counts_forever(twin: Twin) -> None:
+    a, b = twin()
+    spend = Check(scope(), "spend", 1.0, 0.4, Window(start=0.0, end=math.inf))
+    first = await a.admit([spend], T0)
+    assert first.admitted
+    assert first.reset_at == [math.inf]
+    await b.settle(first.lease, [Correction(spend, 0.3)], T0 + 1)
+    much_later = await b.admit([spend], T0 + 10**8)  # three years on: still counted
+    assert much_later.used == [pytest.approx(0.3)]
 
 
 async def test_rolling_spend_counts_hour_buckets(twin: Twin) -> None:

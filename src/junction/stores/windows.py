@@ -31,8 +31,6 @@ LEASE_SECONDS = 15 * 60.0
 """A concurrency lease's life when nobody releases it (a crashed process)."""
 CALENDAR_GRACE = 86400.0
 """How long a calendar total outlives its period (late settles, reporting)."""
-SEED_SECONDS = 33 * 86400.0
-"""A seeded total's life (the longest calendar period, a month, plus grace)."""
 HOUR = 3600.0
 
 Layout = Literal["buckets", "total", "leases"]
