@@ -59,10 +59,10 @@ class Admission:
         call.headers.extend(_rate_headers(checks, verdict, call.now))
         if not verdict.admitted:
             raise _refusal(call, verdict)
-        for check, soft in call.soft_budgets:
-            spent = verdict.used[_index(checks, check)] + check.amount
+        for i, soft in call.soft_budgets:
+            spent = verdict.used[i] + checks[i].amount
             if spent > soft:
-                self._soft_warning(call, check, soft, spent)
+                self._soft_warning(call, checks[i], soft, spent)
 
     def leave(self, call: Call) -> None:
         verdict = call.verdict

@@ -115,6 +115,13 @@ def _principal_budgets(principal: Principal) -> list[_Budget]:
     return made
 
 
+def _holds(window: Window, now: float) -> bool:
+    """Whether a budget's window is still the current one (a calendar
+    period until its end; a rolling or total window always)."""
+    start, end = window.start, window.end
+    return start is None or end is None or start <= now < end
+
+
 class Budgets:
     """Hard budgets reserve the request's most possible cost before the
     call; a soft budget alone is counted without refusing."""
@@ -131,17 +138,17 @@ class Budgets:
         if not budgets:
             return
         estimate = call.cost_estimate
+        now, checks = call.now, call.checks
         for budget in budgets:
-            window = self.periods.window(budget.period, call.now)
             template = budget.check
-            if template is None or template.window is not window:
+            if template is None or not _holds(template.window, now):
+                window = self.periods.window(budget.period, now)
                 template = budget.check = Check(
                     budget.scope, "spend", budget.limit, 0.0, window, hard=budget.hard
                 )
-            check = template.sized(estimate)
-            call.checks.append(check)
             if budget.soft is not None:
-                call.soft_budgets.append((check, budget.soft))
+                call.soft_budgets.append((len(checks), budget.soft))
+            checks.append(template.sized(estimate))
 
     def leave(self, call: Call) -> None:
         return None  # settled with the rest by Admission

@@ -34,8 +34,9 @@ class Call:
     checks: list[Check] = field(default_factory=list)
     """Counters the request must fit in, declared by the stages, decided
     together by :class:`~junction.policy.admission.Admission`."""
-    soft_budgets: list[tuple[Check, float]] = field(default_factory=list)
-    """(the spend check, its soft limit): past it the request passes with a warning."""
+    soft_budgets: list[tuple[int, float]] = field(default_factory=list)
+    """(where the spend check is in ``checks``, its soft limit): past it the
+    request passes with a warning."""
     verdict: Verdict | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     """Response headers the stages add (budget warnings, rate-limit state)."""
