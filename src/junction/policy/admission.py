@@ -160,6 +160,10 @@ _HEADERS = {
     )
     for bit, kind in ((1, "requests"), (2, "tokens"))
 }
+_SECONDS = [f"{s}s" for s in range(121)]
+"""``x-ratelimit-reset-*`` values of a minute's window, made once."""
+_LIMITS: dict[float, str] = {}
+"""``x-ratelimit-limit-*`` values seen (one per distinct limit)."""
 
 
 def _rate_headers(checks: list[Check], verdict: Verdict, now: float) -> list[tuple[str, str]]:
@@ -175,11 +179,17 @@ def _rate_headers(checks: list[Check], verdict: Verdict, now: float) -> list[tup
             continue
         seen |= names[0]
         limit = check.limit
+        shown = _LIMITS.get(limit)
+        if shown is None:
+            shown = str(int(limit))
+            if len(_LIMITS) < 10_000:
+                _LIMITS[limit] = shown
         spent = used[i] + check.amount if admitted else used[i]
-        headers.append((names[1], str(int(limit))))
-        headers.append((names[2], str(max(0, int(limit - spent)))))
         # round(): what f"{x:.0f}" prints (both round half to even), at a third of its cost
-        headers.append((names[3], f"{round(max(0.0, reset_at[i] - now))}s"))
+        wait = round(max(0.0, reset_at[i] - now))
+        headers.append((names[1], shown))
+        headers.append((names[2], str(max(0, int(limit - spent)))))
+        headers.append((names[3], _SECONDS[wait] if wait <= 120 else f"{wait}s"))
         if seen == 3:
             break
     return headers
