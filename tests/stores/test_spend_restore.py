@@ -26,6 +26,7 @@ from junction.sim import start
 from junction.stores import Check, Window
 from junction.stores.memory import MemoryCounters
 from junction.stores.redis.counters import RedisCounters
+from junction.types import GatewayError
 
 MASTER = "sk-master-restore-0123456789"
 PRICE = 1000.0
@@ -231,3 +232,27 @@ async def test_memory_counters_restore_a_counter_once() -> None:
     assert record.asked == 4  # all four found it missing; the first seed counted
     assert (await counters.admit([spend], T0 + 1)).used == [pytest.approx(1.0)]
     assert record.asked == 4  # present now: the record is not asked again
+
+
+class Unreachable:
+    async def spent(self, check: Check, now: float) -> list[tuple[float, float]]:
+        raise OSError("connection refused")
+
+
+async def test_an_unreadable_record_refuses_the_budgeted_request_with_503(
+    redis_url: str, redis_prefix: str
+) -> None:
+    memory = MemoryCounters()
+    redis = RedisCounters(redis_url, f"{redis_prefix}{secrets.token_hex(4)}:")
+    spend = Check("key:k", "spend", 1.0, 0.25, Window(start=T0 - 10, end=T0 + 100))
+    rpm = Check("key:k", "requests", 10, 1, Window(sliding=60))
+    try:
+        for counters in (memory, redis):
+            counters.restore_spend_from(Unreachable())
+            with pytest.raises(GatewayError) as refused:
+                await counters.admit([rpm, spend], T0)
+            assert refused.value.status == 503
+            assert "key:k" in refused.value.message
+            assert (await counters.admit([rpm], T0)).used == [0.0]  # nothing was counted
+    finally:
+        await redis.close()

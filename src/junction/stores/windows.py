@@ -20,12 +20,16 @@ a ``total`` budget's counter never expires.
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from junction.stores.protocols import Check, Spent, Window
+from junction.stores.protocols import Check, SpendRecord, Spent, Window
+from junction.types import GatewayError
+
+log = logging.getLogger("junction.stores")
 
 LEASE_SECONDS = 15 * 60.0
 """A concurrency lease's life when nobody releases it (a crashed process)."""
@@ -101,6 +105,28 @@ def _make(check: Check) -> Plan:
     if w.start is not None and w.end is not None:
         return Plan("total", reset=w.end)
     raise ValueError(f"check {check.counter}: a {check.kind} check needs a window")
+
+
+async def recorded_spend(record: SpendRecord, check: Check, now: float) -> Spent:
+    """What the durable record says ``check``'s owner spent; a 503 when it
+    cannot be read (a budget is not counted from zero instead)."""
+    try:
+        return await record.spent(check, now)
+    except Exception as exc:
+        log.error(
+            "cannot restore the budget counter %s from the request log (%s: %s): "
+            "refusing its requests until it can",
+            check.counter,
+            type(exc).__name__,
+            exc,
+        )
+        raise GatewayError(
+            "overloaded",
+            f"The budget of {check.scope} cannot be checked right now (its spend record is "
+            "unreachable); try again shortly.",
+            status=503,
+            retry_after=1.0,
+        ) from None
 
 
 def seed_buckets(p: Plan, spent: Spent, now: float) -> dict[int, float]:

@@ -17,6 +17,7 @@ from junction.stores.windows import (
     Plan,
     lease_second,
     plan,
+    recorded_spend,
     seed_buckets,
 )
 
@@ -250,7 +251,7 @@ class MemoryCounters:
         assert record is not None
         for check in checks:
             if check.kind == "spend" and check.counter not in self._counters:
-                spent = await record.spent(check, now)
+                spent = await recorded_spend(record, check, now)
                 await self.seed(check, spent, now)  # no-op if a concurrent admission did
 
     async def close(self) -> None:

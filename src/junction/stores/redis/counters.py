@@ -36,6 +36,7 @@ from junction.stores.windows import (
     lease_second,
     new_lease,
     plan,
+    recorded_spend,
     seed_buckets,
 )
 
@@ -308,7 +309,7 @@ class RedisCounters:
     async def _restore(self, missing: Sequence[Check], now: float) -> None:
         record = self._record
         assert record is not None
-        found = [(check, await record.spent(check, now)) for check in missing]
+        found = [(check, await recorded_spend(record, check, now)) for check in missing]
         await self._seed_many(found, now)
         self.restored += len(found)
         spent = [(c, total) for c, s in found if (total := sum(usd for _, usd in s)) > 0]
