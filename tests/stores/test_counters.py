@@ -5,6 +5,7 @@ fallback, and MemoryCounters when it is importable."""
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
@@ -184,15 +185,43 @@ async def test_calendar_spend_counts_per_period_and_resets_at_its_end(twin: Twin
 
 
 async def test_seed_restores_a_missing_spend_total_only(twin: Twin) -> None:
-    a, _ = twin()
+    a, b = twin()
     who = scope()
     window = Window(start=5000.0, end=9000.0)
     check = Check(who, "spend", 1.0, 0.2, window)
-    await a.seed(check.counter, 0.9)
-    await a.seed(check.counter, 0.1)  # present: no-op
-    refused = await a.admit([check], 5001)
+    await a.seed(check, [(3600.0, 0.5), (7200.0, 0.4)], 7300)
+    await b.seed(check, [(7200.0, 0.1)], 7300)  # present: no-op
+    refused = await a.admit([check], 7301)
     assert not refused.admitted
     assert refused.used == [pytest.approx(0.9)]
+
+
+async def test_seed_restores_a_rolling_window_hour_by_hour(twin: Twin) -> None:
+    a, b = twin()
+    who = scope()
+    hour = 3600.0
+    spend = Check(who, "spend", 2.0, 0.5, Window(rolling=3 * hour))
+    now = 20 * hour + 5
+    spent = [(16 * hour, 9.0), (18 * hour, 0.75), (20 * hour, 0.5)]  # hour 16 is outside
+    await a.seed(spend, spent, now)
+    await b.seed(spend, [(20 * hour, 5.0)], now)  # present: no-op
+    verdict = await b.admit([spend], now)
+    assert verdict.admitted
+    assert verdict.used == [pytest.approx(1.25)]
+    assert verdict.reset_at == [21 * hour]  # hour 18 leaves the window first
+    later = await a.admit([spend], 21 * hour + 1)  # hour 18 has left
+    assert later.used == [pytest.approx(1.0)]
+
+
+async def test_a_total_budget_counts_forever(twin: Twin) -> None:
+    a, b = twin()
+    spend = Check(scope(), "spend", 1.0, 0.4, Window(start=0.0, end=math.inf))
+    first = await a.admit([spend], T0)
+    assert first.admitted
+    assert first.reset_at == [math.inf]
+    await b.settle(first.lease, [Correction(spend, 0.3)], T0 + 1)
+    much_later = await b.admit([spend], T0 + 10**8)  # three years on: still counted
+    assert much_later.used == [pytest.approx(0.3)]
 
 
 async def test_rolling_spend_counts_hour_buckets(twin: Twin) -> None:

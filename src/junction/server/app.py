@@ -27,6 +27,7 @@ from junction.gateway.auto import router_header
 from junction.redact import install_log_redactor
 from junction.requestlog import RequestLog, open_request_log
 from junction.requestlog.rows import parse_tags
+from junction.requestlog.spend_record import restore_spend
 from junction.responses_store import StoredResponses
 from junction.server import admin, admin_logs, gemini_door, openapi, stored_responses
 from junction.server.asgi import (
@@ -140,6 +141,7 @@ class Gatekeeper:
         responses = await stored_responses.open_stored(cfg)
         telemetry = install_telemetry(gateway, cfg)
         request_log = await open_request_log(cfg, gateway.accountant)
+        restore_spend(gateway.stores.counters, request_log)
         self.state = State(
             gateway,
             cfg.server.max_body_bytes,

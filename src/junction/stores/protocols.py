@@ -5,6 +5,9 @@
 - :class:`Counters` keeps what limits and budgets count, and decides a
   request's admission atomically in one operation (embedded: memory;
   shared: Redis, or PostgreSQL where no Redis is configured).
+- :class:`SpendRecord` is the durable record of spend that the counters
+  which can lose it (:class:`RestoresSpend`: memory, Redis) restore a
+  budget's counter from.
 
 Every backend passes the same suite (tests/stores/).
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from junction.stores.records import KeyRecord, TeamRecord, UserRecord
 
@@ -77,9 +80,13 @@ class Window:
     rolling: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Check:
-    """One counter a request must fit in: ``used + amount <= limit``."""
+    """One counter a request must fit in: ``used + amount <= limit``.
+
+    A value: nothing changes a check once it is made (it is not frozen only
+    because a frozen dataclass costs four times as much to make, and the
+    policy makes several per request)."""
 
     scope: str
     """Who or what is counted: ``key:<id>``, ``team:<id>``, ``user:<id>``,
@@ -91,13 +98,21 @@ class Check:
     window: Window
     hard: bool = True
     """A soft check never refuses; its result says whether it was passed."""
+    counter: str = field(init=False, repr=False, compare=False)
+    """The counter's name (the same on every backend and process)."""
 
-    @property
-    def counter(self) -> str:
-        """The counter's name (the same on every backend and process)."""
-        w = self.window
-        period = f":{int(w.start)}" if w.start is not None else ""
-        return f"{self.scope}:{self.kind}{period}"
+    def __post_init__(self) -> None:
+        start = self.window.start
+        period = f":{int(start)}" if start is not None else ""
+        self.counter = f"{self.scope}:{self.kind}{period}"
+
+    def sized(self, amount: float) -> Check:
+        """The same check for another amount (its counter name kept, not remade)."""
+        made = object.__new__(Check)
+        made.scope, made.kind, made.limit = self.scope, self.kind, self.limit
+        made.amount, made.window, made.hard = amount, self.window, self.hard
+        made.counter = self.counter
+        return made
 
 
 @dataclass(slots=True)
@@ -115,13 +130,27 @@ class Verdict:
     """Identifies this admission for :meth:`Counters.settle`."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Correction:
     """After the call: replace a check's amount by what was really used
     (tokens, USD), or release a concurrency lease (``actual`` ignored)."""
 
     check: Check
     actual: float
+
+
+Spent = Sequence[tuple[float, float]]
+"""What a durable record says was spent: (the start of an hour, USD spent in it)."""
+
+
+class SpendRecord(Protocol):
+    """The durable record of spend (the request log's hourly rollup) that a
+    budget's counter is restored from when the counter store has lost it."""
+
+    async def spent(self, check: Check, now: float) -> Spent:
+        """What ``check.scope`` (``key:``, ``team:`` or ``user:``) spent in
+        ``check.window`` up to ``now``, per hour."""
+        ...
 
 
 class Counters(Protocol):
@@ -134,9 +163,43 @@ class Counters(Protocol):
         """Correct an admitted request's estimates and release its leases."""
         ...
 
-    async def seed(self, counter: str, amount: float) -> None:
-        """Set a spend counter that is missing (restored from the durable
-        spend record after the counter store lost it); no-op if present."""
+    async def seed(self, check: Check, spent: Spent, now: float) -> None:
+        """Set a spend counter that is missing from what the durable record
+        says was spent in its window (``spent``); a no-op if the counter is
+        there (set-if-absent, atomically: two processes seeding the same
+        counter never both count)."""
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class RestoresSpend(Protocol):
+    """Counters that can lose what they counted (Redis data loss, a process
+    restart): given the durable record, each admission that finds a budget's
+    counter missing seeds it from the record before counting."""
+
+    def restore_spend_from(self, record: SpendRecord) -> None: ...
+
+
+Settle = tuple[str, Sequence[Correction]]
+"""One admitted request's settle: its lease and its corrections."""
+
+
+@runtime_checkable
+class SettlesMany(Protocol):
+    """Counters that settle a batch of requests in one operation (memory:
+    one call; Redis: one pipelined round trip)."""
+
+    async def settle_many(self, settles: Sequence[Settle], now: float) -> None:
+        """:meth:`Counters.settle` for each, in order."""
+        ...
+
+
+@runtime_checkable
+class SettlesNow(Protocol):
+    """Counters in this process's memory, which settle without awaiting
+    anything: the policy settles them from an event-loop callback, after the
+    request, without a task."""
+
+    def settle_now(self, settles: Sequence[Settle], now: float) -> None: ...

@@ -21,6 +21,7 @@ admitted are settled by the fallback.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import math
@@ -29,7 +30,18 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from junction.stores.memory.counters import MemoryCounters
-from junction.stores.protocols import Check, Correction, Counters, StoreUnavailable, Verdict
+from junction.stores.protocols import (
+    Check,
+    Correction,
+    Counters,
+    RestoresSpend,
+    Settle,
+    SettlesMany,
+    SpendRecord,
+    Spent,
+    StoreUnavailable,
+    Verdict,
+)
 from junction.types import GatewayError
 
 log = logging.getLogger("junction.stores")
@@ -107,11 +119,42 @@ class ResilientCounters:
             # The request is over; its correction is lost with the store.
             self._down(exc)
 
-    async def seed(self, counter: str, amount: float) -> None:
+    async def settle_many(self, settles: Sequence[Settle], now: float) -> None:
+        """The fallback's settles in the fallback; the shared store's in one
+        batch when it batches (Redis), else side by side."""
+        shared: list[Settle] = []
+        for lease, corrections in settles:
+            if lease.startswith(FALLBACK):
+                await self.settle(lease, corrections, now)
+            else:
+                shared.append((lease, corrections))
+        if not shared:
+            return
         try:
-            await self.inner.seed(counter, amount)
+            if isinstance(self.inner, SettlesMany):
+                await self.inner.settle_many(shared, now)
+            else:
+                done = await asyncio.gather(
+                    *(self.inner.settle(lease, fixes, now) for lease, fixes in shared),
+                    return_exceptions=True,
+                )
+                failed = next((e for e in done if isinstance(e, BaseException)), None)
+                if failed is not None:
+                    raise failed
         except StoreUnavailable as exc:
             self._down(exc)
+
+    async def seed(self, check: Check, spent: Spent, now: float) -> None:
+        try:
+            await self.inner.seed(check, spent, now)
+        except StoreUnavailable as exc:
+            self._down(exc)
+
+    def restore_spend_from(self, record: SpendRecord) -> None:
+        """The shared store's budgets are restored from ``record`` (the
+        in-process fallback's are this process's share of an outage)."""
+        if isinstance(self.inner, RestoresSpend):
+            self.inner.restore_spend_from(record)
 
     async def close(self) -> None:
         await self.inner.close()

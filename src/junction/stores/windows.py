@@ -14,24 +14,27 @@ Three layouts:
   is their count; a lease expires after :data:`LEASE_SECONDS` in case its
   process died before settling; ``reset_at`` is ``now``.
 
-A counter expires (TTL) after its window, plus a day for a calendar total.
+A counter expires (TTL) after its window, plus a day for a calendar total;
+a ``total`` budget's counter never expires.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-from junction.stores.protocols import Check
+from junction.stores.protocols import Check, SpendRecord, Spent, Window
+from junction.types import GatewayError
+
+log = logging.getLogger("junction.stores")
 
 LEASE_SECONDS = 15 * 60.0
 """A concurrency lease's life when nobody releases it (a crashed process)."""
 CALENDAR_GRACE = 86400.0
 """How long a calendar total outlives its period (late settles, reporting)."""
-SEED_SECONDS = 33 * 86400.0
-"""A seeded total's life (the longest calendar period, a month, plus grace)."""
 HOUR = 3600.0
 
 Layout = Literal["buckets", "total", "leases"]
@@ -39,7 +42,8 @@ Layout = Literal["buckets", "total", "leases"]
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Where one check is counted at one instant."""
+    """Where one check is counted: a function of its window (and whether it
+    is a concurrency lease) alone, so made once per window and reused."""
 
     layout: Layout
     size: float = 1.0
@@ -48,8 +52,6 @@ class Plan:
     """Buckets in the window (buckets)."""
     reset: float = 0.0
     """The period's end (total)."""
-    ttl: float = 0.0
-    """Seconds the stored counter lives after this write."""
 
     def bucket(self, now: float) -> int:
         return math.floor(now / self.size)
@@ -65,21 +67,80 @@ class Plan:
         first = self.bucket(now) if oldest is None else oldest
         return (first + self.span) * self.size
 
+    def ttl(self, now: float) -> float:
+        """Seconds the stored counter lives after a write at ``now``
+        (``inf``: a total budget, which never expires)."""
+        if self.layout == "buckets":
+            return (self.span + 1) * self.size
+        if self.layout == "leases":
+            return LEASE_SECONDS
+        return max(self.reset - now, 0.0) + CALENDAR_GRACE
 
-def plan(check: Check, now: float) -> Plan:
+
+LEASES = Plan("leases")
+_PLANS: dict[Window, Plan] = {}
+PLANS_KEPT = 4096
+"""Distinct windows whose plan is remembered (a few per budget period in use)."""
+
+
+def plan(check: Check) -> Plan:
     """The layout of ``check``'s counter (ValueError: a window it cannot have)."""
-    w = check.window
     if check.kind == "parallel":
-        return Plan("leases", ttl=LEASE_SECONDS)
+        return LEASES
+    found = _PLANS.get(check.window)
+    if found is None:
+        found = _make(check)
+        if len(_PLANS) >= PLANS_KEPT:
+            _PLANS.clear()
+        _PLANS[check.window] = found
+    return found
+
+
+def _make(check: Check) -> Plan:
+    w = check.window
     if w.sliding is not None:
-        span = max(1, math.ceil(w.sliding))
-        return Plan("buckets", size=1.0, span=span, ttl=span + 1.0)
+        return Plan("buckets", size=1.0, span=max(1, math.ceil(w.sliding)))
     if w.rolling is not None:
-        span = max(1, math.ceil(w.rolling / HOUR))
-        return Plan("buckets", size=HOUR, span=span, ttl=(span + 1) * HOUR)
+        return Plan("buckets", size=HOUR, span=max(1, math.ceil(w.rolling / HOUR)))
     if w.start is not None and w.end is not None:
-        return Plan("total", reset=w.end, ttl=max(w.end - now, 0.0) + CALENDAR_GRACE)
+        return Plan("total", reset=w.end)
     raise ValueError(f"check {check.counter}: a {check.kind} check needs a window")
+
+
+async def recorded_spend(record: SpendRecord, check: Check, now: float) -> Spent:
+    """What the durable record says ``check``'s owner spent; a 503 when it
+    cannot be read (a budget is not counted from zero instead)."""
+    try:
+        return await record.spent(check, now)
+    except Exception as exc:
+        log.error(
+            "cannot restore the budget counter %s from the request log (%s: %s): "
+            "refusing its requests until it can",
+            check.counter,
+            type(exc).__name__,
+            exc,
+        )
+        raise GatewayError(
+            "overloaded",
+            f"The budget of {check.scope} cannot be checked right now (its spend record is "
+            "unreachable); try again shortly.",
+            status=503,
+            retry_after=1.0,
+        ) from None
+
+
+def seed_buckets(p: Plan, spent: Spent, now: float) -> dict[int, float]:
+    """A bucketed counter's buckets from a durable record's hours: the
+    counted ones, oldest first, and the current bucket (at 0 when nothing
+    was spent) so that the counter exists."""
+    current = p.bucket(now)
+    buckets: dict[int, float] = {}
+    for hour, usd in spent:
+        b = p.bucket(hour)
+        if p.counted(b, now):
+            buckets[b] = buckets.get(b, 0.0) + usd
+    buckets.setdefault(current, 0.0)
+    return dict(sorted(buckets.items()))
 
 
 def fits(check: Check, used: float) -> bool:

@@ -16,15 +16,15 @@ from typing import Any
 
 import asyncpg
 
-from junction.stores.protocols import Check, Correction, StoreUnavailable, Verdict
+from junction.stores.protocols import Check, Correction, Spent, StoreUnavailable, Verdict
 from junction.stores.windows import (
     LEASE_SECONDS,
-    SEED_SECONDS,
     Plan,
     fits,
     lease_second,
     new_lease,
     plan,
+    seed_buckets,
 )
 
 TIMEOUT = 1.0
@@ -70,10 +70,13 @@ DELETE FROM counters WHERE expires_at <= $1
 PURGE_EVERY = 60.0
 """Seconds between sweeps of expired rows of counters no longer used
 (an admission already drops its own counters' expired rows)."""
-_SEED = (
-    "INSERT INTO counters (name, bucket, amount, expires_at) VALUES ($1, 0, $2, $3) "
-    "ON CONFLICT (name, bucket) DO NOTHING"
-)
+_SEED_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+_SEED = """
+INSERT INTO counters (name, bucket, amount, expires_at)
+SELECT $1, b, a, e FROM unnest($2::bigint[], $3::float8[], $4::float8[]) AS s(b, a, e)
+ WHERE NOT EXISTS (SELECT 1 FROM counters WHERE name = $1 AND expires_at > $5)
+ON CONFLICT (name, bucket) DO NOTHING
+"""
 
 _ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
 
@@ -87,10 +90,10 @@ def _row_bucket(p: Plan, now: float) -> int:
     return p.bucket(now) if p.layout == "buckets" else 0
 
 
-def _expires(p: Plan, now: float) -> float:
+def _expires(p: Plan, now: float, bucket: int | None = None) -> float:
     if p.layout == "buckets":
-        return (p.bucket(now) + p.span) * p.size
-    return now + p.ttl
+        return ((p.bucket(now) if bucket is None else bucket) + p.span) * p.size
+    return now + p.ttl(now)
 
 
 class PostgresCounters:
@@ -119,7 +122,7 @@ class PostgresCounters:
         return self._pool
 
     async def admit(self, checks: Sequence[Check], now: float) -> Verdict:
-        plans = [plan(c, now) for c in checks]
+        plans = [plan(c) for c in checks]
         names = [c.counter for c in checks]
         try:
             pool = await self._connection_pool()
@@ -146,7 +149,7 @@ class PostgresCounters:
         deltas: list[float] = []
         for fix in corrections:
             check = fix.check
-            p = plan(check, admitted)
+            p = plan(check)
             if p.layout == "leases":
                 released.append(check.counter)
             elif check.kind != "requests":
@@ -159,10 +162,21 @@ class PostgresCounters:
         except _ERRORS as exc:
             raise StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}") from exc
 
-    async def seed(self, counter: str, amount: float) -> None:
+    async def seed(self, check: Check, spent: Spent, now: float) -> None:
+        p = plan(check)
+        if p.layout == "leases":
+            raise ValueError(f"{check.counter}: only a spend counter is seeded")
+        if p.layout == "total":
+            rows = {0: sum(usd for _, usd in spent)}
+        else:
+            rows = seed_buckets(p, spent, now)
+        buckets = list(rows)
+        expires = [_expires(p, now, b if p.layout == "buckets" else None) for b in buckets]
         try:
             pool = await self._connection_pool()
-            await pool.execute(_SEED, counter, amount, time.time() + SEED_SECONDS)
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute(_SEED_LOCK, check.counter)
+                await conn.execute(_SEED, check.counter, buckets, list(rows.values()), expires, now)
         except _ERRORS as exc:
             raise StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}") from exc
 
