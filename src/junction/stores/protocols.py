@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from junction.stores.records import KeyRecord, TeamRecord, UserRecord
 
@@ -140,3 +140,14 @@ class Counters(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class CounterReader(Protocol):
+    """An optional ability of a :class:`Counters` backend: read without counting."""
+
+    async def peek(self, checks: Sequence[Check], now: float) -> Verdict:
+        """What :meth:`Counters.admit` would answer for ``checks`` at ``now``
+        (``used`` and ``reset_at`` per check), counting nothing and taking no
+        lease (the admin API's current use of a limit)."""
+        ...

@@ -29,7 +29,14 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 from junction.stores.memory.counters import MemoryCounters
-from junction.stores.protocols import Check, Correction, Counters, StoreUnavailable, Verdict
+from junction.stores.protocols import (
+    Check,
+    Correction,
+    CounterReader,
+    Counters,
+    StoreUnavailable,
+    Verdict,
+)
 from junction.types import GatewayError
 
 log = logging.getLogger("junction.stores")
@@ -112,6 +119,14 @@ class ResilientCounters:
             await self.inner.seed(counter, amount)
         except StoreUnavailable as exc:
             self._down(exc)
+
+    async def peek(self, checks: Sequence[Check], now: float) -> Verdict:
+        """The shared store's counts; while it is down, this process's fallback's
+        (a store that cannot read raises StoreUnavailable)."""
+        store = self.fallback if self.degraded else self.inner
+        if not isinstance(store, CounterReader):
+            raise StoreUnavailable(f"{type(store).__name__} cannot be read without counting")
+        return await store.peek(checks, now)
 
     async def close(self) -> None:
         await self.inner.close()

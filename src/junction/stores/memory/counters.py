@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from junction.stores.protocols import Check, Correction, Verdict
-from junction.stores.windows import LEASE_SECONDS, fits, lease_second, new_lease, plan
+from junction.stores.windows import (
+    LEASE_SECONDS,
+    Stored,
+    decide,
+    fits,
+    lease_second,
+    new_lease,
+    plan,
+)
 
 
 class MemoryCounters:
@@ -87,6 +95,20 @@ class MemoryCounters:
 
     async def seed(self, counter: str, amount: float) -> None:
         self._totals.setdefault(counter, amount)
+
+    async def peek(self, checks: Sequence[Check], now: float) -> Verdict:
+        plans = [plan(c, now) for c in checks]
+        stored: Stored = {}
+        for check, p in zip(checks, plans, strict=True):
+            name = check.counter
+            if p.layout == "buckets":
+                stored[name] = list(self._buckets.get(name, {}).items())
+            elif p.layout == "total":
+                stored[name] = [(0, self._totals.get(name, 0.0))]
+            else:
+                live = sum(1 for e in self._leases.get(name, {}).values() if e > now)
+                stored[name] = [(0, float(live))]
+        return decide(checks, plans, stored, now)
 
     async def close(self) -> None:
         return None
