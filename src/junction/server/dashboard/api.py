@@ -403,17 +403,17 @@ class _Tally:
             "sampled": self.sampled,
             "share": {m: round(v / total, 4) for m, v in sorted(self.chosen.items())},
             "served": {m: round(v / total, 4) for m, v in sorted(self.served.items())},
-            "cost": round(self.cost, 6),
+            "cost": round(self.cost, 9),
         }
         if shadow:
             out["shadow"] = {
                 "agreement": round(self.agree / self.priced, 4) if self.priced else None,
-                "cost_served": round(self.cost, 6),
-                "cost_if_routed": round(self.if_routed, 6),
+                "cost_served": round(self.cost, 9),
+                "cost_if_routed": round(self.if_routed, 9),
             }
         elif self.strong_price is not None:
-            out["always_strong_cost"] = round(self.strong_cost, 6)
-            out["savings"] = round(self.strong_cost - self.cost, 6)
+            out["always_strong_cost"] = round(self.strong_cost, 9)
+            out["savings"] = round(self.strong_cost - self.cost, 9)
             out["savings_share"] = (
                 round(1 - self.cost / self.strong_cost, 4) if self.strong_cost else None
             )
