@@ -10,7 +10,7 @@ import pytest
 
 from _ui_stack import EASY, HARD, Stack, stack_for
 
-SYNTHETIC_ROWS = 60_000
+SYNTHETIC_ROWS = 20_000
 """Synthetic log rows over the last 7 days (more per hour than a sample reads)."""
 
 

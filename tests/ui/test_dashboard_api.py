@@ -109,7 +109,7 @@ def test_latency_over_many_rows_samples_and_weighs_by_the_rollup(stack: Stack) -
         view = c.get("/admin/latency", params=params).json()
         spend = c.get("/admin/spend", params={**params, "group_by": "hour", "by": "model"}).json()
     total = sum(r["requests"] for r in spend["data"])
-    assert view["requests"] == total > 50_000
+    assert view["requests"] == total > 15_000
     assert view["exact"] is False and view["sampled"] < total
     assert len(view["series"]) <= 48 and view["bucket_seconds"] % 3600 == 0
     # The synthetic latencies are uniform on [50, 5000] ms: the sample finds the middle.

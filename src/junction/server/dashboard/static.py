@@ -54,7 +54,7 @@ class Assets:
         total = sum(len(b) for b in files.values())
         if total > MAX_BYTES:
             raise RuntimeError(f"dashboard files are {total} bytes, over {MAX_BYTES}")
-        self.files = {name: _asset(name, body) for name, body in files.items()}
+        self.files = {name: _asset(name, files[name]) for name in FILES}
         page = files["index.html"].decode("utf-8")
         for name in FILES:
             page = page.replace(f"{{{{{name}}}}}", f"/ui/static/{name}?v={self.files[name].version}")
