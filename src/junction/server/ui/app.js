@@ -201,6 +201,7 @@ async function render() {
     else a.removeAttribute("aria-current");
   }
   const main = document.getElementById("main");
+  main.removeAttribute("data-rendered");
   const alert = h("div", { class: "alert", role: "alert", id: "page-error" });
   const body = h("div", { id: "page", "aria-busy": "true" });
   main.replaceChildren(alert, body);
@@ -211,6 +212,7 @@ async function render() {
     alert.textContent = err.message;
   } finally {
     body.setAttribute("aria-busy", "false");
+    main.dataset.rendered = rest.length ? `${page}-detail` : page;
   }
   const heading = main.querySelector("h1");
   if (heading) {
@@ -463,15 +465,14 @@ async function routing(root, params) {
     );
     add(root, section);
   }
-  add(root, 
-    h("h2", { text: "Latest decisions" }),
-    table(
-      "The router's latest decisions",
-      ["Time", "Request", "Router", "Chose", "Served", "Score", "Status", "Cost"],
-      body.decisions.map((d) => [when(d.time), h("a", { href: `#/requests/${encodeURIComponent(d.id)}`, text: d.id }), d.router + (d.shadow ? " (shadow)" : ""), d.chosen, d.served, d.score === null ? "–" : Number(d.score).toFixed(3), String(d.status), usd(d.cost)]),
-      [5, 6, 7],
-    ),
+  const latest = table(
+    "The router's latest decisions",
+    ["Time", "Request", "Router", "Chose", "Served", "Score", "Status", "Cost"],
+    body.decisions.map((d) => [when(d.time), h("a", { href: `#/requests/${encodeURIComponent(d.id)}`, text: d.id }), d.router + (d.shadow ? " (shadow)" : ""), d.chosen, d.served, d.score === null ? "–" : Number(d.score).toFixed(3), String(d.status), usd(d.cost)]),
+    [5, 6, 7],
   );
+  latest.id = "decisions";
+  add(root, h("h2", { text: "Latest decisions" }), latest);
 }
 
 // ----- Request log explorer --------------------------------------------------------------
