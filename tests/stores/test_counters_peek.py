@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from _counter_servers import REDIS_URL, fresh_database, reachable
-from junction.stores import Check, CounterReader, Correction, Counters, Window
+from junction.stores import Check, Correction, CounterReader, Counters, Window
 from junction.stores.memory import MemoryCounters
 from junction.stores.postgres.counters import PostgresCounters
 from junction.stores.redis.counters import RedisCounters
@@ -58,19 +58,23 @@ async def test_peek_reads_what_admit_counted_and_counts_nothing(counters: Counte
     assert isinstance(counters, CounterReader)
     checks = _checks(f"key:{secrets.token_hex(4)}")
     empty = await counters.peek(checks, T0)
-    assert empty.admitted and empty.used == [0, 0, 0, 0, 0]
+    assert empty.admitted
+    assert empty.used == [0, 0, 0, 0, 0]
     first = await counters.admit(checks, T0)
     await counters.admit(checks, T0 + 1)
     seen = await counters.peek(checks, T0 + 2)
     assert seen.used == [2, 600, 2, 1.0, 0.5]
     assert seen.lease == ""
     # The parallel limit (2) is full: an admission would be refused, and peek says so.
-    assert not seen.admitted and seen.refused is checks[2]
+    assert not seen.admitted
+    assert seen.refused is checks[2]
     assert (await counters.peek(checks, T0 + 2)).used == seen.used  # peeking counted nothing
     await counters.settle(first.lease, [Correction(checks[2], 0)], T0 + 3)
     after = await counters.peek(checks, T0 + 3)
-    assert after.used[2] == 1 and after.admitted
+    assert after.used[2] == 1
+    assert after.admitted
     # The sliding minute forgets; the calendar total and the rolling day do not.
     later = await counters.peek(checks, T0 + 120)
-    assert later.used[:2] == [0, 0] and later.used[3:] == [1.0, 0.5]
+    assert later.used[:2] == [0, 0]
+    assert later.used[3:] == [1.0, 0.5]
     assert later.reset_at[3] == T0 + 1000

@@ -100,18 +100,17 @@ class Browser:
     def rendered(self, page: str) -> None:
         """Wait until the page ``page`` has drawn, and check it drew no error."""
         self.wait(
-            lambda d: d.execute_script(
-                "return document.getElementById('main').dataset.rendered"
-            )
-            == page,
+            lambda d: (
+                d.execute_script("return document.getElementById('main').dataset.rendered") == page
+            ),
             f"page {page} rendered",
         )
-        error = self.js("const e = document.getElementById('page-error'); return e && e.textContent")
+        error = self.js(
+            "const e = document.getElementById('page-error'); return e && e.textContent"
+        )
         assert not error, f"{page}: {error}"
         self.wait(
-            lambda d: d.execute_script(
-                "return [...document.images].every((i) => i.complete)"
-            ),
+            lambda d: d.execute_script("return [...document.images].every((i) => i.complete)"),
             "images loaded",
         )
 

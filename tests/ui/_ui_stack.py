@@ -44,10 +44,12 @@ models:
       - {{provider: openai, name: sim-cheap, model: gpt-4o-mini, base_url: '{sim}/v1', api_key: k}}
   strong:
     deployments:
-      - {{provider: anthropic, name: sim-strong, model: claude-sonnet-4-5, base_url: '{sim}', api_key: k}}
+      - {{provider: anthropic, name: sim-strong, model: claude-sonnet-4-5,
+          base_url: '{sim}', api_key: k}}
   broken:
     deployments:
-      - {{provider: openai, name: nowhere, model: gpt-4o-mini, base_url: '{CLOSED_PORT}/v1', api_key: k}}
+      - {{provider: openai, name: nowhere, model: gpt-4o-mini,
+          base_url: '{CLOSED_PORT}/v1', api_key: k}}
 """
     if folder is not None:
         text += f"""routers:

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Traffic
 
 from _ui_stack import MASTER, Stack
+from conftest import Traffic
 from junction.catalog import cost
 from junction.types import Usage
 
@@ -43,14 +43,17 @@ def test_providers_show_live_statistics_and_the_open_circuit(
     down = by_model["broken"]
     # Six connection failures in a row: the breaker (five) is open, nothing is up.
     assert down["circuit"] == "open"
-    assert down["uptime_5m"] == 0.0 and down["error_rate_5m"] == 1.0
+    assert down["uptime_5m"] == 0.0
+    assert down["error_rate_5m"] == 1.0
     assert down["recent_failures"] is True
     assert 1 <= len(down["failures"]) <= 5
     logged = {r["id"] for r in stack.settled(key=traffic.key_id, model="broken")}
     assert {f["generation"] for f in down["failures"]} <= logged
     up = by_model["cheap"]
-    assert up["circuit"] == "closed" and up["uptime_5m"] == 1.0
-    assert up["latency_ms_30m"]["p50"] > 0 and up["ttft_ms_30m"]["p50"] > 0
+    assert up["circuit"] == "closed"
+    assert up["uptime_5m"] == 1.0
+    assert up["latency_ms_30m"]["p50"] > 0
+    assert up["ttft_ms_30m"]["p50"] > 0
     assert up["failures"] == []
     # The same statistics routing reads: the OpenRouter endpoints page agrees.
     with stack.admin() as c:
@@ -66,7 +69,8 @@ def test_usage_is_what_the_limits_count_now(stack: Stack, traffic: Traffic) -> N
     assert [u["scope"] for u in key] == ["key"]
     limits = {item["limit"]: item for item in key[0]["limits"]}
     assert set(limits) == {"rpm", "tpm", "max_parallel", "budget_usd"}
-    assert limits["rpm"]["max"] == 1000 and limits["budget_usd"]["period"] == "monthly"
+    assert limits["rpm"]["max"] == 1000
+    assert limits["budget_usd"]["period"] == "monthly"
     recent = [r for r in rows if time.time() - _epoch(r["time"]) < 55]
     # Requests refused before admission (none here) would not count; all of these did.
     assert limits["rpm"]["used"] >= len(recent) > 0
@@ -77,7 +81,8 @@ def test_usage_is_what_the_limits_count_now(stack: Stack, traffic: Traffic) -> N
     assert {"key", "team"} <= {u["scope"] for u in everything}
     with stack.admin() as c:
         bad = c.get("/admin/usage", params={"colour": "red"})
-    assert bad.status_code == 400 and bad.json()["error"]["param"] == "colour"
+    assert bad.status_code == 400
+    assert bad.json()["error"]["param"] == "colour"
 
 
 def _epoch(iso: str) -> float:
@@ -93,11 +98,18 @@ def test_latency_percentiles_are_the_logs_when_the_sample_holds_every_row(
         view = c.get("/admin/latency", params={"key": traffic.key_id}).json()
     rows = stack.settled(key=traffic.key_id)
     ok = [r for r in rows if r["status"] < 400]
-    assert view["exact"] is True and view["sampled"] == traffic.requests
-    expected = dict(zip(("p50", "p90", "p95", "p99"), _nearest_rank([r["latency_ms"] for r in ok])))
+    assert view["exact"] is True
+    assert view["sampled"] == traffic.requests
+    expected = dict(
+        zip(
+            ("p50", "p90", "p95", "p99"), _nearest_rank([r["latency_ms"] for r in ok]), strict=False
+        )
+    )
     assert view["latency_ms"] == pytest.approx(expected, abs=1e-3)
     ttft = _nearest_rank([r["ttft_ms"] for r in ok if r["ttft_ms"] is not None])
-    assert view["ttft_ms"] == pytest.approx(dict(zip(("p50", "p90", "p95", "p99"), ttft)), abs=1e-3)
+    assert view["ttft_ms"] == pytest.approx(
+        dict(zip(("p50", "p90", "p95", "p99"), ttft, strict=False)), abs=1e-3
+    )
     models = {m["model"]: m for m in view["by_model"]}
     assert models["cheap"]["sampled"] == sum(1 for r in ok if r["model_used"] == "cheap")
 
@@ -110,8 +122,10 @@ def test_latency_over_many_rows_samples_and_weighs_by_the_rollup(stack: Stack) -
         spend = c.get("/admin/spend", params={**params, "group_by": "hour", "by": "model"}).json()
     total = sum(r["requests"] for r in spend["data"])
     assert view["requests"] == total > 15_000
-    assert view["exact"] is False and view["sampled"] < total
-    assert len(view["series"]) <= 48 and view["bucket_seconds"] % 3600 == 0
+    assert view["exact"] is False
+    assert view["sampled"] < total
+    assert len(view["series"]) <= 48
+    assert view["bucket_seconds"] % 3600 == 0
     # The synthetic latencies are uniform on [50, 5000] ms: the sample finds the middle.
     assert 2000 < view["latency_ms"]["p50"] < 3100
     assert sum(m["requests"] for m in view["by_model"]) == pytest.approx(
@@ -126,11 +140,13 @@ def test_routing_decisions_savings_and_the_shadow_comparison(
         view = c.get("/admin/routing", params={"key": traffic.key_id}).json()
     routers = {r["name"]: r for r in view["routers"]}
     assert set(routers) == {"auto", "watch"}
-    assert routers["auto"]["strong"] == "strong" and routers["watch"]["shadow"] is True
+    assert routers["auto"]["strong"] == "strong"
+    assert routers["watch"]["shadow"] is True
     rows = [r for r in stack.settled(key=traffic.key_id) if r["router"]]
     auto = [r for r in rows if r["router"]["name"] == "auto"]
     watch = [r for r in rows if r["router"]["name"] == "watch"]
-    assert len(auto) == 6 and len(watch) == 4
+    assert len(auto) == 6
+    assert len(watch) == 4
     result = view["results"]["auto"]
     assert result["requests"] == 6
     assert set(result["share"]) == {"strong", "cheap"}  # hard prompts to strong, easy to cheap
@@ -160,7 +176,9 @@ def _usage(row: dict[str, Any]) -> Usage:
 def test_routing_says_so_when_no_router_is_configured(stack: Stack) -> None:
     with stack.admin(stack.bare_url) as c:
         view = c.get("/admin/routing").json()
-    assert view["routers"] == [] and view["results"] == {} and view["decisions"] == []
+    assert view["routers"] == []
+    assert view["results"] == {}
+    assert view["decisions"] == []
 
 
 def test_one_logged_request_and_bad_parameters(stack: Stack, traffic: Traffic) -> None:
@@ -168,7 +186,8 @@ def test_one_logged_request_and_bad_parameters(stack: Stack, traffic: Traffic) -
     with stack.admin() as c:
         assert c.get(f"/admin/logs/{row['id']}").json() == row
         missing = c.get("/admin/logs/gen-nope")
-        assert missing.status_code == 404 and missing.json()["error"]["param"] == "id"
+        assert missing.status_code == 404
+        assert missing.json()["error"]["param"] == "id"
         for params, param in (
             ({"colour": "red"}, "colour"),
             ({"start": "2030-01-02", "end": "2030-01-01"}, "start"),
@@ -189,7 +208,8 @@ def test_a_request_log_that_is_off_is_a_404_not_a_500(tmp_path: Any) -> None:
 
     async def main() -> list[int]:
         config = parse_config(
-            f"server: {{master_key: {MASTER}}}\nstores: {{database_url: 'memory://'}}\nmodels: {{}}",
+            f"server: {{master_key: {MASTER}}}\n"
+            "stores: {database_url: 'memory://'}\nmodels: {}",
             {},
         )
         app = create_app(config)
@@ -197,8 +217,10 @@ def test_a_request_log_that_is_off_is_a_404_not_a_500(tmp_path: Any) -> None:
         transport = httpx.ASGITransport(app=app)
         headers = {"authorization": f"Bearer {MASTER}"}
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            out = [(await c.get(p, headers=headers)).status_code for p in
-                   ("/admin/latency", "/admin/routing", "/admin/logs/x", "/admin/providers")]
+            out = [
+                (await c.get(p, headers=headers)).status_code
+                for p in ("/admin/latency", "/admin/routing", "/admin/logs/x", "/admin/providers")
+            ]
         await app.context.shutdown()
         return out
 

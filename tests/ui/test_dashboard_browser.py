@@ -13,10 +13,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import Traffic
 
 from _ui_browser import Browser, browser_session
 from _ui_stack import MASTER, Stack
+from conftest import Traffic
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, stack: Stack, traffic: Traffic) -> Iterator[Browser]:
     """The signed-in browser; after the test, no console error may be left."""
-    if not browser.js("return !!document.getElementById('top') && !document.getElementById('top').hidden"):
+    if not browser.js(
+        "return !!document.getElementById('top') && !document.getElementById('top').hidden"
+    ):
         _sign_in(browser, stack.url)
     browser.console_errors()
     yield browser
@@ -67,7 +69,8 @@ def test_sign_in_refuses_a_wrong_key_then_opens_the_overview(
     seen = browser.js(
         "return JSON.stringify([document.cookie, {...sessionStorage}, {...localStorage}])"
     )
-    assert MASTER not in seen and "junction_ui" not in seen
+    assert MASTER not in seen
+    assert "junction_ui" not in seen
     assert browser.console_errors() == []
 
 
@@ -95,12 +98,10 @@ def test_overview_shows_the_spend_rollup_and_latency(
 
 def test_providers_show_each_endpoint_and_the_open_circuit(page: Browser, stack: Stack) -> None:
     page.open(f"{stack.url}/ui/#/providers", "providers")
-    rows = {
-        r.find_element("css selector", "td").text: r
-        for r in page.all("table tbody tr")
-    }
+    rows = {r.find_element("css selector", "td").text: r for r in page.all("table tbody tr")}
     assert set(rows) == {"cheap", "strong", "broken"}
-    assert "open" in rows["broken"].text and "closed" in rows["cheap"].text
+    assert "open" in rows["broken"].text
+    assert "closed" in rows["cheap"].text
     assert "100%" in rows["cheap"].text
     assert "failing now" in rows["broken"].text
     page.shot("providers")
@@ -117,7 +118,8 @@ def test_routing_shows_savings_shares_and_the_shadow(
     saved = view["results"]["auto"]["savings"]
     assert f"${saved:,.6g}"[:6] in auto.find_element("css selector", '[data-tile="savings"]').text
     watch = page.css('section[data-router="watch"]')
-    assert "shadow" in watch.text and "Agreement" in watch.text
+    assert "shadow" in watch.text
+    assert "Agreement" in watch.text
     decisions = page.all("#decisions tbody tr")
     assert len(decisions) == len(view["decisions"]) == 10
     assert not page.all("#no-router")
@@ -142,7 +144,8 @@ def test_requests_filter_by_key_and_status_and_open_one(
     page.css("#log-filters button[type=submit]").click()
     page.rendered("requests")
     rows = page.all("table tbody tr")
-    assert len(rows) == traffic.failed and all(status in r.text for r in rows)
+    assert len(rows) == traffic.failed
+    assert all(status in r.text for r in rows)
     page.shot("requests-filtered")
     link = rows[0].find_element("css selector", "a")
     wanted = link.text
@@ -150,7 +153,8 @@ def test_requests_filter_by_key_and_status_and_open_one(
     link.click()
     page.rendered("requests-detail")
     fields = page.css("#request-fields").text
-    assert wanted in fields and "broken" in fields
+    assert wanted in fields
+    assert "broken" in fields
     row = next(r for r in failed if r["id"] == wanted)
     attempts = page.all("table tbody tr")
     assert len(attempts) == len(row["attempts"]) >= 1
@@ -166,7 +170,8 @@ def test_requests_page_through_thousands_of_rows(page: Browser, stack: Stack) ->
     page.css("#older").click()
     page.rendered("requests")
     second = [r.text for r in page.all("table tbody tr")]
-    assert len(second) == 50 and not set(first) & set(second)
+    assert len(second) == 50
+    assert not set(first) & set(second)
     assert second[0].split(" UTC")[0] <= first[-1].split(" UTC")[0]  # older, in order
     page.js("document.getElementById('main').removeAttribute('data-rendered')")
     page.css("#newer").click()
@@ -190,7 +195,8 @@ def test_keys_create_shows_the_secret_once_then_revoke(page: Browser, stack: Sta
     page.open(f"{stack.url}/ui/#/keys?again=1", "keys")
     assert secret not in page.driver.page_source
     row = next(r for r in page.all("table tbody tr") if "made in the browser" in r.text)
-    assert "rpm: 1 of 7" in row.text and "budget:" in row.text
+    assert "rpm: 1 of 7" in row.text
+    assert "budget:" in row.text
     page.shot("keys")
     row.find_element("css selector", "button[data-revoke]").click()
     page.css("button[data-confirm]").click()
@@ -213,7 +219,10 @@ CONTRAST = """
 const lum = (c) => c.slice(0, 3).map((v) => {
   v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
 }).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
-const rgba = (s) => { const m = s.match(/[\\d.]+/g).map(Number); return m.length === 3 ? [...m, 1] : m; };
+const rgba = (s) => {
+  const m = s.match(/[\\d.]+/g).map(Number);
+  return m.length === 3 ? [...m, 1] : m;
+};
 const back = (el) => {
   for (let e = el; e; e = e.parentElement) {
     const c = rgba(getComputedStyle(e).backgroundColor);
@@ -227,7 +236,8 @@ for (const el of document.querySelectorAll("body *")) {
   if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
   const a = lum(rgba(getComputedStyle(el).color)), b = lum(back(el));
   const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-  if (ratio < 4.5) bad.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  const text = el.textContent.trim().slice(0, 30);
+  if (ratio < 4.5) bad.push(`${el.tagName} "${text}" ${ratio.toFixed(2)}`);
 }
 return bad;
 """
@@ -256,6 +266,7 @@ def test_keyboard_reaches_every_page_and_shows_focus(page: Browser, stack: Stack
         page.open(f"{stack.url}/ui/#/overview", "overview")
         page.driver.refresh()  # focus starts at the top of a fresh page
         page.rendered("overview")
+
         def tab() -> None:
             ActionChains(page.driver).send_keys(Keys.TAB).perform()
 

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from conftest import Traffic
 
 from _ui_stack import MASTER, Stack
+from conftest import Traffic
 from junction.server.dashboard import charts, session
 
 UI = {"x-junction-ui": "1"}
@@ -35,7 +35,8 @@ def test_login_sets_an_httponly_session_cookie_that_is_not_the_key(stack: Stack)
         assert re.match(r"junction_ui=v1\.\d+\.[\w-]+; ", cookie)
         for part in ("HttpOnly", "SameSite=Strict", "Path=/ui", "Max-Age=43200"):
             assert part in cookie
-        assert MASTER not in cookie and MASTER not in r.text
+        assert MASTER not in cookie
+        assert MASTER not in r.text
         assert r.headers["cache-control"] == "no-store"
         assert c.get("/ui/session").json()["authenticated"] is True
         assert c.get("/ui/api/admin/keys").status_code == 200
@@ -51,9 +52,11 @@ def test_a_wrong_or_client_key_does_not_sign_in(stack: Stack, traffic: Traffic) 
     with httpx.Client(base_url=stack.url, timeout=30) as c:
         assert c.post("/ui/login", json={"key": "sk-wrong"}, headers=UI).status_code == 401
         client = c.post("/ui/login", json={"key": traffic.key}, headers=UI)
-        assert client.status_code == 403 and "set-cookie" not in client.headers
+        assert client.status_code == 403
+        assert "set-cookie" not in client.headers
         bad = c.post("/ui/login", json={"secret": MASTER}, headers=UI)
-        assert bad.status_code == 400 and bad.json()["error"]["param"] == "key"
+        assert bad.status_code == 400
+        assert bad.json()["error"]["param"] == "key"
         assert c.get("/ui/session").json() == {
             "authenticated": False,
             "expires_at": None,
@@ -88,7 +91,8 @@ def test_another_site_cannot_change_anything(stack: Stack) -> None:
         assert "csrf" not in {k["name"] for k in c.get("/ui/api/admin/keys").json()["data"]}
         assert c.post("/ui/login", json={"key": MASTER}).status_code == 403
         ok = c.post("/ui/api/admin/teams", json={"name": "same site"}, headers=UI)
-        assert ok.status_code == 201 and ok.headers["cache-control"] == "no-store"
+        assert ok.status_code == 201
+        assert ok.headers["cache-control"] == "no-store"
         assert c.get("/ui/api/admin/nothing").status_code == 404
         assert c.get("/ui/api/v1/models").status_code == 404  # only the admin API
 
@@ -98,11 +102,14 @@ def test_static_files_have_types_caching_and_a_strict_policy(stack: Stack) -> No
         page = c.get("/ui/")
         assert page.headers["content-type"] == "text/html; charset=utf-8"
         csp = page.headers["content-security-policy"]
-        assert "default-src 'none'" in csp and "script-src 'self'" in csp
-        assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert "default-src 'none'" in csp
+        assert "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
         assert page.headers["x-content-type-options"] == "nosniff"
         assert page.headers["cache-control"] == "no-cache"
-        assert "<script>" not in page.text and " style=" not in page.text  # nothing inline
+        assert "<script>" not in page.text
+        assert " style=" not in page.text
         assert c.get("/ui").text == page.text
         assert c.get("/ui/", headers={"if-none-match": page.headers["etag"]}).status_code == 304
         versioned = re.search(r'src="(/ui/static/app\.js\?v=\w+)"', page.text)
@@ -127,14 +134,17 @@ def test_charts_are_svg_of_the_figures_the_api_gives(stack: Stack, traffic: Traf
         assert r.headers["content-security-policy"] == "default-src 'none'"
         svg = ET.fromstring(r.text)
         bars = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if "data-value" in e.attrib]
-        assert sum(float(b.attrib["data-value"]) for b in bars) == sum(
-            row["requests"] for row in spend
-        ) == traffic.requests
+        assert (
+            sum(float(b.attrib["data-value"]) for b in bars)
+            == sum(row["requests"] for row in spend)
+            == traffic.requests
+        )
         assert {b.attrib["data-series"] for b in bars} == {traffic.team}
         for name in ("latency", "routing"):
             extra = {"router": "auto"} if name == "routing" else {}
             one = c.get(f"/ui/chart/{name}.svg", params={"start": end - 86400, "end": end, **extra})
-            assert one.status_code == 200 and ET.fromstring(one.text) is not None
+            assert one.status_code == 200
+            assert ET.fromstring(one.text) is not None
         assert c.get("/ui/chart/usage.svg", params={**q, "metric": "x"}).status_code == 400
         assert c.get("/ui/chart/pie.svg").status_code == 404
     with httpx.Client(base_url=stack.url, timeout=30) as anon:
@@ -155,6 +165,7 @@ def test_chart_labels_are_escaped() -> None:
 @pytest.mark.parametrize(("top", "ticks"), [(0, [0, 1]), (7, [0, 2, 4, 6, 8]), (0.003, None)])
 def test_nice_ticks(top: float, ticks: list[float] | None) -> None:
     got = charts.nice_ticks(top)
-    assert got[0] == 0 and got[-1] >= top
+    assert got[0] == 0
+    assert got[-1] >= top
     if ticks is not None:
         assert got == ticks

@@ -28,6 +28,7 @@ from junction.requestlog.rows import row_dict
 from junction.server.asgi import Request, Response
 from junction.server.dashboard.sampling import AT, Bucket, Window, percentiles, sample
 from junction.stores import Check, CounterReader, Limits, StoreUnavailable
+from junction.stores.protocols import CheckKind
 from junction.types import GatewayError, Usage
 
 FAILURES_SHOWN = 5
@@ -195,7 +196,11 @@ async def usage(st: DashboardState, request: Request) -> Response:
     return _json({"object": "list", "data": data})
 
 
-_LIMITS = (("rpm", "requests"), ("tpm", "tokens"), ("max_parallel", "parallel"))
+_LIMITS: tuple[tuple[str, CheckKind], ...] = (
+    ("rpm", "requests"),
+    ("tpm", "tokens"),
+    ("max_parallel", "parallel"),
+)
 
 
 async def _use(gw: Gateway, owners: Sequence[tuple[str, str, str, Limits]]) -> list[dict[str, Any]]:

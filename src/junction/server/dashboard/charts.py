@@ -122,7 +122,7 @@ def stacked_bars(
     slot = (WIDTH - LEFT - RIGHT) / max(n, 1)
     bar = max(1.0, slot * 0.8)
     for i in range(n):
-        base = TOP + plot_h
+        base: float = TOP + plot_h
         x = LEFT + slot * i + (slot - bar) / 2
         for k, (name, vals) in enumerate(series):
             v = vals[i] or 0.0
@@ -146,11 +146,14 @@ def stacked_bars(
 def lines(title: str, labels: Sequence[str], series: Sequence[Series], unit: str = "") -> str:
     """One line per series; a None is a gap."""
     values = [v for _, vals in series for v in vals if v is not None]
-    summary = ", ".join(
-        f"{name}: max {fmt(max(vs), unit)}"
-        for name, vals in series
-        if (vs := [v for v in vals if v is not None])
-    ) or "nothing recorded"
+    summary = (
+        ", ".join(
+            f"{name}: max {fmt(max(vs), unit)}"
+            for name, vals in series
+            if (vs := [v for v in vals if v is not None])
+        )
+        or "nothing recorded"
+    )
     body, ymax = _axes(max(values, default=0.0), unit, labels)
     plot_h = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)

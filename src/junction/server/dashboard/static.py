@@ -57,7 +57,9 @@ class Assets:
         self.files = {name: _asset(name, files[name]) for name in FILES}
         page = files["index.html"].decode("utf-8")
         for name in FILES:
-            page = page.replace(f"{{{{{name}}}}}", f"/ui/static/{name}?v={self.files[name].version}")
+            page = page.replace(
+                f"{{{{{name}}}}}", f"/ui/static/{name}?v={self.files[name].version}"
+            )
         self.page = _asset("index.html", page.encode("utf-8"))
 
     @classmethod

@@ -24,7 +24,7 @@ from junction.server.asgi import Handler, Request, Response, Router
 from junction.server.dashboard import api, charts, session
 from junction.server.dashboard.api import DashboardState
 from junction.server.dashboard.static import Assets
-from junction.types import GatewayError
+from junction.types import ErrorKind, GatewayError
 
 StateHandler = Callable[[Any, Request], Awaitable[Response]]
 MASTER = Principal("master", admin=True, id="master")
@@ -116,7 +116,7 @@ class Dashboard:
             expires: int | None = self._signed_in(st, request)
         except GatewayError:
             expires = None
-        body = {
+        body: dict[str, Any] = {
             "authenticated": expires is not None,
             "expires_at": api._iso(expires) if expires else None,
             "master_key": st.gateway.authenticator.master is not None,
@@ -149,7 +149,7 @@ class Dashboard:
         path = "/" + request.params["path"]
         handler, params, exists = self.admin.match(request.method, path)
         if handler is None:
-            kind = "invalid_request" if exists else "not_found"
+            kind: ErrorKind = "invalid_request" if exists else "not_found"
             status = 405 if exists else 404
             raise GatewayError(kind, f"There is no {request.method} {path}.", status=status)
         request.params = params

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from junction.stores.protocols import Check, Correction, Verdict
 from junction.stores.windows import (
     LEASE_SECONDS,
-    Stored,
     decide,
     fits,
     lease_second,
@@ -98,7 +97,7 @@ class MemoryCounters:
 
     async def peek(self, checks: Sequence[Check], now: float) -> Verdict:
         plans = [plan(c, now) for c in checks]
-        stored: Stored = {}
+        stored: dict[str, list[tuple[int, float]]] = {}
         for check, p in zip(checks, plans, strict=True):
             name = check.counter
             if p.layout == "buckets":

@@ -22,7 +22,6 @@ from junction.stores.protocols import Check, Correction, StoreUnavailable, Verdi
 from junction.stores.windows import (
     LEASE_SECONDS,
     SEED_SECONDS,
-    Stored,
     decide,
     lease_second,
     new_lease,
@@ -208,7 +207,7 @@ class RedisCounters:
             replies = await pipe.execute()
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
-        stored: Stored = {}
+        stored: dict[str, list[tuple[int, float]]] = {}
         for check, p, reply in zip(checks, plans, replies, strict=True):
             if p.layout == "buckets":
                 stored[check.counter] = [(int(b), float(a)) for b, a in reply.items()]
