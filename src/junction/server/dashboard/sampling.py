@@ -1,14 +1,15 @@
 """A bounded, time-stratified sample of the request log, weighted by the rollups.
 
 Percentiles (latency, time to first token) and the router's decisions are not
-in the hourly rollups, and reading every row of a range does not scale to
-millions of rows. So a range is cut into at most :data:`MAX_BUCKETS` whole-hour
-buckets; from each, the newest ``per_bucket`` rows are read (one indexed
-``LIMIT`` query, the same one ``GET /admin/logs`` runs); and each sampled row
-stands for ``requests in its bucket / rows sampled from it``, the requests
-coming from ``spend_hourly``. A busy hour therefore weighs as much as it
-should, and a range with fewer rows than the sample holds is read whole
-(every weight is then 1: the figures are exact).
+in the rollups, and reading every row of a range does not scale to millions of
+rows. So a range is cut into at most :data:`MAX_BUCKETS` buckets of whole hours
+(ranges up to two days) or whole UTC days; from each, the newest ``per_bucket``
+rows are read (one indexed ``LIMIT`` query, the one ``GET /admin/logs`` runs);
+and each sampled row stands for ``requests in its bucket / rows sampled from
+it``, the requests counted by the rollups (hourly up to two days, else daily).
+A busy bucket therefore weighs as much as it should, and a range with fewer
+rows than the sample holds is read whole (every weight is then 1: the figures
+are exact).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from junction.requestlog.rows import COLUMNS
 from junction.types import GatewayError
 
 HOUR = 3600
+DAY = 86400
 MAX_BUCKETS = 48
 FILTERS = ("key", "team", "user", "model", "provider")
 """The dimensions both the rollup and the log can be narrowed by."""
@@ -66,11 +68,18 @@ class Window:
         filters = tuple((n, query[n][0]) for n in FILTERS if n in query)
         return cls(start, end, filters)
 
+    @property
+    def step(self) -> int:
+        """The bucket unit: hours up to two days, else whole UTC days (whose
+        request counts the daily rollup has, so weighing stays cheap)."""
+        return HOUR if self.end - self.start <= 2 * DAY else DAY
+
     def buckets(self) -> list[tuple[float, float]]:
-        """Whole-hour buckets covering the range, at most MAX_BUCKETS."""
-        first = math.floor(self.start / HOUR) * HOUR
-        hours = max(1, math.ceil((self.end - first) / HOUR))
-        width = math.ceil(hours / MAX_BUCKETS) * HOUR
+        """Whole-hour or whole-day buckets covering the range, at most MAX_BUCKETS."""
+        step = self.step
+        first = math.floor(self.start / step) * step
+        units = max(1, math.ceil((self.end - first) / step))
+        width = math.ceil(units / MAX_BUCKETS) * step
         out = []
         b = first
         while b < self.end:
@@ -100,18 +109,19 @@ async def sample(log: RequestLog, window: Window, per_bucket: int) -> list[Bucke
     """The stratified sample of ``window`` (see the module doc)."""
     spans = window.buckets()
     flat = {name: [value] for name, value in window.filters}
+    group = "hour" if window.step == HOUR else "day"
     spend_q = SpendQuery.parse(
         {
             **flat,
-            "group_by": ["hour"],
+            "group_by": [group],
             "by": ["model"],
-            "start": [str(spans[0][0])],
+            "start": [str(window.start)],
             "end": [str(window.end)],
         }
     )
-    per_hour: dict[float, int] = {}
+    per_period: dict[float, int] = {}
     for row in await log.store.spend(spend_q):
-        per_hour[float(row[0])] = per_hour.get(float(row[0]), 0) + int(row[2] or 0)
+        per_period[float(row[0])] = per_period.get(float(row[0]), 0) + int(row[2] or 0)
     base = LogQuery.parse(flat)
     out = []
     for b0, b1 in spans:
@@ -119,7 +129,7 @@ async def sample(log: RequestLog, window: Window, per_bucket: int) -> list[Bucke
             base, start=max(b0, window.start), end=min(b1, window.end), limit=per_bucket
         )
         rows = (await log.store.logs(q))[:per_bucket]
-        requests = sum(n for hour, n in per_hour.items() if b0 <= hour < b1)
+        requests = sum(n for hour, n in per_period.items() if b0 <= hour < b1)
         out.append(Bucket(b0, b1, requests, rows))
     return out
 
