@@ -63,32 +63,36 @@ def test_providers_show_live_statistics_and_the_open_circuit(
 
 def test_usage_is_what_the_limits_count_now(stack: Stack, traffic: Traffic) -> None:
     with stack.admin() as c:
-        key = c.get("/admin/usage", params={"key": traffic.key_id}).json()["data"]
-        rows = c.get("/admin/logs", params={"key": traffic.key_id, "limit": 1000}).json()["data"]
+        made = c.post(
+            "/admin/keys",
+            json={
+                "name": "usage",
+                "rpm": 100,
+                "tpm": 100_000,
+                "max_parallel": 3,
+                "budget_usd": 5,
+            },
+        ).json()
+    for _ in range(3):
+        assert stack.chat(made["key"], "cheap") == 200
+    rows = stack.settled(want=3, key=made["id"])
+    with stack.admin() as c:
+        key = c.get("/admin/usage", params={"key": made["id"]}).json()["data"]
         everything = c.get("/admin/usage").json()["data"]
+        bad = c.get("/admin/usage", params={"colour": "red"})
     assert [u["scope"] for u in key] == ["key"]
     limits = {item["limit"]: item for item in key[0]["limits"]}
     assert set(limits) == {"rpm", "tpm", "max_parallel", "budget_usd"}
-    assert limits["rpm"]["max"] == 1000
+    assert limits["rpm"]["max"] == 100
     assert limits["budget_usd"]["period"] == "monthly"
-    recent = [r for r in rows if time.time() - _epoch(r["time"]) < 55]
-    # Requests refused before admission (none here) would not count; all of these did.
-    assert limits["rpm"]["used"] >= len(recent) > 0
+    assert limits["rpm"]["used"] == 3  # the sliding minute
+    assert limits["tpm"]["used"] == sum(r["prompt_tokens"] + r["completion_tokens"] for r in rows)
     assert limits["max_parallel"]["used"] == 0  # nothing in flight
-    spent = sum(r["cost"] or 0.0 for r in rows)
-    assert limits["budget_usd"]["used"] == pytest.approx(spent, rel=1e-6)
+    assert limits["budget_usd"]["used"] == pytest.approx(sum(r["cost"] for r in rows), rel=1e-6)
     assert limits["budget_usd"]["resets_at"] is not None
     assert {"key", "team"} <= {u["scope"] for u in everything}
-    with stack.admin() as c:
-        bad = c.get("/admin/usage", params={"colour": "red"})
     assert bad.status_code == 400
     assert bad.json()["error"]["param"] == "colour"
-
-
-def _epoch(iso: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso).timestamp()
 
 
 def test_latency_percentiles_are_the_logs_when_the_sample_holds_every_row(
