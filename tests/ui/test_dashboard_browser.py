@@ -103,7 +103,7 @@ def test_providers_show_each_endpoint_and_the_open_circuit(page: Browser, stack:
     assert "open" in rows["broken"].text
     assert "closed" in rows["cheap"].text
     assert "100%" in rows["cheap"].text
-    assert "failing now" in rows["broken"].text
+    assert "5 recent" in rows["broken"].text  # its failed attempts, linked
     page.shot("providers")
 
 
