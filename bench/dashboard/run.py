@@ -65,7 +65,13 @@ async def _time(fn: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
     if isinstance(out, dict) and "sampled" in out:
         read = f"{out['sampled']:,} of {out['requests']:,}"
     else:
-        read = f"{len(out):,}" if isinstance(out, list | str) else "1"
+        read = (
+            f"{len(out):,} bytes"
+            if isinstance(out, str)
+            else f"{len(out):,}"
+            if isinstance(out, list)
+            else "1"
+        )
     return statistics.median(samples), p95, read
 
 
