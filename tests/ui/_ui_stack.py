@@ -65,6 +65,17 @@ models:
     return text
 
 
+@dataclass(frozen=True)
+class Traffic:
+    team: str
+    key_id: str
+    key: str
+    requests: int
+    """Requests made with ``key``."""
+    failed: int
+    """Of which to the model whose endpoint is down."""
+
+
 @dataclass
 class Stack:
     folder: Path

@@ -4,25 +4,13 @@ they look at: made once per session, before any test reads it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from _ui_stack import EASY, HARD, Stack, stack_for
+from _ui_stack import EASY, HARD, Stack, Traffic, stack_for
 
 SYNTHETIC_ROWS = 20_000
 """Synthetic log rows over the last 7 days (more per hour than a sample reads)."""
-
-
-@dataclass(frozen=True)
-class Traffic:
-    team: str
-    key_id: str
-    key: str
-    requests: int
-    """Requests made with ``key``."""
-    failed: int
-    """Of which to the model whose endpoint is down."""
 
 
 @pytest.fixture(scope="session")

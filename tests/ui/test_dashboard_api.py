@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from _ui_stack import MASTER, Stack
-from conftest import Traffic
+from _ui_stack import MASTER, Stack, Traffic
 from junction.catalog import cost
 from junction.types import Usage
 

@@ -15,8 +15,7 @@ import httpx
 import pytest
 
 from _ui_browser import Browser, browser_session
-from _ui_stack import MASTER, Stack
-from conftest import Traffic
+from _ui_stack import MASTER, Stack, Traffic
 
 
 @pytest.fixture(scope="module")

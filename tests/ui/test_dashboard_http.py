@@ -13,8 +13,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from _ui_stack import MASTER, Stack
-from conftest import Traffic
+from _ui_stack import MASTER, Stack, Traffic
 from junction.server.dashboard import charts, session
 
 UI = {"x-junction-ui": "1"}
