@@ -29,7 +29,7 @@ from junction.requestlog import RequestLog, open_request_log
 from junction.requestlog.rows import parse_tags
 from junction.requestlog.spend_record import restore_spend
 from junction.responses_store import StoredResponses
-from junction.server import admin, admin_logs, gemini_door, openapi, stored_responses
+from junction.server import admin, admin_logs, dashboard, gemini_door, openapi, stored_responses
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -242,6 +242,7 @@ def create_app(
     add("GET", ("/metrics",), _metrics, public=True)
     add("GET", ("/admin/logs",), admin_logs.logs)
     add("GET", ("/admin/spend",), admin_logs.spend)
+    dashboard.add_routes(add)
     app = App(router, keeper.startup, keeper.shutdown, keeper)
     app.on_shutdown.append(keeper.close_request_log)
     return app

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from junction.stores.protocols import (
     Check,
     Correction,
+    CounterReader,
     Counters,
     Records,
     RestoresSpend,
@@ -43,6 +44,7 @@ class Stores:
 __all__ = [
     "Check",
     "Correction",
+    "CounterReader",
     "Counters",
     "KeyRecord",
     "Limits",

@@ -203,3 +203,14 @@ class SettlesNow(Protocol):
     request, without a task."""
 
     def settle_now(self, settles: Sequence[Settle], now: float) -> None: ...
+
+
+@runtime_checkable
+class CounterReader(Protocol):
+    """An optional ability of a :class:`Counters` backend: read without counting."""
+
+    async def peek(self, checks: Sequence[Check], now: float) -> Verdict:
+        """What :meth:`Counters.admit` would answer for ``checks`` at ``now``
+        (``used`` and ``reset_at`` per check), counting nothing and taking no
+        lease (the admin API's current use of a limit)."""
+        ...

@@ -33,6 +33,7 @@ from junction.stores.memory.counters import MemoryCounters
 from junction.stores.protocols import (
     Check,
     Correction,
+    CounterReader,
     Counters,
     RestoresSpend,
     Settle,
@@ -155,6 +156,14 @@ class ResilientCounters:
         in-process fallback's are this process's share of an outage)."""
         if isinstance(self.inner, RestoresSpend):
             self.inner.restore_spend_from(record)
+
+    async def peek(self, checks: Sequence[Check], now: float) -> Verdict:
+        """The shared store's counts; while it is down, this process's fallback's
+        (a store that cannot read raises StoreUnavailable)."""
+        store = self.fallback if self.degraded else self.inner
+        if not isinstance(store, CounterReader):
+            raise StoreUnavailable(f"{type(store).__name__} cannot be read without counting")
+        return await store.peek(checks, now)
 
     async def close(self) -> None:
         await self.inner.close()

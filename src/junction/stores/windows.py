@@ -23,10 +23,11 @@ from __future__ import annotations
 import logging
 import math
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from junction.stores.protocols import Check, SpendRecord, Spent, Window
+from junction.stores.protocols import Check, SpendRecord, Spent, Verdict, Window
 from junction.types import GatewayError
 
 log = logging.getLogger("junction.stores")
@@ -160,3 +161,31 @@ def lease_second(lease: str) -> float:
     if not sep or not rest:
         raise ValueError(f"not a counters lease: {lease!r}")
     return float(int(second))
+
+
+Stored = Mapping[str, Sequence[tuple[int, float]]]
+"""A backend's rows per counter name: (bucket, amount); a total is bucket 0,
+a lease count is one (0, count) row."""
+
+
+def decide(checks: Sequence[Check], plans: Sequence[Plan], stored: Stored, now: float) -> Verdict:
+    """The verdict on ``checks`` given what is counted (no lease taken: the
+    caller mints one if it counts)."""
+    used: list[float] = []
+    reset_at: list[float] = []
+    refused: Check | None = None
+    for check, p in zip(checks, plans, strict=True):
+        rows = stored.get(check.counter, ())
+        if p.layout == "buckets":
+            counted = [(b, a) for b, a in rows if p.counted(b, now)]
+            u = sum(a for _, a in counted)
+            reset = p.reset_of(min((b for b, a in counted if a != 0), default=None), now)
+        elif p.layout == "total":
+            u, reset = sum(a for b, a in rows if b == 0), p.reset
+        else:
+            u, reset = sum(a for _, a in rows), now
+        used.append(u)
+        reset_at.append(reset)
+        if refused is None and not fits(check, u):
+            refused = check
+    return Verdict(refused is None, refused, used, reset_at)

@@ -15,6 +15,7 @@ from junction.stores.protocols import Check, Correction, Settle, SpendRecord, Sp
 from junction.stores.windows import (
     LEASE_SECONDS,
     Plan,
+    fits,
     lease_second,
     plan,
     recorded_spend,
@@ -253,6 +254,27 @@ class MemoryCounters:
             if check.kind == "spend" and check.counter not in self._counters:
                 spent = await recorded_spend(record, check, now)
                 await self.seed(check, spent, now)  # no-op if a concurrent admission did
+
+    async def peek(self, checks: Sequence[Check], now: float) -> Verdict:
+        """What :meth:`admit` would answer, counting nothing."""
+        used: list[float] = []
+        reset_at: list[float] = []
+        refused: Check | None = None
+        for check in checks:
+            counter = self._counters.get(check.counter)
+            if counter is None:
+                p = plan(check)
+                u = 0.0
+                reset = p.reset if p.layout == "total" else p.reset_of(None, now)
+                if p.layout == "leases":
+                    reset = now
+            else:
+                u, reset = counter.used(now)
+            used.append(u)
+            reset_at.append(reset)
+            if refused is None and not fits(check, u):
+                refused = check
+        return Verdict(refused is None, refused, used, reset_at)
 
     async def close(self) -> None:
         return None

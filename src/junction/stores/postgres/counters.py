@@ -20,7 +20,7 @@ from junction.stores.protocols import Check, Correction, Spent, StoreUnavailable
 from junction.stores.windows import (
     LEASE_SECONDS,
     Plan,
-    fits,
+    decide,
     lease_second,
     new_lease,
     plan,
@@ -180,6 +180,16 @@ class PostgresCounters:
         except _ERRORS as exc:
             raise StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}") from exc
 
+    async def peek(self, checks: Sequence[Check], now: float) -> Verdict:
+        """One read of the counters' rows, no lock and no write."""
+        plans = [plan(c) for c in checks]
+        try:
+            pool = await self._connection_pool()
+            rows = await pool.fetch(_READ, [c.counter for c in checks], now)
+        except _ERRORS as exc:
+            raise StoreUnavailable(f"PostgreSQL: {type(exc).__name__}: {exc}") from exc
+        return decide(checks, plans, _stored(rows), now)
+
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
@@ -189,32 +199,17 @@ class PostgresCounters:
 def _decide(
     checks: Sequence[Check], plans: Sequence[Plan], rows: Sequence[Any], now: float
 ) -> Verdict:
+    verdict = decide(checks, plans, _stored(rows), now)
+    if verdict.admitted:
+        verdict.lease = new_lease(now)
+    return verdict
+
+
+def _stored(rows: Sequence[Any]) -> dict[str, list[tuple[int, float]]]:
     by_name: dict[str, list[tuple[int, float]]] = {}
     for row in rows:
         by_name.setdefault(row["name"], []).append((int(row["bucket"]), float(row["amount"])))
-    used: list[float] = []
-    reset_at: list[float] = []
-    refused: Check | None = None
-    for check, p in zip(checks, plans, strict=True):
-        stored = by_name.get(check.counter, [])
-        if p.layout == "buckets":
-            counted = [(b, a) for b, a in stored if p.counted(b, now)]
-            u = sum(a for _, a in counted)
-            oldest = min((b for b, a in counted if a != 0), default=None)
-            reset = p.reset_of(oldest, now)
-        elif p.layout == "total":
-            u = sum(a for b, a in stored if b == 0)
-            reset = p.reset
-        else:
-            u = sum(a for _, a in stored)
-            reset = now
-        used.append(u)
-        reset_at.append(reset)
-        if refused is None and not fits(check, u):
-            refused = check
-    if refused is not None:
-        return Verdict(False, refused, used, reset_at)
-    return Verdict(True, None, used, reset_at, new_lease(now))
+    return by_name
 
 
 def _writes(

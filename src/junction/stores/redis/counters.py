@@ -33,6 +33,7 @@ from junction.stores.protocols import (
 from junction.stores.windows import (
     LEASE_SECONDS,
     Plan,
+    decide,
     lease_second,
     new_lease,
     plan,
@@ -336,6 +337,30 @@ class RedisCounters:
                 args += [bucket, amount]
         if keys:
             await self._call(self._seed, keys, args)
+
+    async def peek(self, checks: Sequence[Check], now: float) -> Verdict:
+        """One pipelined read (HGETALL, GET or ZCOUNT per counter), nothing written."""
+        plans = [plan(c) for c in checks]
+        pipe = self._redis.pipeline(transaction=False)
+        for check, p in zip(checks, plans, strict=True):
+            key = self.prefix + check.counter
+            if p.layout == "buckets":
+                pipe.hgetall(key)
+            elif p.layout == "total":
+                pipe.get(key)
+            else:
+                pipe.zcount(key, f"({_num(now)}", "+inf")
+        try:
+            replies = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis: {type(exc).__name__}: {exc}") from exc
+        stored: dict[str, list[tuple[int, float]]] = {}
+        for check, p, reply in zip(checks, plans, replies, strict=True):
+            if p.layout == "buckets":
+                stored[check.counter] = [(int(b), float(a)) for b, a in reply.items()]
+            else:
+                stored[check.counter] = [(0, float(reply or 0))]
+        return decide(checks, plans, stored, now)
 
     async def close(self) -> None:
         await self._redis.aclose()
