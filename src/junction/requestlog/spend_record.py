@@ -25,7 +25,6 @@ log = logging.getLogger("junction.requestlog")
 OWNERS = ("key", "team", "user")
 """The scopes a budget can have (``key:<id>`` ...), as spend dimensions."""
 _COST = 2 + ROLLUP_SUMS.index("cost")
-_SAVED = 2 + ROLLUP_SUMS.index("cache_savings")
 
 
 class LoggedSpend:
@@ -46,8 +45,9 @@ class LoggedSpend:
             equals=((SPEND_DIMENSIONS[owner], ident),),
         )
         rows = await self.store.spend(query)
-        # A cache hit's cost is what the cache saved: nobody was charged it.
-        return [(float(r[0]), float(r[_COST] or 0.0) - float(r[_SAVED] or 0.0)) for r in rows]
+        # The rollup's cost is what budgets were charged: a response-cache
+        # hit is logged at cost 0 (what it saved is in cache_savings, apart).
+        return [(float(r[0]), float(r[_COST] or 0.0)) for r in rows]
 
 
 def _window_start(check: Check, now: float) -> float:
