@@ -3,14 +3,20 @@ database), then time the representative spend and log queries.
 
     PYTHONPATH=src python bench/requestlog/run.py [--rows 1000000] [--runs 40]
         [--pg postgresql://postgres@127.0.0.1:5432/test] [--backend sqlite|postgres|both]
+        [--sqlite-file PATH] [--pg-database NAME]
 
 Prints the load time, the rollup size, and p50/p95 per query (milliseconds).
-The queries go through the same store methods the admin API calls."""
+The queries go through the same store methods the admin API calls.
+
+``--sqlite-file`` / ``--pg-database`` keep the filled log (filled only when it
+is empty) so the queries can be timed again without filling it again (on a
+shared machine, at a quieter moment); bench/requestlog/rollup_paths.py reads it."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import secrets
 import statistics
 import tempfile
@@ -94,23 +100,34 @@ async def _time(fn: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
 
 async def bench(name: str, url: str, rows: int, runs: int, table: Table) -> None:
     store = await connect(url)
-    end = float(int(time.time()) // 3600 * 3600)
     try:
-        seconds = await _fill(store, rows, end)
+        end = await filled_until(store)
+        if end is None:
+            end = float(int(time.time()) // 3600 * 3600)
+            seconds = await _fill(store, rows, end)
+            print(
+                f"{name}: {rows:,} rows written in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)"
+            )
+        else:
+            print(f"{name}: the log was filled already (up to {end:.0f}); timing queries only")
         if name == "postgres":
             await store.pool.execute("ANALYZE")  # type: ignore[attr-defined]
         rollup = await store.spend(SpendQuery.parse({"group_by": ["hour"], "by": ["key"]}))
         size = await _rollup_rows(store)
-        print(
-            f"{name}: {rows:,} rows written in {seconds:.1f} s "
-            f"({rows / seconds:,.0f} rows/s); spend_hourly holds {size:,} rows "
-            f"({len(rollup):,} hour x key groups)"
-        )
+        print(f"{name}: spend_hourly holds {size:,} rows ({len(rollup):,} hour x key groups)")
         for label, fn in _queries(end, store).items():
             p50, p95, found = await _time(fn, runs)
             table.add_row(name, label, f"{p50:.1f}", f"{p95:.1f}", str(found))
     finally:
         await store.close()
+
+
+async def filled_until(store: LogStore) -> float | None:
+    """The hour the synthetic rows of a kept log end at (None: the log is empty)."""
+    newest = await store.logs(LogQuery.parse({"limit": ["1"]}))
+    if not newest:
+        return None
+    return float(math.ceil(float(newest[0][1]) / 3600) * 3600)
 
 
 async def _rollup_rows(store: LogStore) -> int:
@@ -129,22 +146,31 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--sqlite-file", help="keep the SQLite log in this file")
+    parser.add_argument("--pg-database", help="keep the PostgreSQL log in this database")
     args = parser.parse_args()
     table = Table(title=f"request log queries, {args.rows:,} rows, {args.runs} runs each (ms)")
     for column in ("backend", "query", "p50", "p95", "rows"):
         table.add_column(column)
     if args.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            await bench("sqlite", f"sqlite:///{Path(tmp) / 'log.db'}", args.rows, args.runs, table)
+        if args.sqlite_file:
+            await bench("sqlite", f"sqlite:///{args.sqlite_file}", args.rows, args.runs, table)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite:///{Path(tmp) / 'log.db'}"
+                await bench("sqlite", url, args.rows, args.runs, table)
     if args.backend in ("postgres", "both"):
-        name = f"junction_bench_{secrets.token_hex(4)}"
+        name = args.pg_database or f"junction_bench_{secrets.token_hex(4)}"
         admin = await asyncpg.connect(args.pg)
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
         try:
             url = f"{args.pg.rsplit('/', 1)[0]}/{name}"
             await bench("postgres", url, args.rows, args.runs, table)
         finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not args.pg_database:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
     Console(width=120).print(table)
 
