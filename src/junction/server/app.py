@@ -28,7 +28,7 @@ from junction.redact import install_log_redactor
 from junction.requestlog import RequestLog, open_request_log
 from junction.requestlog.rows import parse_tags
 from junction.responses_store import StoredResponses
-from junction.server import admin, admin_logs, gemini_door, openapi, stored_responses
+from junction.server import feedback, admin, admin_logs, gemini_door, openapi, stored_responses
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -234,6 +234,7 @@ def create_app(
         add(route.method, route.paths, route.handler, gemini_door.DOOR, public=True)
     gemini_door.share_models_list(router)
     admin.add_routes(add)
+    feedback.add_routes(add)
     add("GET", ("/health",), _health, public=True)
     add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
     add("GET", ("/metrics",), _metrics, public=True)
