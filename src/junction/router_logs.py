@@ -41,6 +41,7 @@ from junction.gateway.routes import build_routes
 from junction.requestlog.feedback import LoggedRequest, open_feedback
 from junction.requestlog.store import connect
 from junction.semantic.artifact import ArtifactError, read_manifest
+from junction.semantic.commands import guarded
 from junction.semantic.dataset import Dataset, DatasetError
 from junction.server.doors import doors
 from junction.server.openrouter_door import OPENROUTER_CHAT, OPENROUTER_RESPONSES
@@ -67,7 +68,7 @@ def add_parsers(commands: Any) -> None:
     )
     _where(report)
     report.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    report.set_defaults(run=_report)
+    report.set_defaults(run=guarded(_report))
 
 
 def _where(parser: argparse.ArgumentParser) -> None:
