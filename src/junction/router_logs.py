@@ -228,7 +228,9 @@ class RouterReport:
             "cost": self.cost,
             "always_strong": self.always_strong,
             "saving": self.saving(),
-            "feedback": {m: {"n": len(v), "mean": float(np.mean(v))} for m, v in self.scores.items()},
+            "feedback": {
+                m: {"n": len(v), "mean": float(np.mean(v))} for m, v in self.scores.items()
+            },
         }
 
 
@@ -307,7 +309,15 @@ def _report(args: argparse.Namespace) -> int:
         console.print("no request in the log was decided by a router")
         return 0
     table = Table(title="semantic routers: realised cost against always-strong")
-    for column in ("router", "requests", "chosen", "realised", "always strong", "saving", "feedback"):
+    for column in (
+        "router",
+        "requests",
+        "chosen",
+        "realised",
+        "always strong",
+        "saving",
+        "feedback",
+    ):
         table.add_column(column, justify="right" if column != "chosen" else "left")
     for r in found:
         chosen = ", ".join(f"{m} {n / r.requests:.0%}" for m, n in sorted(r.chosen.items()))

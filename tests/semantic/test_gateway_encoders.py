@@ -99,7 +99,10 @@ async def test_embeddings_encoder_trains_and_routes_through_the_gateway(
     code = await asyncio.to_thread(main, argv)
     assert code == 0, capsys.readouterr().err
     manifest = json.loads((folder / "router.json").read_text())
-    assert manifest["encoder"] == {"name": "embeddings", "settings": {"model": "embed", "batch": 64}}
+    assert manifest["encoder"] == {
+        "name": "embeddings",
+        "settings": {"model": "embed", "batch": 64},
+    }
 
     config_file = tmp_path / "serve.yaml"
     config_file.write_text(MODELS.format(sim=sim) + ROUTER.format(artifact=folder))
@@ -108,9 +111,11 @@ async def test_embeddings_encoder_trains_and_routes_through_the_gateway(
     url = f"http://127.0.0.1:{port}"
     try:
         status, hard = await _routed(url, HARD)
-        assert status == 200 and "model=strong" in hard
+        assert status == 200
+        assert "model=strong" in hard
         status, easy = await _routed(url, EASY)
-        assert status == 200 and "model=cheap" in easy
+        assert status == 200
+        assert "model=cheap" in easy
     finally:
         server.should_exit = True
         await task
@@ -128,9 +133,15 @@ def test_embeddings_artifact_needs_an_embedding_model_the_config_has(
     config_file.write_text(MODELS.format(sim=sim) + ROUTER.format(artifact=folder))
     gateway = Gateway(load_config(config_file, {}), Transport())  # loads with the gateway's embed
     assert gateway.auto.by_name["auto"].remote is not None
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(
+        MODELS.format(sim=sim) + ROUTER.format(artifact=folder) + "    embedding_model: cheap\n"
+    )
+    with pytest.raises(ConfigError, match="'cheap', which is not an embedding model"):
+        Gateway(load_config(renamed, {}), Transport())
     broken = tmp_path / "broken.yaml"
     broken.write_text(MODELS.format(sim=sim) + ROUTER.format(artifact=tmp_path / "missing"))
-    with pytest.raises(ConfigError, match="routers.auto"):
+    with pytest.raises(ConfigError, match=r"routers\.auto"):
         Gateway(load_config(broken, {}), Transport())
 
 
@@ -156,7 +167,8 @@ async def test_e5_router_decides_off_the_event_loop(sim: str, tmp_path: Path) ->
         for prompt, model in ((HARD, "strong"), (EASY, "cheap")):
             request = ChatRequest(model="junction/auto", messages=[user(prompt)])
             choice = await gateway.auto.apply(request)
-            assert choice is not None and choice.model == model == request.model
+            assert choice is not None
+            assert choice.model == model == request.model
             assert choice.decision_ms > 0
     finally:
         await gateway.close()
@@ -168,7 +180,8 @@ async def test_e5_router_decides_off_the_event_loop(sim: str, tmp_path: Path) ->
     try:
         results = await asyncio.gather(*(_routed(url, p) for p in [HARD, EASY] * 3))
         assert all(status == 200 for status, _ in results)
-        assert "model=strong" in results[0][1] and "model=cheap" in results[1][1]
+        assert "model=strong" in results[0][1]
+        assert "model=cheap" in results[1][1]
     finally:
         server.should_exit = True
         await task

@@ -7,8 +7,8 @@ import junction.semantic.routers
 
 EXPORTS = {
     junction.semantic: [
-        "CachedEncoder", "Dataset", "DatasetError", "Encoder", "Features", "IntentRoute", "IntentRouter",
-        "Router", "RoutingRow",
+        "CachedEncoder", "Dataset", "DatasetError", "Encoder", "Features", "IntentRoute",
+        "IntentRouter", "Router", "RoutingRow",
         "TrainedRouter", "e5", "lexical", "load", "load_dataset", "make_encoder", "make_router",
         "register_encoder", "register_router", "save", "train",
     ],

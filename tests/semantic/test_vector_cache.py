@@ -53,7 +53,8 @@ def test_second_run_encodes_nothing_and_gives_the_same_vectors(tmp_path: Path) -
     again = Counting()
     second = CachedEncoder(again, tmp_path, batch=2)  # a new wrapper reads the disk
     b = second.encode(texts)
-    assert again.seen == [] and second.encoded == 0
+    assert again.seen == []
+    assert second.encoded == 0
     np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(a[0], Counting().encode(["alpha"])[0], rtol=1e-6)
     assert (first.cache.folder / "encoder.txt").read_text().startswith("counting")

@@ -151,9 +151,7 @@ class AutoRouters:
     def from_config(cls, config: Config, embed: Embed | None = None) -> AutoRouters:
         """``embed`` is the gateway's embed path, for routers on the embeddings encoder."""
         base = Path(config.source).parent if not config.source.startswith("<") else Path()
-        return cls(
-            {n: _load(n, spec, base, config.source, embed) for n, spec in config.routers.items()}
-        )
+        return cls({n: _load(n, spec, base, config, embed) for n, spec in config.routers.items()})
 
     async def apply(self, request: ChatRequest) -> RouterChoice | None:
         """Route a request naming a router: set its model to the served one."""
@@ -170,13 +168,14 @@ class AutoRouters:
 
 
 def _load(
-    name: str, spec: SemanticRouter, base: Path, source: str, embed: Embed | None
+    name: str, spec: SemanticRouter, base: Path, config: Config, embed: Embed | None
 ) -> AutoRouter:
-    where = f"{source}: routers.{name}"
+    where = f"{config.source}: routers.{name}"
     folder = Path(spec.artifact)
     folder = folder if folder.is_absolute() else base / folder
     try:
-        decider = Decider(load(folder, _encoder(spec, folder, embed)), _config_target(spec.target))
+        encoder = _encoder(spec, folder, config, embed)
+        decider = Decider(load(folder, encoder), _config_target(spec.target))
     except (ArtifactError, DecisionError, EncoderError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
     router = AutoRouter(name, decider, spec)
@@ -189,7 +188,9 @@ def _load(
     return router
 
 
-def _encoder(spec: SemanticRouter, folder: Path, embed: Embed | None) -> EmbeddingsEncoder | None:
+def _encoder(
+    spec: SemanticRouter, folder: Path, config: Config, embed: Embed | None
+) -> EmbeddingsEncoder | None:
     """For an artifact on the embeddings encoder: one that calls this gateway."""
     manifest = read_manifest(folder)
     if manifest.encoder.name != EMBEDDINGS:
@@ -198,6 +199,12 @@ def _encoder(spec: SemanticRouter, folder: Path, embed: Embed | None) -> Embeddi
         raise EncoderError("the embeddings encoder needs a gateway to call")
     settings = manifest.encoder.settings
     model = spec.embedding_model or str(settings.get("model", ""))
+    found = config.models.get(model)
+    if found is None or found.kind != "embedding":
+        raise EncoderError(
+            f"the artifact embeds with {model!r}, which is not an embedding model of this "
+            "config (set embedding_model to one that is)"
+        )
     return EmbeddingsEncoder(model, embed, batch=int(settings.get("batch", 1)))
 
 

