@@ -49,6 +49,15 @@ def test_long_prompts_are_cut_to_max_chars(encoder: e5.E5Encoder) -> None:
     )
     with pytest.raises(EncoderError, match="max_chars"):
         e5.E5Encoder(max_chars=0)
+    with pytest.raises(EncoderError, match="threads"):
+        e5.E5Encoder(threads=0)
+
+
+def test_more_threads_give_the_same_vectors(encoder: e5.E5Encoder) -> None:
+    texts = ["what is the capital of france", "integrate x squared from 0 to 1"]
+    np.testing.assert_allclose(
+        e5.E5Encoder(threads=2).encode(texts), encoder.encode(texts), atol=1e-6
+    )
 
 
 def test_cached_e5_router_round_trips(encoder: e5.E5Encoder, tmp_path: Path) -> None:
@@ -62,7 +71,7 @@ def test_cached_e5_router_round_trips(encoder: e5.E5Encoder, tmp_path: Path) -> 
     folder = artifact.save(trained, tmp_path / "router")
     loaded = artifact.load(folder)  # a fresh e5 encoder, not the cache
     assert loaded.manifest.encoder.name == "e5"
-    assert loaded.manifest.encoder.settings == {"max_chars": e5.MAX_CHARS}
+    assert loaded.manifest.encoder.settings == {"max_chars": e5.MAX_CHARS, "threads": 1}
     probe = ["prove the theorem about this integral", "a coffee recipe for my birthday"]
     np.testing.assert_allclose(loaded.predict(probe), trained.predict(probe), atol=1e-6)
     strong_minus_weak = loaded.predict(probe) @ np.array([1.0, -1.0])
