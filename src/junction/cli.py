@@ -70,7 +70,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_admin_parsers(sub)
 
-    add_router_parser(sub)
+    import junction.gateway.embed_encoder  # noqa: F401  (registers the embeddings encoder)
+    from junction.router_logs import add_parsers as add_router_log_parsers
+
+    add_router_log_parsers(add_router_parser(sub))
 
     from junction.stores.commands import add_parser as add_db_parser
 

@@ -248,6 +248,9 @@ class SemanticRouter(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     shadow: bool = False
     """Compute and record the router's choice, but serve ``default``."""
     description: str | None = None
+    embedding_model: str | None = None
+    """For an artifact on the ``embeddings`` encoder: the configured embedding model to
+    call (default: the one it was trained with)."""
 
 
 class StoreSettings(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -7,9 +7,9 @@ import junction.semantic.routers
 
 EXPORTS = {
     junction.semantic: [
-        "Dataset", "DatasetError", "Encoder", "Features", "IntentRoute", "IntentRouter",
-        "Router", "RoutingRow",
-        "TrainedRouter", "lexical", "load", "load_dataset", "make_encoder", "make_router",
+        "CachedEncoder", "Dataset", "DatasetError", "Encoder", "Features", "IntentRoute",
+        "IntentRouter", "Router", "RoutingRow",
+        "TrainedRouter", "e5", "lexical", "load", "load_dataset", "make_encoder", "make_router",
         "register_encoder", "register_router", "save", "train",
     ],
     junction.semantic.routers: [

@@ -10,21 +10,30 @@ and serves its ``default`` model.
 A request may carry ``route: {strong_share | quality_target | max_cost, candidates}`` to
 decide differently this once; a bad one is a 400 naming the field.
 
-The decision runs inline on the event loop: with the lexical encoder it takes well under a
-millisecond (bench/semantic/gateway_overhead.py prints the figures; docs/benchmarks.md).
+Where the decision runs: with an encoder that is quick (``lexical``: well under a
+millisecond) inline on the event loop; with one that declares itself ``blocking`` (``e5``:
+tens of milliseconds of CPU) in the router's own worker thread, so the loop serves other
+requests meanwhile; with the ``embeddings`` encoder (gateway/embed_encoder.py) the prompt's
+vector is awaited from the configured embedding model through this gateway's embed path.
+bench/semantic/gateway_overhead.py prints the figures (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from junction.config import Config, ConfigError, RouteTarget, SemanticRouter
+from junction.gateway.embed_encoder import NAME as EMBEDDINGS
+from junction.gateway.embed_encoder import Embed, EmbeddingsEncoder
 from junction.semantic import load
-from junction.semantic.artifact import ArtifactError
-from junction.semantic.decide import Decider, DecisionError, Target
+from junction.semantic.artifact import ArtifactError, read_manifest
+from junction.semantic.decide import Decider, Decision, DecisionError, Target
+from junction.semantic.encoders import EncoderError
 from junction.types import ChatRequest, GatewayError, RouterChoice, TextPart
 
 AUTO = "junction/auto"
@@ -46,11 +55,18 @@ class AutoRouter:
         self.to_artifact = {v: k for k, v in self.to_model.items()}
         self.shadow = spec.shadow
         self.default = spec.default
+        encoder = decider.trained.encoder
+        self.remote = encoder if isinstance(encoder, EmbeddingsEncoder) else None
+        self.worker = None
+        if getattr(encoder, "blocking", False):
+            self.worker = ThreadPoolExecutor(1, thread_name_prefix=f"junction-router-{name}")
+            """One thread per router: the encoder's own kernels use the cores."""
 
-    def choose(self, request: ChatRequest) -> RouterChoice:
+    async def choose(self, request: ChatRequest) -> RouterChoice:
         target, allowed = self._route(request.extra.pop("route", None))
+        text = prompt_text(request)
         started = time.perf_counter()
-        decision = self.decider.decide(prompt_text(request), target, allowed)
+        decision = await self._decide(text, target, allowed)
         elapsed = (time.perf_counter() - started) * 1000
         return RouterChoice(
             name=self.name,
@@ -59,6 +75,24 @@ class AutoRouter:
             shadow=self.shadow,
             decision_ms=elapsed,
         )
+
+    async def _decide(
+        self, text: str, target: Target | None, allowed: list[str] | None
+    ) -> Decision:
+        if self.remote is not None:
+            vectors = await self.remote.encode_async([text])
+            predicted = self.decider.trained.predict_vectors(vectors, [text])[0]
+            return self.decider.decide_predicted(predicted, target, allowed)
+        if self.worker is not None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self.worker, self.decider.decide, text, target, allowed
+            )
+        return self.decider.decide(text, target, allowed)
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.shutdown(wait=False)
 
     def _route(self, raw: Any) -> tuple[Target | None, list[str] | None]:
         """The request's ``route`` object, validated against this router."""
@@ -114,27 +148,35 @@ class AutoRouters:
             self.by_name.setdefault(AUTO, next(iter(routers.values())))
 
     @classmethod
-    def from_config(cls, config: Config) -> AutoRouters:
+    def from_config(cls, config: Config, embed: Embed | None = None) -> AutoRouters:
+        """``embed`` is the gateway's embed path, for routers on the embeddings encoder."""
         base = Path(config.source).parent if not config.source.startswith("<") else Path()
-        return cls({n: _load(n, spec, base, config.source) for n, spec in config.routers.items()})
+        return cls({n: _load(n, spec, base, config, embed) for n, spec in config.routers.items()})
 
-    def apply(self, request: ChatRequest) -> RouterChoice | None:
+    async def apply(self, request: ChatRequest) -> RouterChoice | None:
         """Route a request naming a router: set its model to the served one."""
         router = self.by_name.get(request.model)
         if router is None:
             return None
-        choice = router.choose(request)
+        choice = await router.choose(request)
         request.model = router.default if router.shadow and router.default else choice.model
         return choice
 
+    def close(self) -> None:
+        for router in set(self.by_name.values()):
+            router.close()
 
-def _load(name: str, spec: SemanticRouter, base: Path, source: str) -> AutoRouter:
-    where = f"{source}: routers.{name}"
+
+def _load(
+    name: str, spec: SemanticRouter, base: Path, config: Config, embed: Embed | None
+) -> AutoRouter:
+    where = f"{config.source}: routers.{name}"
     folder = Path(spec.artifact)
     folder = folder if folder.is_absolute() else base / folder
     try:
-        decider = Decider(load(folder), _config_target(spec.target))
-    except (ArtifactError, DecisionError) as exc:
+        encoder = _encoder(spec, folder, config, embed)
+        decider = Decider(load(folder, encoder), _config_target(spec.target))
+    except (ArtifactError, DecisionError, EncoderError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
     router = AutoRouter(name, decider, spec)
     missing = [m for m in (spec.candidates or {}) if m not in decider.models]
@@ -144,6 +186,26 @@ def _load(name: str, spec: SemanticRouter, base: Path, source: str) -> AutoRoute
             f"({', '.join(decider.models)})"
         )
     return router
+
+
+def _encoder(
+    spec: SemanticRouter, folder: Path, config: Config, embed: Embed | None
+) -> EmbeddingsEncoder | None:
+    """For an artifact on the embeddings encoder: one that calls this gateway."""
+    manifest = read_manifest(folder)
+    if manifest.encoder.name != EMBEDDINGS:
+        return None
+    if embed is None:
+        raise EncoderError("the embeddings encoder needs a gateway to call")
+    settings = manifest.encoder.settings
+    model = spec.embedding_model or str(settings.get("model", ""))
+    found = config.models.get(model)
+    if found is None or found.kind != "embedding":
+        raise EncoderError(
+            f"the artifact embeds with {model!r}, which is not an embedding model of this "
+            "config (set embedding_model to one that is)"
+        )
+    return EmbeddingsEncoder(model, embed, batch=int(settings.get("batch", 1)))
 
 
 def _config_target(target: RouteTarget | None) -> Target | None:

@@ -82,7 +82,7 @@ class Gateway:
         self.redactor = redactor(config)
         """Scrubs this config's secrets from errors and logs (built once)."""
         self.routes: dict[str, ModelRoute] = build_routes(config, self.redactor)
-        self.auto = AutoRouters.from_config(config)
+        self.auto = AutoRouters.from_config(config, self.embed)
         """Semantic routers, loaded once here (never per request)."""
         self.stores = stores if stores is not None else Stores(MemoryRecords(), MemoryCounters())
         self.authenticator = Authenticator(config, self.stores, env or {}, wall_clock)
@@ -105,6 +105,7 @@ class Gateway:
         """Settle what is in flight and close the transport and the stores."""
         await self.admission.drain()
         await self.policy.close()
+        self.auto.close()
         await self.transport.close()
         await self.stores.close()
 
@@ -189,7 +190,7 @@ class Gateway:
 
     async def chat(self, request: ChatRequest, trace: Trace | None = None) -> ChatResponse:
         trace = self._start(trace)
-        trace.router = self.auto.apply(request)
+        trace.router = await self.auto.apply(request)
         call = await self._enter(trace, request)
         if call is not None and call.cached is not None:
             return self._cached(call, trace, streamed=False)
@@ -248,7 +249,7 @@ class Gateway:
         """Plans before the first event, so that an unknown model or an
         impossible preference is an HTTP error, not a broken stream."""
         trace = self._start(trace)
-        trace.router = self.auto.apply(request)
+        trace.router = await self.auto.apply(request)
         names = self._models(request)
         plans: list[Plan] = []
         failures: list[GatewayError] = []

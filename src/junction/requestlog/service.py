@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from junction.config import Config, ConfigError, RequestLogSettings
 from junction.gateway.accounting import Accountant
+from junction.requestlog.feedback import FeedbackStore, open_feedback
 from junction.requestlog.rows import Redaction
 from junction.requestlog.store import LogStore, connect
 from junction.requestlog.writer import RequestLogWriter
@@ -24,6 +25,8 @@ class RequestLog:
     writer: RequestLogWriter
     settings: RequestLogSettings
     redaction: Redaction
+    feedback: FeedbackStore | None = None
+    """Quality feedback on logged requests (POST /v1/feedback), same database."""
 
     def keeps_body(self, principal: object) -> bool:
         """Whether a request's body goes in its row: the caller's own setting
@@ -34,6 +37,8 @@ class RequestLog:
     async def close(self) -> None:
         await self.writer.close()
         await self.store.close()
+        if self.feedback is not None:
+            await self.feedback.close()
 
 
 async def open_request_log(
@@ -64,4 +69,4 @@ async def open_request_log(
     accountant.listeners.append(writer.listen)
     redaction = Redaction.of(settings.redact_patterns, settings.redact_keys)
     log.info("request log on (%s)", url.split(":", 1)[0])
-    return RequestLog(store, writer, settings, redaction)
+    return RequestLog(store, writer, settings, redaction, await open_feedback(url))

@@ -18,6 +18,7 @@ from junction.semantic.calibrate import Calibration
 from junction.semantic.dataset import Dataset, FloatArray
 from junction.semantic.encoders import (
     Encoder,
+    Features,
     FittedEncoder,
     Setting,
     featurize,
@@ -77,6 +78,12 @@ class TrainedRouter:
     def predict(self, texts: Sequence[str]) -> FloatArray:
         return self.router.predict(featurize(self.encoder, texts))
 
+    def predict_vectors(self, vectors: FloatArray, texts: Sequence[str]) -> FloatArray:
+        """As ``predict``, with the prompts' vectors computed elsewhere (an encoder that
+        is awaited, such as the gateway's embeddings)."""
+        chars = np.array([len(t) for t in texts], dtype=np.float64)
+        return self.router.predict(Features(np.asarray(vectors, dtype=np.float64), chars))
+
     def choose(self, texts: Sequence[str]) -> list[str]:
         """One model per prompt, by the stored calibration."""
         cal = self.manifest.calibration
@@ -112,13 +119,17 @@ def train(
     data_sha256: str = "",
     calibrate_to: tuple[str, float] | None = None,
     seed: int = 0,
+    encoder: Encoder | None = None,
 ) -> TrainedRouter:
+    """Train ``router_name`` on all of ``data``; ``encoder`` (else ``encoder_name`` built
+    from ``encoder_settings``) gives the vectors: one behind the vector cache, say."""
+    if encoder is None:
+        encoder = make_encoder(encoder_name, encoder_settings)
     calibration = None
     if calibrate_to is not None:
         calibration = held_out_calibration(
-            data, router_name, encoder_name, router_settings, calibrate_to, seed
+            data, router_name, encoder, router_settings, calibrate_to, seed
         )
-    encoder = make_encoder(encoder_name, encoder_settings)
     if isinstance(encoder, FittedEncoder):
         encoder.fit(encoder.stage(data.texts))
     router = make_router(router_name, router_settings)
@@ -142,7 +153,7 @@ def train(
 def held_out_calibration(
     data: Dataset,
     router_name: str,
-    encoder_name: str,
+    encoder: Encoder | str,
     router_settings: dict[str, Setting] | None,
     target: tuple[str, float],
     seed: int,
@@ -150,17 +161,19 @@ def held_out_calibration(
 ) -> Calibration:
     """Calibrate on the training rows' 5-fold out-of-fold predictions (cross-fitting)."""
     splits = Protocol("cv", folds=min(folds, len(data)), seed=seed).splits(data)
-    staged = Staged(make_encoder(encoder_name), data.texts)
+    staged = Staged(make_encoder(encoder) if isinstance(encoder, str) else encoder, data.texts)
     predicted = out_of_fold(data, staged, router_name, router_settings or {}, splits)
     kind, value = target
+    # Logged traffic scores one model a row: the others' outcomes are estimated by the
+    # out-of-fold predictions (so the stored PGR and quality figures are estimates there).
+    q = np.where(np.isnan(data.quality), predicted, data.quality)
     if len(data.models) == 2 and kind != "max-cost":
         pair = Pair.of(data)
         scores = predicted[:, pair.strong] - predicted[:, pair.weak]
-        q = data.quality
         return calibrate.binary(scores, q[:, pair.strong], q[:, pair.weak], kind, value)
     if data.costs is None:
         raise calibrate.CalibrationError(f"{kind} calibration needs `costs` in the data")
-    return calibrate.n_model(predicted, data.quality, data.costs, kind, value)
+    return calibrate.n_model(predicted, q, data.costs, kind, value)
 
 
 def save(trained: TrainedRouter, folder: str | Path) -> Path:
@@ -174,7 +187,26 @@ def save(trained: TrainedRouter, folder: str | Path) -> Path:
     return out
 
 
-def load(folder: str | Path) -> TrainedRouter:
+def load(folder: str | Path, encoder: Encoder | None = None) -> TrainedRouter:
+    """The artifact in ``folder``; ``encoder`` stands in for the one its manifest names
+    (an encoder that needs what only the caller has, such as a running gateway)."""
+    manifest = read_manifest(folder)
+    base = Path(folder)
+    try:
+        with np.load(base / ARRAYS_FILE, allow_pickle=False) as stored:
+            arrays = {k: np.asarray(stored[k]) for k in stored.files}
+    except OSError as exc:
+        raise ArtifactError(f"{base / ARRAYS_FILE}: cannot read ({exc})") from None
+    if encoder is None:
+        encoder = make_encoder(manifest.encoder.name, manifest.encoder.settings)
+    if isinstance(encoder, FittedEncoder):
+        encoder.load_arrays(_strip(arrays, _ENCODER_PREFIX))
+    router = make_router(manifest.router, manifest.settings)
+    router.load_arrays(_strip(arrays, _ROUTER_PREFIX))
+    return TrainedRouter(manifest, encoder, router)
+
+
+def read_manifest(folder: str | Path) -> Manifest:
     base = Path(folder)
     try:
         manifest = msgspec.json.decode((base / ROUTER_FILE).read_bytes(), type=Manifest)
@@ -187,17 +219,7 @@ def load(folder: str | Path) -> TrainedRouter:
             f"{base}: format {manifest.format} v{manifest.version}; this junction reads "
             f"{FORMAT} v{VERSION}"
         )
-    try:
-        with np.load(base / ARRAYS_FILE, allow_pickle=False) as stored:
-            arrays = {k: np.asarray(stored[k]) for k in stored.files}
-    except OSError as exc:
-        raise ArtifactError(f"{base / ARRAYS_FILE}: cannot read ({exc})") from None
-    encoder = make_encoder(manifest.encoder.name, manifest.encoder.settings)
-    if isinstance(encoder, FittedEncoder):
-        encoder.load_arrays(_strip(arrays, _ENCODER_PREFIX))
-    router = make_router(manifest.router, manifest.settings)
-    router.load_arrays(_strip(arrays, _ROUTER_PREFIX))
-    return TrainedRouter(manifest, encoder, router)
+    return manifest
 
 
 def _strip(arrays: dict[str, FloatArray], prefix: str) -> dict[str, FloatArray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from collections.abc import Callable, Sequence
 
@@ -19,13 +20,20 @@ from rich.progress import (
 
 from junction.semantic import artifact, evaluate, report
 from junction.semantic.calibrate import CalibrationError, parse_target
-from junction.semantic.dataset import DatasetError, load_dataset, write_rows
-from junction.semantic.encoders import EncoderError, Setting, encoder_names, make_encoder
+from junction.semantic.dataset import Dataset, DatasetError, load_dataset, write_rows
+from junction.semantic.encoders import (
+    Encoder,
+    EncoderError,
+    Setting,
+    encoder_names,
+    make_encoder,
+)
 from junction.semantic.intents import IntentRouter, load_intents
 from junction.semantic.plot import PlotError, plot
 from junction.semantic.protocols import PROTOCOLS, Protocol, ProtocolError
 from junction.semantic.routellm import ALL, BENCHMARKS, import_routellm
 from junction.semantic.routers import RouterError, router_names
+from junction.semantic.vector_cache import CachedEncoder, cacheable, default_folder
 
 DEFAULT_ENCODER = "lexical"
 _ERRORS = (
@@ -40,9 +48,13 @@ _ERRORS = (
 )
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    """``junction router ...``; the sub-commands, for commands added elsewhere
+    (router_logs.py: ``train --from-logs``, ``report``)."""
     router = sub.add_parser("router", help="semantic routing: datasets, training, evaluation")
-    commands = router.add_subparsers(required=True, metavar="COMMAND")
+    commands: argparse._SubParsersAction = router.add_subparsers(  # type: ignore[type-arg]
+        required=True, metavar="COMMAND"
+    )
 
     data = commands.add_parser("data", help="routing datasets")
     data_commands = data.add_subparsers(required=True, metavar="COMMAND")
@@ -55,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     routellm.set_defaults(run=guarded(_import_routellm))
 
     train = commands.add_parser("train", help="train a router and save its artifact")
-    train.add_argument("--data", required=True, help="routing dataset (JSONL)")
+    train.add_argument("--data", help="routing dataset (JSONL)")
     train.add_argument("--router", required=True, choices=router_names())
     _common(train)
     train.add_argument(
@@ -77,6 +89,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     intent.add_argument("routes", help='JSON: {"routes": [{"name", "utterances", "threshold"}]}')
     intent.add_argument("--prompt", action="append", required=True, help="repeatable")
     intent.set_defaults(run=guarded(_intent))
+
+    embed = commands.add_parser(
+        "embed", help="encode a dataset's prompts into the vector cache (frozen encoders)"
+    )
+    embed.add_argument("--data", required=True, help="routing dataset (JSONL)")
+    _common(embed)
+    embed.set_defaults(run=guarded(_embed))
 
     ev = commands.add_parser("eval", help="measure routers against the baselines and oracle")
     ev.add_argument("--data", required=True, help="routing dataset (JSONL)")
@@ -102,6 +121,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     ev.add_argument("--json", help="write the report as JSON here")
     ev.add_argument("--plot", help="write a PNG plot here (needs matplotlib)")
     ev.set_defaults(run=guarded(_eval))
+    return commands
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +132,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="a router setting, e.g. k=200 for knn (repeatable)",
+    )
+    parser.add_argument(
+        "--encoder-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an encoder setting, e.g. model=NAME for embeddings (repeatable)",
+    )
+    parser.add_argument(
+        "--vector-cache",
+        metavar="DIR",
+        help="where a frozen encoder's vectors are kept between runs (default "
+        f"${{JUNCTION_VECTOR_CACHE}} or {default_folder()})",
+    )
+    parser.add_argument(
+        "--no-vector-cache", action="store_true", help="encode every prompt, keep nothing"
     )
 
 
@@ -148,6 +184,45 @@ def guarded(handler: Handler) -> Handler:
     return run
 
 
+def encoder_for(args: argparse.Namespace) -> Encoder:
+    """The encoder the command names, behind the vector cache when it learns nothing."""
+    encoder = make_encoder(args.encoder, parse_settings(args.encoder_set))
+    if args.no_vector_cache or not cacheable(encoder):
+        return encoder
+    bars = Progress(
+        TextColumn("encoding ({task.fields[name]})"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task: list[TaskID] = []
+
+    def progress(done: int, total: int) -> None:
+        if not task:
+            bars.start()
+            task.append(bars.add_task("encode", total=total, name=args.encoder))
+        bars.update(task[0], completed=done)
+        if done >= total:
+            bars.stop()
+
+    return CachedEncoder(encoder, args.vector_cache, progress=progress)
+
+
+def _embed(args: argparse.Namespace) -> int:
+    data = load_dataset(args.data)
+    encoder = encoder_for(args)
+    if not isinstance(encoder, CachedEncoder):
+        raise EncoderError(f"the {args.encoder} encoder learns from its data: nothing to cache")
+    encoder.encode(data.texts)
+    print(
+        f"{args.data}: {len(data)} prompts, {encoder.encoded} encoded, "
+        f"{len(data) - encoder.encoded} from {encoder.cache.folder}"
+    )
+    return 0
+
+
 def _import_routellm(args: argparse.Namespace) -> int:
     rows = import_routellm(args.dir, args.benchmark)
     count = write_rows(args.out, rows)
@@ -155,19 +230,32 @@ def _import_routellm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_data(args: argparse.Namespace) -> tuple[Dataset, str]:
+    """The rows to train on, and their SHA-256 (of the file; of the rows, from logs)."""
+    if getattr(args, "from_logs", False):
+        data = args.logs_loader(args)
+        rows = msgspec.json.encode([data.texts, data.models, data.quality.tolist()])
+        return data, hashlib.sha256(rows).hexdigest()
+    if not args.data:
+        raise DatasetError("give --data FILE (or --from-logs)")
+    return load_dataset(args.data), artifact.digest(args.data)
+
+
 def _train(args: argparse.Namespace) -> int:
-    data = load_dataset(args.data)
+    data, sha256 = _training_data(args)
     trained = artifact.train(
         data,
         args.router,
         args.encoder,
         router_settings=parse_settings(args.set),
-        data_sha256=artifact.digest(args.data),
+        data_sha256=sha256,
         calibrate_to=parse_target(args.calibrate) if args.calibrate else None,
         seed=args.seed,
+        encoder=encoder_for(args),
     )
     folder = artifact.save(trained, args.out)
-    print(f"{folder}: {args.router} router on {args.encoder} vectors, {len(data)} rows")
+    source = "logged requests with feedback" if getattr(args, "from_logs", False) else "rows"
+    print(f"{folder}: {args.router} router on {args.encoder} vectors, {len(data)} {source}")
     cal = trained.manifest.calibration
     if cal is not None:
         reached = {k: v for k, v in msgspec.structs.asdict(cal).items() if v is not None}
@@ -197,7 +285,7 @@ def _eval(args: argparse.Namespace) -> int:
     data = load_dataset(args.data)
     protocol = Protocol(args.protocol, args.folds, args.test_fraction, args.seed, args.group_folds)
     settings = parse_settings(args.set)
-    encoder = make_encoder(args.encoder)
+    encoder = encoder_for(args)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -84,7 +84,15 @@ class Decider:
     def decide(
         self, text: str, target: Target | None = None, allowed: Collection[str] | None = None
     ) -> Decision:
-        predicted = self.trained.predict([text])[0]
+        return self.decide_predicted(self.trained.predict([text])[0], target, allowed)
+
+    def decide_predicted(
+        self,
+        predicted: FloatArray,
+        target: Target | None = None,
+        allowed: Collection[str] | None = None,
+    ) -> Decision:
+        """The decision from one prompt's predicted quality per model."""
         target = target if target is not None else self.default
         if self.strong is not None:
             return self._binary(predicted, target, allowed)

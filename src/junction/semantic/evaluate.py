@@ -39,7 +39,7 @@ class Pair:
         if len(data.models) != 2:
             raise EvaluationError("binary metrics need exactly two models")
         mean_cost = data.mean_cost()
-        key = mean_cost if mean_cost is not None else data.quality.mean(axis=0)
+        key = mean_cost if mean_cost is not None else np.nanmean(data.quality, axis=0)
         strong = int(np.argmax(key))
         return cls(strong=strong, weak=1 - strong)
 

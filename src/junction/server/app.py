@@ -29,7 +29,15 @@ from junction.requestlog import RequestLog, open_request_log
 from junction.requestlog.rows import parse_tags
 from junction.requestlog.spend_record import restore_spend
 from junction.responses_store import StoredResponses
-from junction.server import admin, admin_logs, dashboard, gemini_door, openapi, stored_responses
+from junction.server import (
+    admin,
+    admin_logs,
+    dashboard,
+    feedback,
+    gemini_door,
+    openapi,
+    stored_responses,
+)
 from junction.server.asgi import (
     App,
     Disconnected,
@@ -237,6 +245,7 @@ def create_app(
         add(route.method, route.paths, route.handler, gemini_door.DOOR, public=True)
     gemini_door.share_models_list(router)
     admin.add_routes(add)
+    feedback.add_routes(add)
     add("GET", ("/health",), _health, public=True)
     add("GET", ("/openapi.json",), openapi.endpoint(), public=True)
     add("GET", ("/metrics",), _metrics, public=True)

@@ -3,6 +3,8 @@
 Cosine similarity over the encoder's (unit) vectors; neighbours are weighted by their
 similarity, and the mean is shrunk toward the training average by ``prior`` pseudo-rows.
 ``k`` defaults to the square root of the training rows, between 5 and 200.
+A missing quality (NaN: logged traffic scores only the model that served) is left out of
+that model's mean.
 """
 
 from __future__ import annotations
@@ -42,7 +44,10 @@ class KnnRouter:
 
     def predict(self, features: Features) -> FloatArray:
         k = self.neighbours()
-        mean = self.quality.mean(axis=0)
+        seen = ~np.isnan(self.quality)
+        known = np.where(seen, self.quality, 0.0)
+        counts = seen.sum(axis=0)
+        mean = known.sum(axis=0) / np.maximum(counts, 1)
         out = np.empty((len(features), self.quality.shape[1]))
         queries = features.vectors.astype(np.float32)
         for lo in range(0, len(queries), _CHUNK):
@@ -52,8 +57,9 @@ class KnnRouter:
             else:
                 top = np.broadcast_to(np.arange(sims.shape[1]), (len(sims), sims.shape[1]))
             weights = np.clip(np.take_along_axis(sims, top, axis=1), 1e-6, None).astype(np.float64)
-            total = (weights[:, :, None] * self.quality[top]).sum(axis=1) + self.prior * mean
-            out[lo : lo + _CHUNK] = total / (weights.sum(axis=1, keepdims=True) + self.prior)
+            total = (weights[:, :, None] * known[top]).sum(axis=1) + self.prior * mean
+            mass = (weights[:, :, None] * seen[top]).sum(axis=1) + self.prior
+            out[lo : lo + _CHUNK] = total / np.maximum(mass, 1e-12)
         return out
 
     def settings(self) -> dict[str, Setting]:

@@ -2,6 +2,8 @@
 
 The penalty is chosen on the training rows alone, by exact leave-one-out error over a grid
 (closed form from one eigendecomposition of the Gram matrix), so no test row tunes it.
+With missing qualities (NaN: logged traffic scores only the model that served), each model
+is fitted on the rows that score it.
 """
 
 from __future__ import annotations
@@ -36,9 +38,29 @@ class LinearRouter:
         self.scale = LengthScale.fit(features.chars)
         inputs = design(features, self.scale)
         self.center = inputs.mean(axis=0)
-        self.intercept = quality.mean(axis=0)
-        x = inputs - self.center
-        y = quality - self.intercept
+        if not np.isnan(quality).any():
+            self.intercept, self.coef, self.chosen = self._fit(inputs, quality)
+            return
+        m = quality.shape[1]
+        self.coef = np.zeros((inputs.shape[1], m))
+        self.intercept = np.zeros(m)
+        for j in range(m):
+            rows = np.flatnonzero(~np.isnan(quality[:, j]))
+            if len(rows) < 2:
+                self.intercept[j] = float(quality[rows, j].mean()) if len(rows) else 0.0
+                continue
+            sub = inputs[rows]
+            intercept, coef, self.chosen = self._fit(sub, quality[rows, j : j + 1])
+            # centred on these rows; shifted so predictions centre on all rows
+            self.coef[:, j] = coef[:, 0]
+            self.intercept[j] = intercept[0] + (self.center - sub.mean(axis=0)) @ coef[:, 0]
+
+    def _fit(self, inputs: FloatArray, quality: FloatArray) -> tuple[FloatArray, FloatArray, float]:
+        """Intercept, coefficients and penalty of a ridge fit centred on ``inputs``."""
+        center = inputs.mean(axis=0)
+        intercept = quality.mean(axis=0)
+        x = inputs - center
+        y = quality - intercept
         eig, left = _spectrum(x)
         signal = left.T @ y  # y in the left singular basis
         grid = [self.penalty] if self.penalty > 0 else list(PENALTIES)
@@ -51,8 +73,8 @@ class LinearRouter:
             error = float((loo**2).mean())
             if error < best[0]:
                 best = (error, penalty)
-        self.chosen = best[1]
-        self.coef = x.T @ (left @ (signal / (eig + self.chosen)[:, None]))
+        coef = x.T @ (left @ (signal / (eig + best[1])[:, None]))
+        return intercept, coef, best[1]
 
     def predict(self, features: Features) -> FloatArray:
         out: FloatArray = (design(features, self.scale) - self.center) @ self.coef + self.intercept
