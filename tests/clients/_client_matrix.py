@@ -372,6 +372,23 @@ answers both. A junction name is the model: `model="sim/openai"`.
 schema must be in the prompt. instructor writes it there; with langchain's
 `json_mode` the caller does (the matrix puts the schema in the system message).
 
+**@ai-sdk/anthropic: `maxOutputTokens`.** For a model name it does not know
+(every junction name) the provider caps `max_tokens` at 4096 and logs a
+warning; pass `maxOutputTokens` to choose the limit yourself.
+
+**litellm offline.** On import litellm fetches its model price map from
+GitHub, retrying for about 8 seconds when it cannot; with
+`LITELLM_LOCAL_MODEL_COST_MAP=True` it uses the copy it ships. Point it at
+junction with a provider prefix and `api_base`:
+`litellm.completion(model="openai/sim/openai", api_base="http://127.0.0.1:4000/v1", api_key=KEY)`,
+or `model="anthropic/sim/openai", api_base="http://127.0.0.1:4000"` for the
+Anthropic door.
+
+**instructor `from_anthropic` in `JSON_SCHEMA` mode** with anthropic 0.93
+(the version `instructor[anthropic]` pins) warns that the client does not
+support `output_format` and writes the schema into the prompt instead, which
+junction answers as well.
+
 **instructor, llama-index and litellm** run in a second Python environment
 (`tests/clients/py2/requirements.txt`), because their pins cannot be
 installed next to the current `openai` and `openai-agents`:

@@ -59,6 +59,8 @@ def check(cell: Cell, seen: dict[str, Any]) -> None:
         raise AssertionError(f"no check for {scenario}")
 
 
+# The first cell may wait for npm ci and the second environment's install.
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize(
     ("row", "scenario", "model"),
     [
