@@ -45,7 +45,6 @@ JS_SCRIPTS = sorted({SCRIPT[row.id] for row in ROWS if row.env == "js"})
 PY2_SCRIPTS = sorted({SCRIPT[row.id] for row in ROWS if row.env == "py2"})
 
 
-
 def _missing(what: str) -> None:
     if in_ci():
         pytest.fail(f"CI=true and {what}", pytrace=False)
@@ -73,7 +72,7 @@ class Children:
         if PY2_MARK.is_file() and PY2_MARK.read_text() == lock:
             return
         script = PY2 / "install"
-        code, out, err = await run(sys.executable, str(script), cwd=PY2, timeout=900)
+        code, out, err = await run(sys.executable, str(script), cwd=PY2, limit_s=900)
         assert code == 0, out + err
 
     def start(self) -> None:
@@ -108,18 +107,20 @@ class Children:
     async def observed(self, cell: Cell) -> Any:
         """What the child process running ``cell`` observed for it."""
         row, scenario, model = cell
-        name = SCRIPT[row]
+        return await self.reported(SCRIPT[row], f"{row}|{scenario}|{model}")
+
+    async def reported(self, name: str, key: str) -> Any:
+        """What child ``name`` reported under ``key``."""
         self.start()
         if name in JS_SCRIPTS and shutil.which("node") is None:
             _missing("node is not installed (the JavaScript clients need it)")
         found = await asyncio.shield(self.tasks[name])
-        key = f"{row}|{scenario}|{model}"
         assert key in found, f"{name} reported no {key!r}; it reported {sorted(found)}"
         return found[key]
 
 
 async def run(
-    *command: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
+    *command: str, cwd: Path, env: dict[str, str] | None = None, limit_s: float = 300
 ) -> tuple[int, str, str]:
     """Run ``command``: its exit code, standard output and standard error."""
     proc = await asyncio.create_subprocess_exec(
@@ -130,12 +131,10 @@ async def run(
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=limit_s)
     except BaseException:  # a timeout, or the session ending: leave no child behind
         proc.kill()
         await proc.wait()
         raise
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
-
-

@@ -14,7 +14,6 @@ the document rendered from them (``scripts/client-matrix`` rewrites it).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -70,7 +69,7 @@ class Row:
     id: str
     client: str
     api: str
-    package: str  # the distribution whose version is shown
+    packages: tuple[str, ...]  # the distributions whose versions are shown, the library first
     env: str  # "py": this environment; "py2": tests/clients/py2/.venv; "js": tests/clients/js
     scenarios: tuple[str, ...]
     not_offered: dict[str, str] = field(default_factory=dict)
@@ -79,75 +78,80 @@ class Row:
 # Scenarios that do not reach a chat model run once, not once per backend.
 ONCE = ("embeddings", "unknown model")
 BASIC = ("chat", "stream", "tools", "structured")
-INSTRUCTOR_OPENAI_MODES = ("TOOLS", "PARALLEL_TOOLS", "JSON", "JSON_SCHEMA", "MD_JSON")
-INSTRUCTOR_OPENAI_MODES += ("RESPONSES_TOOLS",)
-INSTRUCTOR_ANTHROPIC_MODES = ("TOOLS", "PARALLEL_TOOLS", "JSON", "JSON_SCHEMA")
-PYDANTIC_AI_OUTPUTS = ("output: ToolOutput", "output: NativeOutput", "output: PromptedOutput")
-PYDANTIC_AI_OUTPUTS += ("output: TextOutput",)
-NO_EMBEDDINGS_API = "embeddings: the library has no embeddings API"
+# Every mode instructor's registry has for the provider (a test checks the list).
+INSTRUCTOR_MODES = {
+    "openai": ("TOOLS", "PARALLEL_TOOLS", "JSON", "JSON_SCHEMA", "MD_JSON", "RESPONSES_TOOLS"),
+    "anthropic": ("TOOLS", "PARALLEL_TOOLS", "JSON", "JSON_SCHEMA"),
+}
+PYDANTIC_AI_OUTPUTS = tuple(
+    f"output: {kind}" for kind in ("ToolOutput", "NativeOutput", "PromptedOutput", "TextOutput")
+)
 
 ROWS: tuple[Row, ...] = (
-    Row("openai-py", "openai (Python)", "Chat Completions", "openai", "py",
+    Row("openai-py", "openai (Python)", "Chat Completions", ("openai",), "py",
         (*BASIC, "embeddings", "unknown model")),
-    Row("openai-py-responses", "openai (Python)", "Responses", "openai", "py",
+    Row("openai-py-responses", "openai (Python)", "Responses", ("openai",), "py",
         (*BASIC, "unknown model")),
-    Row("anthropic-py", "anthropic (Python)", "Messages", "anthropic", "py",
+    Row("anthropic-py", "anthropic (Python)", "Messages", ("anthropic",), "py",
         (*BASIC, "embeddings", "unknown model"),
         {"embeddings": "Anthropic's SDK has no embeddings API"}),
-    Row("genai-py", "google-genai (Python)", "generateContent", "google-genai", "py",
+    Row("genai-py", "google-genai (Python)", "generateContent", ("google-genai",), "py",
         (*BASIC, "embeddings", "unknown model")),
-    Row("agents-responses", "openai-agents", "OpenAIResponsesModel", "openai-agents", "py",
+    Row("agents-responses", "openai-agents", "OpenAIResponsesModel", ("openai-agents",), "py",
         ("chat", "stream with tools", "tools", "structured", "unknown model")),
-    Row("agents-chat", "openai-agents", "OpenAIChatCompletionsModel", "openai-agents", "py",
+    Row("agents-chat", "openai-agents", "OpenAIChatCompletionsModel", ("openai-agents",), "py",
         ("chat", "stream with tools", "tools", "structured", "unknown model")),
-    Row("langchain-openai", "langchain-openai", "ChatOpenAI", "langchain-openai", "py",
+    Row("langchain-openai", "langchain-openai", "ChatOpenAI",
+        ("langchain-openai", "langchain-core"), "py",
         ("chat", "stream", "tools", "structured: json_schema", "structured: function_calling",
          "structured: json_mode", "embeddings", "unknown model")),
     Row("langchain-openai-responses", "langchain-openai", "ChatOpenAI(use_responses_api=True)",
-        "langchain-openai", "py",
+        ("langchain-openai", "langchain-core"), "py",
         ("chat", "stream", "tools", "structured: json_schema", "structured: function_calling",
          "unknown model")),
-    Row("langchain-anthropic", "langchain-anthropic", "ChatAnthropic", "langchain-anthropic",
-        "py",
+    Row("langchain-anthropic", "langchain-anthropic", "ChatAnthropic",
+        ("langchain-anthropic", "langchain-core"), "py",
         ("chat", "stream", "tools", "structured: function_calling", "structured: json_schema",
          "embeddings", "unknown model"),
         {"embeddings": "langchain-anthropic has no embeddings class"}),
-    Row("pydantic-ai-chat", "pydantic-ai", "OpenAIChatModel", "pydantic-ai-slim", "py",
+    Row("pydantic-ai-chat", "pydantic-ai", "OpenAIChatModel", ("pydantic-ai-slim",), "py",
         ("chat", "stream", "tools", *PYDANTIC_AI_OUTPUTS, "embeddings", "unknown model")),
-    Row("pydantic-ai-responses", "pydantic-ai", "OpenAIResponsesModel", "pydantic-ai-slim", "py",
+    Row("pydantic-ai-responses", "pydantic-ai", "OpenAIResponsesModel", ("pydantic-ai-slim",), "py",
         ("chat", "stream", "tools", *PYDANTIC_AI_OUTPUTS, "unknown model")),
-    Row("pydantic-ai-anthropic", "pydantic-ai", "AnthropicModel", "pydantic-ai-slim", "py",
+    Row("pydantic-ai-anthropic", "pydantic-ai", "AnthropicModel", ("pydantic-ai-slim",), "py",
         ("chat", "stream", "tools", *PYDANTIC_AI_OUTPUTS, "embeddings", "unknown model"),
         {"embeddings": "pydantic-ai has no Anthropic embedding model"}),
-    Row("instructor-openai", "instructor", "from_openai", "instructor", "py2",
-        ("chat", "stream", *(f"structured: {m}" for m in INSTRUCTOR_OPENAI_MODES),
+    Row("instructor-openai", "instructor", "from_openai", ("instructor", "openai"), "py2",
+        ("chat", "stream", *(f"structured: {m}" for m in INSTRUCTOR_MODES["openai"]),
          "unknown model")),
-    Row("instructor-anthropic", "instructor", "from_anthropic", "instructor", "py2",
-        ("chat", "stream", *(f"structured: {m}" for m in INSTRUCTOR_ANTHROPIC_MODES),
+    Row("instructor-anthropic", "instructor", "from_anthropic", ("instructor", "anthropic"), "py2",
+        ("chat", "stream", *(f"structured: {m}" for m in INSTRUCTOR_MODES["anthropic"]),
          "unknown model")),
-    Row("litellm-openai", "litellm", "completion(model='openai/...')", "litellm", "py2",
+    Row("litellm-openai", "litellm", "completion(model='openai/...')", ("litellm",), "py2",
         (*BASIC, "embeddings", "unknown model")),
-    Row("litellm-anthropic", "litellm", "completion(model='anthropic/...')", "litellm", "py2",
+    Row("litellm-anthropic", "litellm", "completion(model='anthropic/...')", ("litellm",), "py2",
         (*BASIC, "unknown model")),
-    Row("llama-index", "llama-index", "OpenAILike", "llama-index-llms-openai-like", "py2",
+    Row("llama-index", "llama-index", "OpenAILike",
+        ("llama-index-llms-openai-like", "llama-index-core", "openai"), "py2",
         (*BASIC, "embeddings", "unknown model")),
-    Row("openai-js", "openai (JS)", "Chat Completions", "openai", "js",
+    Row("openai-js", "openai (JS)", "Chat Completions", ("openai",), "js",
         (*BASIC, "embeddings", "unknown model")),
-    Row("openai-js-responses", "openai (JS)", "Responses", "openai", "js",
+    Row("openai-js-responses", "openai (JS)", "Responses", ("openai",), "js",
         (*BASIC, "unknown model")),
-    Row("anthropic-js", "@anthropic-ai/sdk", "Messages", "@anthropic-ai/sdk", "js",
+    Row("anthropic-js", "@anthropic-ai/sdk", "Messages", ("@anthropic-ai/sdk",), "js",
         (*BASIC, "embeddings", "unknown model"),
         {"embeddings": "Anthropic's SDK has no embeddings API"}),
-    Row("genai-js", "@google/genai", "generateContent", "@google/genai", "js",
+    Row("genai-js", "@google/genai", "generateContent", ("@google/genai",), "js",
         (*BASIC, "embeddings", "unknown model")),
-    Row("ai-openai-chat", "ai + @ai-sdk/openai", "openai.chat(...)", "@ai-sdk/openai", "js",
+    Row("ai-openai-chat", "ai + @ai-sdk/openai", "openai.chat(...)", ("ai", "@ai-sdk/openai"), "js",
         (*BASIC, "embeddings", "unknown model")),
     Row("ai-openai-responses", "ai + @ai-sdk/openai", "openai.responses(...)",
-        "@ai-sdk/openai", "js", (*BASIC, "unknown model")),
-    Row("ai-anthropic", "ai + @ai-sdk/anthropic", "anthropic(...)", "@ai-sdk/anthropic", "js",
+        ("ai", "@ai-sdk/openai"), "js", (*BASIC, "unknown model")),
+    Row("ai-anthropic", "ai + @ai-sdk/anthropic", "anthropic(...)",
+        ("ai", "@ai-sdk/anthropic"), "js",
         (*BASIC, "embeddings", "unknown model"),
         {"embeddings": "@ai-sdk/anthropic has no embedding model"}),
-    Row("openrouter-js", "@openrouter/sdk", "chat.send", "@openrouter/sdk", "js",
+    Row("openrouter-js", "@openrouter/sdk", "chat.send", ("@openrouter/sdk",), "js",
         (*BASIC, "embeddings", "unknown model")),
 )  # fmt: skip
 ROW = {row.id: row for row in ROWS}
@@ -263,17 +267,26 @@ def _first_line(text: str) -> str:
 
 
 def version(row: Row) -> str:
-    if row.env == "py":
-        return metadata.version(row.package)
-    if row.env == "js":
-        package = JS / "node_modules" / row.package / "package.json"
-        found: str = json.loads(package.read_text())["version"]
+    """The library's version, and those of the packages it is used with:
+    ``7.0.173 (@ai-sdk/openai 4.0.118)``."""
+    first, *others = [_version(row.env, name) for name in row.packages]
+    with_ = ", ".join(f"{name} {v}" for name, v in zip(row.packages[1:], others, strict=True))
+    return f"{first} ({with_})" if with_ else first
+
+
+def _version(env: str, name: str) -> str:
+    if env == "py":
+        return metadata.version(name)
+    if env == "js":
+        found: str = json.loads((JS / "node_modules" / name / "package.json").read_text())[
+            "version"
+        ]
         return found
     for site in (PY2 / ".venv" / "lib").glob("python*/site-packages"):
         for dist in metadata.distributions(path=[str(site)]):
-            if dist.metadata["Name"].lower() == row.package:
+            if dist.metadata["Name"].lower() == name:
                 return dist.version
-    raise LookupError(f"{row.package} is not installed in {PY2 / '.venv'}")
+    raise LookupError(f"{name} is not installed in {PY2 / '.venv'}")
 
 
 # --- the document -------------------------------------------------------------
@@ -298,14 +311,14 @@ otherwise (those tests run as strict expected failures, so a fix shows).
 
 | scenario | what the test checks |
 |---|---|
-| chat | one message, `echo: hello from junction`; the answer is `hello from junction` |
-| stream | the same, streamed: the text arrives in more than one chunk and reads the same |
-| tools | a `get_weather(city)` tool: the model calls it with `city` `Paris`, the client sends the result back, the answer quotes it |
-| stream with tools | the tool round trip, streamed (openai-agents' `Runner.run_streamed`) |
-| structured | an object `{city, country}` through the library's structured-output API, validated by it |
-| structured: *mode* / output: *kind* | the same through each mode or output kind the library offers |
+| chat | `echo: hello from junction` answers `hello from junction`, finished normally |
+| stream | the same, streamed: in more than one piece, the same text |
+| tools | `get_weather(city)` is called with `Paris`; its result goes back and is quoted |
+| stream with tools | the tool round trip, streamed (`Runner.run_streamed`) |
+| structured | `{city, country}` through the library's structured-output API, validated |
+| structured: *mode*, output: *kind* | the same, in each mode or output kind the library has |
 | embeddings | two texts embedded with `sim/embedding`: two vectors of 256 dimensions |
-| unknown model | a model junction does not serve raises the library's own typed not-found error (404) |
+| unknown model | a model junction does not serve raises the library's typed not-found error |
 
 How each library is set up, and what it needs to be told, is in [Quirks](#quirks)
 below; the tests are in `tests/clients/`.
@@ -420,10 +433,8 @@ def render(results: dict[Cell, Outcome], versions: dict[str, str]) -> str:
             for outcome in found:
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
             result = _result(keys, found, note)
-            head = (
-                f"{row.client} | `{row.api}` | {versions[row.id]}" if first else " | | "
-            )
-            lines.append(f"| {head} | {scenario} | {result} |")
+            head = f"| {row.client} | `{row.api}` | {versions[row.id]} |" if first else "| | | |"
+            lines.append(f"{head} {scenario} | {result} |")
             first = False
     total = sum(counts.values())
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
@@ -456,7 +467,3 @@ def stale_cells(results: dict[Cell, Outcome]) -> Iterable[Cell]:
     """Cells recorded that the matrix does not have (a test marked wrongly)."""
     known = set(cells())
     return [k for k in results if k not in known]
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

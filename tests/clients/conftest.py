@@ -75,4 +75,3 @@ async def _start_children(request: pytest.FixtureRequest, children: Children) ->
     keys = [cell_key(item) for item in request.session.items]
     if any(key is not None and ROW[key[0]].env != "py" for key in keys):
         children.start()
-

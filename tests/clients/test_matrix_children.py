@@ -16,6 +16,7 @@ from _client_matrix import (
     CITY_SCHEMA,
     ECHO,
     EMBEDDING_DIMENSIONS,
+    INSTRUCTOR_MODES,
     ROW,
     Cell,
     cells,
@@ -71,3 +72,14 @@ def check(cell: Cell, seen: dict[str, Any]) -> None:
 async def test_cell(children: Children, row: str, scenario: str, model: str) -> None:
     cell = (row, scenario, model)
     check(cell, await children.observed(cell))
+
+
+@pytest.mark.timeout(900)
+async def test_the_instructor_rows_have_every_mode_instructor_registers(
+    children: Children,
+) -> None:
+    """ "Every mode" is instructor's own list, read from its registry."""
+    registered = await children.reported("instructor_client", "instructor|modes|")
+    assert {p: sorted(modes) for p, modes in registered.items()} == {
+        p: sorted(modes) for p, modes in INSTRUCTOR_MODES.items()
+    }

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from _client_matrix import DOC, RESULTS, ROWS, cells, render, stale_cells, version
+from _client_matrix import DOC, RESULTS, ROWS, Outcome, cells, render, stale_cells, version
 from _servers import in_ci
 
 WRITE = "JUNCTION_CLIENT_MATRIX_WRITE"
@@ -31,3 +31,19 @@ def test_docs_clients_md_is_the_matrix_of_this_run() -> None:
         DOC.write_text(text)
         return
     assert DOC.read_text() == text, "docs/clients.md is stale: run scripts/client-matrix"
+
+
+def test_every_cell_that_is_not_a_pass_gets_a_note() -> None:
+    """The rendering alone, on made-up outcomes: a known failure on one
+    backend, a cell not offered, the rest passing."""
+    results = {key: Outcome("pass") for key in cells()}
+    results[("openai-py", "tools", "sim/gemini")] = Outcome("fails", "the tool result is lost")
+    results[("anthropic-py", "embeddings", "")] = Outcome("not offered", "no embeddings API")
+    text = render(results, {row.id: "1.0" for row in ROWS})
+    assert (
+        "| | | | tools | pass on sim/openai; pass on sim/anthropic; fails on sim/gemini [1] |"
+    ) in text
+    assert "| | | | embeddings | not offered [2] |" in text
+    assert "1. fails: the tool result is lost\n2. no embeddings API\n" in text
+    total = len(cells())
+    assert f"**{total} cells:** 1 fails, 1 not offered, {total - 2} pass." in text

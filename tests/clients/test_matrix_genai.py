@@ -76,9 +76,7 @@ async def test_structured(client: genai.client.AsyncClient, model: str) -> None:
     config = types.GenerateContentConfig(
         response_mime_type="application/json", response_schema=City
     )
-    r = await client.models.generate_content(
-        model=model, contents=STRUCTURED_PROMPT, config=config
-    )
+    r = await client.models.generate_content(model=model, contents=STRUCTURED_PROMPT, config=config)
     assert isinstance(r.parsed, City)
 
 

@@ -58,6 +58,7 @@ async def _run(rows: dict[str, dict[str, Scenario]]) -> dict[str, Any]:
     return out
 
 
-def run_cells(rows: dict[str, dict[str, Scenario]]) -> None:
+def run_cells(rows: dict[str, dict[str, Scenario]], also: dict[str, Any] | None = None) -> None:
+    """Run the cells of ``rows`` and print what they observed (with ``also``)."""
     found = asyncio.run(_run(rows))
-    sys.stdout.write(json.dumps(found) + "\n")
+    sys.stdout.write(json.dumps({**found, **(also or {})}) + "\n")

@@ -8,11 +8,10 @@ from typing import Any
 
 import anthropic
 import instructor
-from instructor.core.exceptions import InstructorRetryException
 import openai
-from pydantic import BaseModel
-
 from _py2_common import KEY, SPEC, URL, Scenario, run_cells, typed_error
+from instructor.core.exceptions import InstructorRetryException
+from pydantic import BaseModel
 
 
 class City(BaseModel):
@@ -92,8 +91,11 @@ def scenarios(provider: str, modes: list[str]) -> dict[str, Scenario]:
 
         return await typed_error(
             lambda: patched(provider, default).create(
-                model=SPEC["unknown_model"], messages=user("hi"), response_model=City,
-                max_retries=0, **extra,
+                model=SPEC["unknown_model"],
+                messages=user("hi"),
+                response_model=City,
+                max_retries=0,
+                **extra,
             ),
             InstructorRetryException,
             status,
@@ -110,7 +112,14 @@ def registered(provider: instructor.Provider) -> list[str]:
     return [mode.name for mode in mode_registry.get_modes_for_provider(provider)]
 
 
-run_cells({
-    "instructor-openai": scenarios("openai", registered(instructor.Provider.OPENAI)),
-    "instructor-anthropic": scenarios("anthropic", registered(instructor.Provider.ANTHROPIC)),
-})  # fmt: skip
+MODES = {
+    "openai": registered(instructor.Provider.OPENAI),
+    "anthropic": registered(instructor.Provider.ANTHROPIC),
+}
+run_cells(
+    {
+        "instructor-openai": scenarios("openai", MODES["openai"]),
+        "instructor-anthropic": scenarios("anthropic", MODES["anthropic"]),
+    },
+    also={"instructor|modes|": MODES},
+)

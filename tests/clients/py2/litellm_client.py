@@ -11,10 +11,9 @@ from typing import Any
 # told to use the copy it ships (docs/clients.md, Quirks).
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-import litellm  # noqa: E402
-from pydantic import BaseModel  # noqa: E402
-
-from _py2_common import KEY, SPEC, URL, Scenario, run_cells, typed_error, weather  # noqa: E402
+import litellm
+from _py2_common import KEY, SPEC, URL, Scenario, run_cells, typed_error, weather
+from pydantic import BaseModel
 
 litellm.suppress_debug_info = True
 TOOL = {
@@ -62,7 +61,9 @@ def scenarios(prefix: str, api_base: str) -> dict[str, Scenario]:
         for tool_call in message.tool_calls or []:
             city = json.loads(tool_call.function.arguments)["city"]
             called.append(city)
-            messages.append({"role": "tool", "tool_call_id": tool_call.id, "content": weather(city)})
+            messages.append(
+                {"role": "tool", "tool_call_id": tool_call.id, "content": weather(city)}
+            )
         final = await call(model, messages=messages, tools=[TOOL])
         return {"called": called, "text": final.choices[0].message.content}
 

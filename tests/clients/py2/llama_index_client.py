@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import openai
+from _py2_common import KEY, SPEC, URL, run_cells, typed_error, weather
 from llama_index.core.llms import ChatMessage
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from llama_index.embeddings.openai_like import OpenAILikeEmbedding
 from llama_index.llms.openai_like import OpenAILike
 from pydantic import BaseModel
-
-from _py2_common import KEY, SPEC, URL, run_cells, typed_error, weather
 
 
 class City(BaseModel):
@@ -43,7 +42,9 @@ async def chat(model: str) -> dict[str, Any]:
 
 
 async def stream(model: str) -> dict[str, Any]:
-    pieces = [chunk.delta async for chunk in await llm(model).astream_chat(user(SPEC["echo_prompt"]))]
+    pieces = [
+        chunk.delta async for chunk in await llm(model).astream_chat(user(SPEC["echo_prompt"]))
+    ]
     return {"pieces": [p for p in pieces if p]}
 
 
@@ -79,13 +80,17 @@ async def structured(model: str) -> dict[str, Any]:
 
 
 async def embeddings(_: str) -> dict[str, Any]:
-    embed = OpenAILikeEmbedding(model_name=SPEC["embedding_model"], api_base=f"{URL}/v1", api_key=KEY)
+    embed = OpenAILikeEmbedding(
+        model_name=SPEC["embedding_model"], api_base=f"{URL}/v1", api_key=KEY
+    )
     vectors = await embed.aget_text_embedding_batch(SPEC["embed_inputs"])
     return {"dims": [len(v) for v in vectors]}
 
 
 async def unknown(_: str) -> Any:
-    return await typed_error(lambda: llm(SPEC["unknown_model"]).achat(user("hi")), openai.NotFoundError)
+    return await typed_error(
+        lambda: llm(SPEC["unknown_model"]).achat(user("hi")), openai.NotFoundError
+    )
 
 
 run_cells({
