@@ -5,6 +5,7 @@ rewrites the file instead of comparing."""
 
 from __future__ import annotations
 
+import difflib
 import os
 
 import pytest
@@ -30,7 +31,13 @@ def test_docs_clients_md_is_the_matrix_of_this_run() -> None:
     if os.environ.get(WRITE):
         DOC.write_text(text)
         return
-    assert DOC.read_text() == text, "docs/clients.md is stale: run scripts/client-matrix"
+    found = DOC.read_text()
+    if found != text:
+        diff = difflib.unified_diff(
+            found.splitlines(), text.splitlines(), "docs/clients.md", "this run", lineterm="", n=0
+        )
+        lines = "\n".join(list(diff)[:40])
+        pytest.fail(f"docs/clients.md is stale: run scripts/client-matrix\n{lines}", pytrace=False)
 
 
 def test_every_cell_that_is_not_a_pass_gets_a_note() -> None:

@@ -28,6 +28,7 @@ from _client_matrix import (
     UNKNOWN_MODEL,
     WEATHER_PROMPT,
     cell,
+    cells_for,
     weather,
 )
 
@@ -58,71 +59,28 @@ def chats(junction: str) -> Chats:
     }
 
 
-def text(message: BaseMessage) -> str:
-    """The text of an answer (a string, or content blocks on Responses)."""
-    return message.text
+OPENAI = ("langchain-openai", "langchain-openai-responses")
+ROWS = (*OPENAI, "langchain-anthropic")
 
 
-@cell("langchain-openai", "chat")
-async def test_openai_chat(chats: Chats, model: str) -> None:
-    await chat(chats["langchain-openai"](model))
-
-
-@cell("langchain-openai-responses", "chat")
-async def test_openai_responses_chat(chats: Chats, model: str) -> None:
-    await chat(chats["langchain-openai-responses"](model))
-
-
-@cell("langchain-anthropic", "chat")
-async def test_anthropic_chat(chats: Chats, model: str) -> None:
-    await chat(chats["langchain-anthropic"](model))
-
-
-async def chat(llm: BaseChatModel) -> None:
-    answer = await llm.ainvoke(ECHO_PROMPT)
-    assert text(answer) == ECHO
+@cells_for("chat", ROWS)
+async def test_chat(chats: Chats, row: str, model: str) -> None:
+    answer = await chats[row](model).ainvoke(ECHO_PROMPT)
     assert isinstance(answer, AIMessage)
+    assert answer.text == ECHO
     assert answer.usage_metadata is not None
     assert answer.usage_metadata["output_tokens"] > 0
 
 
-@cell("langchain-openai", "stream")
-async def test_openai_stream(chats: Chats, model: str) -> None:
-    await stream(chats["langchain-openai"](model))
-
-
-@cell("langchain-openai-responses", "stream")
-async def test_openai_responses_stream(chats: Chats, model: str) -> None:
-    await stream(chats["langchain-openai-responses"](model))
-
-
-@cell("langchain-anthropic", "stream")
-async def test_anthropic_stream(chats: Chats, model: str) -> None:
-    await stream(chats["langchain-anthropic"](model))
-
-
-async def stream(llm: BaseChatModel) -> None:
-    pieces = [text(chunk) async for chunk in llm.astream(ECHO_PROMPT)]
+@cells_for("stream", ROWS)
+async def test_stream(chats: Chats, row: str, model: str) -> None:
+    pieces = [chunk.text async for chunk in chats[row](model).astream(ECHO_PROMPT)]
     assert "".join(pieces) == ECHO
     assert len([p for p in pieces if p]) > 1
 
 
-@cell("langchain-openai", "tools")
-async def test_openai_tools(chats: Chats, model: str) -> None:
-    await tools(chats["langchain-openai"](model))
-
-
-@cell("langchain-openai-responses", "tools")
-async def test_openai_responses_tools(chats: Chats, model: str) -> None:
-    await tools(chats["langchain-openai-responses"](model))
-
-
-@cell("langchain-anthropic", "tools")
-async def test_anthropic_tools(chats: Chats, model: str) -> None:
-    await tools(chats["langchain-anthropic"](model))
-
-
-async def tools(llm: BaseChatModel) -> None:
+@cells_for("tools", ROWS)
+async def test_tools(chats: Chats, row: str, model: str) -> None:
     called: list[str] = []
 
     @tool
@@ -131,7 +89,7 @@ async def tools(llm: BaseChatModel) -> None:
         called.append(city)
         return weather(city)
 
-    bound = llm.bind_tools([get_weather])
+    bound = chats[row](model).bind_tools([get_weather])
     messages: list[BaseMessage] = [HumanMessage(WEATHER_PROMPT)]
     first = await bound.ainvoke(messages)
     assert isinstance(first, AIMessage)
@@ -140,7 +98,7 @@ async def tools(llm: BaseChatModel) -> None:
     messages += [await get_weather.ainvoke(c) for c in first.tool_calls]
     assert called == ["Paris"]
     final = await bound.ainvoke(messages)
-    assert weather("Paris") in text(final)
+    assert weather("Paris") in final.text
 
 
 SCHEMA_IN_PROMPT = SystemMessage(
@@ -156,39 +114,19 @@ async def structured(llm: BaseChatModel, method: str) -> None:
     assert isinstance(answer, City)
 
 
-@cell("langchain-openai", "structured: json_schema")
-async def test_openai_json_schema(chats: Chats, model: str) -> None:
-    await structured(chats["langchain-openai"](model), "json_schema")
+@cells_for("structured: json_schema", ROWS)
+async def test_json_schema(chats: Chats, row: str, model: str) -> None:
+    await structured(chats[row](model), "json_schema")
 
 
-@cell("langchain-openai", "structured: function_calling")
-async def test_openai_function_calling(chats: Chats, model: str) -> None:
-    await structured(chats["langchain-openai"](model), "function_calling")
+@cells_for("structured: function_calling", ROWS)
+async def test_function_calling(chats: Chats, row: str, model: str) -> None:
+    await structured(chats[row](model), "function_calling")
 
 
-@cell("langchain-openai", "structured: json_mode")
-async def test_openai_json_mode(chats: Chats, model: str) -> None:
-    await structured(chats["langchain-openai"](model), "json_mode")
-
-
-@cell("langchain-openai-responses", "structured: json_schema")
-async def test_openai_responses_json_schema(chats: Chats, model: str) -> None:
-    await structured(chats["langchain-openai-responses"](model), "json_schema")
-
-
-@cell("langchain-openai-responses", "structured: function_calling")
-async def test_openai_responses_function_calling(chats: Chats, model: str) -> None:
-    await structured(chats["langchain-openai-responses"](model), "function_calling")
-
-
-@cell("langchain-anthropic", "structured: function_calling")
-async def test_anthropic_function_calling(chats: Chats, model: str) -> None:
-    await structured(chats["langchain-anthropic"](model), "function_calling")
-
-
-@cell("langchain-anthropic", "structured: json_schema")
-async def test_anthropic_json_schema(chats: Chats, model: str) -> None:
-    await structured(chats["langchain-anthropic"](model), "json_schema")
+@cells_for("structured: json_mode", ["langchain-openai"])
+async def test_json_mode(chats: Chats, row: str, model: str) -> None:
+    await structured(chats[row](model), "json_mode")
 
 
 @cell("langchain-openai", "embeddings")
@@ -209,17 +147,10 @@ def test_anthropic_embeddings_not_offered() -> None:
     assert not [name for name in dir(langchain_anthropic) if "mbed" in name]
 
 
-@cell("langchain-openai", "unknown model")
-async def test_openai_unknown_model(chats: Chats) -> None:
+@cells_for("unknown model", OPENAI)
+async def test_openai_unknown_model(chats: Chats, row: str) -> None:
     with pytest.raises(openai.NotFoundError) as raised:
-        await chats["langchain-openai"](UNKNOWN_MODEL).ainvoke("hi")
-    assert raised.value.status_code == 404
-
-
-@cell("langchain-openai-responses", "unknown model")
-async def test_openai_responses_unknown_model(chats: Chats) -> None:
-    with pytest.raises(openai.NotFoundError) as raised:
-        await chats["langchain-openai-responses"](UNKNOWN_MODEL).ainvoke("hi")
+        await chats[row](UNKNOWN_MODEL).ainvoke("hi")
     assert raised.value.status_code == 404
 
 
