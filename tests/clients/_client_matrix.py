@@ -377,8 +377,8 @@ an unknown name gets OpenAI's defaults, which include JSON-schema output.
 
 **google-genai: the base URL and model names.** Give the client
 `http_options=HttpOptions(base_url="http://127.0.0.1:4000")`; current releases
-then call `/v1beta/...` (or `/v1/...` with `api_version="v1"`), and junction
-answers both. A junction name is the model: `model="sim/openai"`.
+then call `/v1/...` (or `/v1beta/...` with `api_version="v1beta"`), and
+junction answers both. A junction name is the model: `model="sim/openai"`.
 
 **langchain-openai `with_structured_output(method="json_mode")`, instructor's
 `JSON` and `MD_JSON` modes.** JSON mode asks for *some* JSON object: the
