@@ -157,7 +157,10 @@ async def test_client_errors_stay_within_p_squared(
     bench: Bench, stream: bool, retry: Retry
 ) -> None:
     out = await _run(bench, stream, retry)
-    rate = out.errors / N
+    # A request the deadline cut had no time left for another attempt: that
+    # is the deadline at work (how many depends on the machine's load, so
+    # they are printed, not bounded); every other error is a failover miss.
+    rate = (out.errors - out.deadline_errors) / N
     bound = _bound(P * P)
     print(
         f"\nfailover figure ({'stream' if stream else 'non-stream'}, retry.attempts="
