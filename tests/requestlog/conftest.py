@@ -4,43 +4,19 @@ except with CI=true, where that fails)."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from _servers import POSTGRES_URL, unavailable
-
-PG_ADMIN = POSTGRES_URL
-
-
-def _unreachable(why: str) -> None:
-    unavailable(f"PostgreSQL unreachable at {PG_ADMIN} ({why})")
-
-
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN, timeout=3)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+from _servers import fresh_postgres_database
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh database, dropped afterwards (sync: set up outside the test's loop)."""
-    name = f"junction_test_{secrets.token_hex(6)}"
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        _unreachable(f"{type(exc).__name__}: {exc}")
-    try:
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

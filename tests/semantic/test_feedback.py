@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 import openai
 import pytest
 from tests.semantic._synthetic import two_models
 
-from _servers import POSTGRES_URL, unavailable
+from _servers import fresh_postgres_database
 from _serving import serve_on_loopback
 from junction.cli import main
 from junction.config import Server, load_config
@@ -56,28 +54,13 @@ routers:
 """
 
 
-async def _pg(sql: str) -> None:
-    conn = await asyncpg.connect(POSTGRES_URL, timeout=3)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'feedback.db'}"
         return
-    name = f"junction_feedback_{secrets.token_hex(6)}"
-    try:
-        asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        unavailable(f"PostgreSQL unreachable at {POSTGRES_URL} ({exc})")
-    try:
-        yield f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @dataclass
