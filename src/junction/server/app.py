@@ -386,19 +386,10 @@ def _chat(door: Door) -> StateHandler:
         if st.request_log is not None and st.request_log.keeps_body(request.principal):
             trace.extra["body"] = st.request_log.redaction.apply(body)
         if not req.stream:
-            st.telemetry.started()
-            try:
-                response = await st.gateway.chat(req, trace)
-            finally:
-                st.telemetry.ended()
+            response = await st.telemetry.answered(st.gateway.chat(req, trace))
             encode = turn.encode_response if turn else server.encode_response
             return Response(encode(response, req), headers=_headers(trace))
-        st.telemetry.started()
-        try:
-            events = st.telemetry.until_done(await st.gateway.chat_stream(req, trace))
-        except BaseException:
-            st.telemetry.ended()
-            raise
+        events = await st.telemetry.streamed(st.gateway.chat_stream(req, trace))
         encoder = turn.stream_encoder(req) if turn else server.stream_encoder(req)
         return await stream_response(
             events, encoder, server.finish_after_error, st.gateway.redactor, _headers(trace)

@@ -147,18 +147,9 @@ def _chat(stream: bool) -> GeminiHandler:
         st.bounds.check_chat(req, wire_namer(SERVER.name, body))
         trace = Trace(key=request.principal, door="gemini", request_headers=request.headers)
         if not stream:
-            st.telemetry.started()
-            try:
-                response = await st.gateway.chat(req, trace)
-            finally:
-                st.telemetry.ended()
+            response = await st.telemetry.answered(st.gateway.chat(req, trace))
             return Response(SERVER.encode_response(response, req), headers=trace.headers)
-        st.telemetry.started()
-        try:
-            events = st.telemetry.until_done(await st.gateway.chat_stream(req, trace))
-        except BaseException:
-            st.telemetry.ended()
-            raise
+        events = await st.telemetry.streamed(st.gateway.chat_stream(req, trace))
         encoder = SERVER.stream_encoder(req)
         return await stream_response(
             events, encoder, SERVER.finish_after_error, st.gateway.redactor, trace.headers

@@ -7,7 +7,7 @@ the gateway once at start-up (docs/observability.md).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -40,6 +40,24 @@ class Telemetry:
     def ended(self) -> None:
         if self.metrics is not None:
             self.metrics.in_flight.dec()
+
+    async def answered(self, call: Awaitable[_T]) -> _T:
+        """A plain request, counted in flight while ``call`` runs."""
+        self.started()
+        try:
+            return await call
+        finally:
+            self.ended()
+
+    async def streamed(self, call: Awaitable[AsyncIterator[_T]]) -> AsyncIterator[_T]:
+        """A stream, counted in flight from ``call`` until the stream ends or is closed."""
+        self.started()
+        try:
+            batches = await call
+        except BaseException:
+            self.ended()
+            raise
+        return self.until_done(batches)
 
     async def until_done(self, batches: AsyncIterator[_T]) -> AsyncIterator[_T]:
         """Relay a stream, ending the request when the stream ends (closing
