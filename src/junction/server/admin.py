@@ -87,21 +87,26 @@ def add_routes(add: AddRoute) -> None:
         add(method, (path,), _admin(handler))
 
 
+def require_master(request: Request) -> None:
+    """401 without a key, 403 for any key but the master key."""
+    principal = request.principal
+    if principal is None:
+        raise GatewayError(
+            "authentication",
+            "The admin API needs the master key: set server.master_key (or "
+            "JUNCTION_MASTER_KEY) and send it as 'Authorization: Bearer <key>'.",
+        )
+    if not (isinstance(principal, Principal) and principal.admin):
+        raise GatewayError(
+            "permission_denied", "The admin API takes the master key only, not this key."
+        )
+
+
 def _admin(handler: _Handler) -> AdminHandler:
     """``handler`` for the master key only, with store failures as 503s."""
 
     async def endpoint(st: HasGateway, request: Request) -> Response:
-        principal = request.principal
-        if principal is None:
-            raise GatewayError(
-                "authentication",
-                "The admin API needs the master key: set server.master_key (or "
-                "JUNCTION_MASTER_KEY) and send it as 'Authorization: Bearer <key>'.",
-            )
-        if not (isinstance(principal, Principal) and principal.admin):
-            raise GatewayError(
-                "permission_denied", "The admin API takes the master key only, not this key."
-            )
+        require_master(request)
         try:
             return await handler(cast(AdminGateway, st.gateway), request, time.time())
         except StoreUnavailable:

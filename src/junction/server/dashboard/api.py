@@ -20,11 +20,11 @@ import msgspec
 from junction.catalog import Price, cost
 from junction.gateway import Gateway
 from junction.gateway.auto import AutoRouter
-from junction.gateway.trace import Principal
 from junction.policy.limits import LEASE, MINUTE
 from junction.policy.periods import Periods
 from junction.requestlog import RequestLog
 from junction.requestlog.rows import row_dict
+from junction.server.admin import require_master
 from junction.server.asgi import Request, Response
 from junction.server.dashboard.sampling import AT, Bucket, Window, percentiles, sample
 from junction.stores import Check, CounterReader, Limits, StoreUnavailable
@@ -44,20 +44,6 @@ class DashboardState(Protocol):
 
     @property
     def request_log(self) -> RequestLog | None: ...
-
-
-def require_master(request: Request) -> None:
-    principal = request.principal
-    if principal is None:
-        raise GatewayError(
-            "authentication",
-            "The admin API needs the master key: set server.master_key (or "
-            "JUNCTION_MASTER_KEY) and send it as 'Authorization: Bearer <key>'.",
-        )
-    if not (isinstance(principal, Principal) and principal.admin):
-        raise GatewayError(
-            "permission_denied", "The admin API takes the master key only, not this key."
-        )
 
 
 def _log(st: DashboardState) -> RequestLog:
