@@ -151,7 +151,7 @@ def _serve_one(
         )
     embedded = config is None or args.with_sim
     app = create_app(source, embedded_sim=embedded, sim_profile=args.sim_profile)
-    front = build_server(app, limits, log_level=limits.log_level, loop="uvloop")
+    front = build_server(app, limits, freeze_heap=True, log_level=limits.log_level, loop="uvloop")
     front.run(sockets=[sock])
     return 0 if front.started else 3
 

@@ -80,6 +80,34 @@ async def test_a_cached_answer_is_replayed_as_a_stream(stack: Stack) -> None:
     assert usage.completion_tokens == first.usage.completion_tokens
 
 
+async def test_a_stream_asking_for_logprobs_is_never_cached(stack: Stack) -> None:
+    """The canonical stream has no logprob event: such a stream is neither
+    served from the cache (its logprobs would be dropped) nor kept (what it
+    collects has none for a plain request with the same key)."""
+
+    async def stream_once(client: openai.AsyncOpenAI) -> str:
+        raw = await client.chat.completions.with_raw_response.create(
+            model="sim/openai",
+            messages=HI,  # type: ignore[arg-type]
+            max_tokens=32,
+            logprobs=True,
+            stream=True,
+        )
+        _ = [c async for c in raw.parse()]
+        header: str = raw.headers["x-junction-cache"]
+        return header
+
+    async with stack.openai() as client:
+        calls = await stack.upstream_calls()
+        assert [await stream_once(client), await stream_once(client)] == ["bypass", "bypass"]
+        assert await stack.upstream_calls() == calls + 2
+        _, plain = await ask(client, logprobs=True)
+        assert plain["x-junction-cache"] == "miss"  # the streams kept nothing
+        _, again = await ask(client, logprobs=True)
+        assert again["x-junction-cache"] == "hit"  # a plain answer is kept as usual
+        assert await stack.upstream_calls() == calls + 3
+
+
 async def test_a_streamed_answer_is_kept_and_served_plain(stack: Stack) -> None:
     async with stack.openai() as client:
         stream = await client.chat.completions.create(

@@ -597,3 +597,45 @@ async def test_endpoint_pages_show_a_key_its_own_requests_from_the_log(served: S
     assert again[alive]["uptime_last_30m"] == 100.0
     assert again[alive]["latency_last_30m"] == mine[alive]["latency_last_30m"]
     assert again[dead]["uptime_last_30m"] == 0.0
+
+
+@pytest.mark.store_bodies
+async def test_the_gemini_door_logs_tags_the_model_asked_and_the_body(served: Served) -> None:
+    """The Gemini door's rows carry what the OpenAI door's do: the client's
+    x-junction-tags, the model it asked for and (kept here) its body, redacted."""
+    from google import genai
+    from google.genai import types
+
+    client = genai.Client(
+        api_key=ALICE,
+        http_options=types.HttpOptions(
+            base_url=served.url,
+            api_version="v1beta",
+            headers={"x-junction-tags": "gemini-batch"},
+        ),
+    )
+    answer = await client.aio.models.generate_content(
+        model="sim/openai", contents="my token is sk-abcdefghij, keep it"
+    )
+    assert answer.text
+    r = await served.admin.get("/admin/logs", params={"tag": "gemini-batch"})
+    assert r.status_code == 200, r.text
+    rows = r.json()["data"]
+    for _ in range(200):
+        if rows:
+            break
+        await asyncio.sleep(0.05)
+        rows = (await served.admin.get("/admin/logs", params={"tag": "gemini-batch"})).json()[
+            "data"
+        ]
+    [row] = rows
+    assert row["door"] == "gemini"
+    assert row["tags"] == ["gemini-batch"]
+    assert row["model_asked"] == "sim/openai"
+    assert row["key_id"] == "config:alice"
+    assert answer.usage_metadata is not None
+    assert row["completion_tokens"] == answer.usage_metadata.candidates_token_count
+    assert "sk-abcdefghij" not in row["body"]
+    assert json.loads(row["body"])["contents"][0]["parts"][0]["text"] == (
+        "my token is [REDACTED], keep it"
+    )

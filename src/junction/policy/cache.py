@@ -67,6 +67,12 @@ class ResponseCaching:
             return
         settings = self.settings
         trace = call.trace
+        if request.stream and (request.logprobs or request.top_logprobs):
+            # The canonical stream carries no logprobs: a replay would drop
+            # what the client asked for, and the answer a stream collects has
+            # none to keep for a plain request with the same key.
+            call.headers.append((HEADER, "bypass"))
+            return
         options = cache_options(trace.request_headers, settings.ttl, settings.max_ttl)
         ask = Ask(request, options.namespace)
         if options.read:

@@ -93,6 +93,17 @@ class State:
     """Stored Responses (``responses.store``); None when off."""
     request_log: RequestLog | None = None
 
+    def trace(self, request: Request, door: str, req: ChatRequest, body: bytes) -> Trace:
+        """A chat request's trace, with what the request log keeps of it: the
+        client's ``x-junction-tags``, the model it asked for, its ``user`` and
+        ``metadata``, and (when this caller's bodies are kept) the body, redacted."""
+        trace = Trace(key=request.principal, door=door, request_headers=request.headers)
+        trace.tags = parse_tags(request.headers.get("x-junction-tags"))
+        trace.extra = {"model_asked": req.model, "user": req.user, "metadata": req.metadata}
+        if self.request_log is not None and self.request_log.keeps_body(request.principal):
+            trace.extra["body"] = self.request_log.redaction.apply(body)
+        return trace
+
 
 def demo_config(sim_url: str) -> Config:
     """The packaged demo config (the same as examples/sim.yaml)."""
@@ -380,11 +391,7 @@ def _chat(door: Door) -> StateHandler:
             turn = await stored_responses.begin(st.responses, body, request.principal)
         req = decode_bounded(turn.decode if turn else server.decode_request, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(server.name, body))
-        trace = Trace(key=request.principal, door=server.name, request_headers=request.headers)
-        trace.tags = parse_tags(request.headers.get("x-junction-tags"))
-        trace.extra = {"model_asked": req.model, "user": req.user, "metadata": req.metadata}
-        if st.request_log is not None and st.request_log.keeps_body(request.principal):
-            trace.extra["body"] = st.request_log.redaction.apply(body)
+        trace = st.trace(request, server.name, req, body)
         if not req.stream:
             response = await st.telemetry.answered(st.gateway.chat(req, trace))
             encode = turn.encode_response if turn else server.encode_response

@@ -145,7 +145,7 @@ def _chat(stream: bool) -> GeminiHandler:
         decode = partial(SERVER.decode_request, model=request.params["model"], stream=stream)
         req = decode_bounded(decode, body, st.bounds.limits)
         st.bounds.check_chat(req, wire_namer(SERVER.name, body))
-        trace = Trace(key=request.principal, door="gemini", request_headers=request.headers)
+        trace = st.trace(request, "gemini", req, body)
         if not stream:
             response = await st.telemetry.answered(st.gateway.chat(req, trace))
             return Response(SERVER.encode_response(response, req), headers=trace.headers)
