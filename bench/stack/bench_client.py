@@ -1,4 +1,4 @@
-"""HTTP client benchmark for upstream calls: aiohttp vs httpx (one shared client each).
+"""HTTP client benchmark for upstream calls: aiohttp vs junction's own transport vs httpx.
 
 A trivial upstream (uvicorn + the bare ASGI app from apps.py: ~1 KB JSON for
 POST /chat, 50 SSE chunks for POST /stream) runs in its own process on
@@ -29,6 +29,7 @@ from procs import HERE, free_port, start, stop, wait_ready
 
 CLIENTS = [
     "aiohttp",
+    "junction",  # junction.transport.Transport: its own HTTP/1.1 client (decisions.md §13)
     "httpx",
     "httpx pool=64",
     "httpx2",
@@ -63,6 +64,31 @@ def aiohttp_calls(url: str) -> tuple[dict[str, Call], Callable[[], Awaitable[Non
             _check(resp.status == 200 and events == EXPECTED_EVENTS, f"stream {events}")
 
     return {"chat": chat, "stream": stream}, session.close
+
+
+def junction_calls(url: str) -> tuple[dict[str, Call], Callable[[], Awaitable[None]]]:
+    from junction.transport import Limits, Transport
+    from junction.types import HttpRequest
+
+    transport = Transport()
+    limits = Limits(10, 30, 60)
+
+    async def chat() -> None:
+        request = HttpRequest("POST", url + "/chat", HEADERS, REQUEST_BYTES)
+        reply = await transport.send(request, limits, "bench")
+        _check(reply.status == 200 and reply.body.startswith(b'{"id"'), "chat")
+
+    async def stream() -> None:
+        request = HttpRequest("POST", url + "/stream", HEADERS, REQUEST_BYTES, stream=True)
+        async with await transport.open(request, limits, "bench") as reply:
+            events, rest = 0, b""
+            async for data in reply.chunks():  # split into lines, as an SSE parser reads
+                lines = (rest + data).split(b"\n")
+                rest = lines.pop()
+                events += sum(line.startswith(b"data: ") for line in lines)
+            _check(reply.status == 200 and events == EXPECTED_EVENTS, f"stream {events}")
+
+    return {"chat": chat, "stream": stream}, transport.close
 
 
 def httpx_calls(
@@ -108,6 +134,8 @@ async def measure(
 ) -> dict[str, float]:
     if client == "aiohttp":
         calls, close = aiohttp_calls(url)
+    elif client == "junction":
+        calls, close = junction_calls(url)
     else:
         calls, close = httpx_calls(url, 64 if client.endswith("64") else None, client.split()[0])
     try:

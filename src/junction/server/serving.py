@@ -87,7 +87,15 @@ def build_server(
     ``freeze_heap``: after start-up, move every object alive into the
     collector's permanent generation (for a process that serves until it
     exits, as ``junction serve``; not for tests building many apps)."""
-    options: dict[str, Any] = {"lifespan": "on", "access_log": False, **uvicorn_options}
+    # proxy_headers off: uvicorn's middleware for it rewrites the client
+    # address from X-Forwarded-For on every request, and junction reads no
+    # client address (one layer less per request).
+    options: dict[str, Any] = {
+        "lifespan": "on",
+        "access_log": False,
+        "proxy_headers": False,
+        **uvicorn_options,
+    }
     config = FrontDoorConfig(app, FrontDoor(limits), **options)
     return GatewayServer(config, freeze_heap=freeze_heap)
 

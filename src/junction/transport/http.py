@@ -9,11 +9,19 @@ headers and bytes, turning network failures into :class:`UpstreamError`
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
+from urllib.parse import urlsplit
 
-import aiohttp
-
+from junction.transport.connection import (
+    ConnectFailed,
+    Connection,
+    ConnectTimeout,
+    Origin,
+    Pool,
+    ResponseHeadError,
+)
 from junction.types import HttpRequest, UpstreamError
 
 MIB = 1024 * 1024
@@ -57,17 +65,20 @@ class Reply:
 
 class StreamReply:
     """An open streaming response. Iterate :meth:`chunks`; always ``close``
-    (or use ``async with``): closing early cancels the upstream call.
+    (or use ``async with``): closing early closes the connection, which
+    cancels the upstream call; a response read to its end leaves the
+    connection in the pool.
 
     One timer per attempt, not one per read: it fires at the total deadline
     or, with an idle timeout, when the last read is ``idle`` seconds old. A
     read only notes the time; the timer, when it fires and finds a read more
     recent than ``idle``, re-arms itself for the new idle deadline (once per
-    idle period at most). On expiry it closes the response, and the read that
-    was waiting fails; :meth:`chunks` then reports which timeout it was.
+    idle period at most). On expiry it closes the connection, and the read
+    that was waiting fails; :meth:`chunks` then reports which timeout it was.
     """
 
     __slots__ = (
+        "_conn",
         "_deadline",
         "_expired",
         "_idle",
@@ -75,22 +86,19 @@ class StreamReply:
         "_last",
         "_loop",
         "_max_body",
-        "_response",
         "_timer",
         "headers",
         "status",
     )
 
-    def __init__(
-        self, response: aiohttp.ClientResponse, label: str, deadline: float, limits: Limits
-    ) -> None:
-        self._response = response
+    def __init__(self, conn: Connection, label: str, deadline: float, limits: Limits) -> None:
+        self._conn = conn
         self._label = label
         self._deadline = deadline
         self._idle = limits.idle
         self._max_body = limits.max_body
-        self.status = response.status
-        self.headers: Mapping[str, str] = response.headers
+        self.status = conn.status
+        self.headers: Mapping[str, str] = conn.headers
         self._expired: str | None = None
         """Which timeout closed the response: "total" or "idle"."""
         loop = self._loop = asyncio.get_running_loop()
@@ -111,13 +119,13 @@ class StreamReply:
         else:
             self._timer = self._loop.call_at(self._next_check(), self._check)
             return
-        self._response.close()
+        self._conn.abort(TimeoutError(self._expired))
 
     async def read(self) -> bytes:
         """The whole body, refused past ``Limits.max_body`` bytes."""
         limit = self._max_body
-        declared = self._response.content_length
-        if declared is not None and declared > limit:
+        declared = self._conn.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             raise _too_large(self._label, limit)
         parts: list[bytes] = []
         size = 0
@@ -126,21 +134,19 @@ class StreamReply:
             if size > limit:
                 raise _too_large(self._label, limit)
             parts.append(data)
-        return b"".join(parts)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Bytes as they arrive (no re-chunking)."""
-        content = self._response.content
+        conn = self._conn
         loop = self._loop
         while True:
             try:
-                data = await content.readany()
-            except aiohttp.ClientError as exc:
+                data = await conn.read()
+            except (OSError, TimeoutError, ResponseHeadError) as exc:
                 raise self._failure(exc) from None
             if not data:
-                if self._expired is None:
-                    return
-                raise self._timeout()
+                return
             self._last = loop.time()
             yield data
 
@@ -154,7 +160,7 @@ class StreamReply:
 
     async def close(self) -> None:
         self._timer.cancel()
-        self._response.close()
+        self._conn.finish()
 
     async def __aenter__(self) -> StreamReply:
         return self
@@ -166,36 +172,19 @@ class StreamReply:
         tb: TracebackType | None,
     ) -> None:
         self._timer.cancel()
-        self._response.close()
+        self._conn.finish()
 
 
 class Transport:
     """One pooled client for the process; create once, ``await close()`` at exit."""
 
     def __init__(self, *, pool_size: int = 512) -> None:
-        self._pool_size = pool_size
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._pool_size,
-                limit_per_host=0,
-                ttl_dns_cache=300,
-                enable_cleanup_closed=True,
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=True,
-                skip_auto_headers=("User-Agent",),
-                timeout=aiohttp.ClientTimeout(total=None),
-            )
-        return self._session
+        self._pool = Pool(pool_size)
+        self._targets: dict[tuple[str, str], tuple[Origin, bytes]] = {}
+        """Per method and URL: the origin and the start of the request head (bounded)."""
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._pool.close()
 
     async def send(self, request: HttpRequest, limits: Limits, label: str) -> Reply:
         """Send and read the whole body."""
@@ -205,35 +194,110 @@ class Transport:
 
     async def open(self, request: HttpRequest, limits: Limits, label: str) -> StreamReply:
         """Send and return once the response headers are in."""
-        deadline = _now() + limits.total
-        timeout = aiohttp.ClientTimeout(
-            total=None, connect=None, sock_connect=limits.connect, sock_read=None
-        )
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        deadline = now + limits.total
+        first = now + min(limits.first_token, limits.total)
+        origin, start = self._target(request, label)
+        data = _encode(start, request, label)
+        conn: Connection | None = None
         try:
-            async with asyncio.timeout(min(limits.first_token, limits.total)):
-                response = await self._client().request(
-                    request.method,
-                    request.url,
-                    data=request.body,
-                    headers=request.headers,
-                    timeout=timeout,
-                    allow_redirects=False,
-                )
-        except aiohttp.ConnectionTimeoutError:  # a TimeoutError too: before it
+            conn = self._pool.idle(origin)
+            if conn is None:
+                conn = await self._connect(origin, limits.connect, first)
+            conn.send(data)
+            # No silent second send when a kept connection fails unanswered:
+            # each failure is an attempt the gateway sees, retries or fails
+            # over (kept connections older than IDLE_SECONDS are not reused,
+            # so a server's own idle close rarely races a request).
+            await conn.head(first)
+        except ConnectTimeout:
             raise _timeout(label, "connect", limits.connect) from None
         except TimeoutError:
+            if conn is not None:
+                conn.close()
             raise _timeout(label, "first_token") from None
-        except aiohttp.ClientConnectorError as exc:
+        except ConnectFailed as exc:
             raise UpstreamError(
                 "provider_unavailable",
-                f"{label}: could not connect ({exc.os_error or exc})",
+                f"{label}: could not connect ({exc})",
                 provider=label,
                 status=502,
                 retryable=True,
             ) from None
-        except (aiohttp.ClientError, OSError) as exc:
+        except (OSError, ResponseHeadError) as exc:
+            if conn is not None:
+                conn.close()
             raise _cut(label, exc, before_first_byte=True) from None
-        return StreamReply(response, label, deadline, limits)
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+        return StreamReply(conn, label, deadline, limits)
+
+    async def _connect(self, origin: Origin, connect: float, first: float) -> Connection:
+        """A new connection, waiting for a place in the pool and connecting
+        within the first-token deadline."""
+        async with asyncio.timeout_at(first):
+            return await self._pool.connect(origin, connect)
+
+    def _target(self, request: HttpRequest, label: str) -> tuple[Origin, bytes]:
+        url = request.url
+        found = self._targets.get((request.method, url))
+        if found is not None:
+            return found
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise _misconfigured(label, "its URL is not http:// or https:// with a host")
+        port = parts.port or (443 if scheme == "https" else 80)
+        host = parts.hostname
+        default = port == (443 if scheme == "https" else 80)
+        host_header = (f"[{host}]" if ":" in host else host) + ("" if default else f":{port}")
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if any(c in target for c in " \r\n") or any(c in host for c in "\r\n"):
+            raise _misconfigured(label, "its URL holds a space or a line break")
+        start = f"{request.method} {target} HTTP/1.1\r\nhost: {host_header}\r\n"
+        found = ((scheme, host, port), start.encode("latin-1"))
+        if len(self._targets) < 4096:  # URLs come from config and model names: few
+            self._targets[(request.method, url)] = found
+        return found
+
+
+def _encode(start: bytes, request: HttpRequest, label: str) -> bytes:
+    """The request's head and body as one write."""
+    lines = [start]
+    accept_encoding = False
+    for name, value in request.headers.items():
+        if _UNSAFE.search(name) or "\r" in value or "\n" in value:
+            raise _misconfigured(label, f"its header {name!r} holds a line break or a colon")
+        lower = name.lower()
+        if lower in _SET_HERE:
+            continue
+        accept_encoding = accept_encoding or lower == "accept-encoding"
+        lines.append(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+    if not accept_encoding:
+        lines.append(b"accept-encoding: gzip, deflate\r\n")
+    lines.append(b"content-length: %d\r\n\r\n" % len(request.body))
+    lines.append(request.body)
+    return b"".join(lines)
+
+
+_SET_HERE = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+"""Headers the transport writes itself (a request is framed by its length)."""
+_UNSAFE = re.compile(r"[:\r\n]|^$|^\s|\s$")
+"""What a header name must not hold."""
+
+
+def _misconfigured(label: str, what: str) -> UpstreamError:
+    return UpstreamError(
+        "provider_unavailable",
+        f"{label}: the request to this deployment cannot be sent: {what} "
+        "(check its base_url and headers in the config)",
+        provider=label,
+        status=502,
+        retryable=True,
+    )
 
 
 def _now() -> float:

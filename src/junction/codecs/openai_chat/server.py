@@ -167,7 +167,7 @@ def _tool(i: int, tool: wire.Tool) -> Tool:
 def _tool_choice(choice: str | wire.ToolChoice) -> ToolChoice:
     if isinstance(choice, str):
         if choice in ("auto", "none", "required"):
-            return ToolChoice(mode=cast(Literal["auto", "none", "required"], choice))
+            return ToolChoice(mode=cast("Literal['auto', 'none', 'required']", choice))
         if choice == "any":
             return ToolChoice(mode="required")
         raise invalid(
@@ -186,7 +186,7 @@ def _tool_choice(choice: str | wire.ToolChoice) -> ToolChoice:
 
 def _response_format(fmt: wire.ResponseFormat) -> ResponseFormat:
     if fmt.type in ("text", "json_object"):
-        return ResponseFormat(type=cast(Literal["text", "json_object"], fmt.type))
+        return ResponseFormat(type=cast("Literal['text', 'json_object']", fmt.type))
     if fmt.type != "json_schema":
         raise invalid(
             f"`response_format.type` {fmt.type!r} is not valid: use 'text', 'json_object' "
@@ -257,7 +257,7 @@ def _message(i: int, m: wire.Message) -> Message:
     if m.content is None:
         raise invalid(f"A {role} message needs `content`.", f"messages[{i}].content")
     return Message(
-        role=cast(Literal["system", "developer", "user"], role),
+        role=cast("Literal['system', 'developer', 'user']", role),
         content=_content(i, role, m.content),
         name=m.name,
     )
@@ -272,7 +272,7 @@ def _tool_message(i: int, m: wire.Message) -> Message:
     parts = _content(i, "tool", m.content) if m.content is not None else []
     result = ToolResultPart(
         tool_call_id=m.tool_call_id,
-        content=cast(list[TextPart | ImagePart | FilePart], parts),
+        content=cast("list[TextPart | ImagePart | FilePart]", parts),
         name=m.name,
     )
     return Message(role="tool", content=[result])
@@ -400,7 +400,7 @@ def decode_embeddings_request(body: bytes) -> EmbeddingRequest:
         model=incoming.model,
         input=_embedding_input(incoming.input),
         dimensions=incoming.dimensions,
-        encoding_format=cast(Literal["float", "base64"], fmt),
+        encoding_format=cast("Literal['float', 'base64']", fmt),
         user=incoming.user,
     )
 
@@ -411,11 +411,11 @@ def _embedding_input(value: str | list[Any]) -> list[str] | list[list[int]]:
     if not value:
         raise invalid("`input` is empty: send at least one string.", "input")
     if all(isinstance(v, str) for v in value):
-        return cast(list[str], value)
+        return cast("list[str]", value)
     if all(_is_int(v) for v in value):
-        return [cast(list[int], value)]
+        return [cast("list[int]", value)]
     if all(isinstance(v, list) and v and all(_is_int(t) for t in v) for v in value):
-        return cast(list[list[int]], value)
+        return cast("list[list[int]]", value)
     raise invalid(
         "`input` must be a string, a list of strings, a list of token ids or a list of "
         "lists of token ids.",

@@ -178,7 +178,7 @@ def _tool(i: int, tool: wire.Tool) -> Tool:
 def _tool_choice(choice: str | wire.ToolChoice) -> ToolChoice:
     if isinstance(choice, str):
         if choice in ("auto", "none", "required"):
-            return ToolChoice(mode=cast(Literal["auto", "none", "required"], choice))
+            return ToolChoice(mode=cast("Literal['auto', 'none', 'required']", choice))
         raise invalid(
             f"`tool_choice` {choice!r} is not valid: use 'auto', 'none', 'required' or "
             '{"type": "function", "name": ...}.',
@@ -195,7 +195,7 @@ def _tool_choice(choice: str | wire.ToolChoice) -> ToolChoice:
 
 def _format(fmt: wire.Format) -> ResponseFormat:
     if fmt.type in ("text", "json_object"):
-        return ResponseFormat(type=cast(Literal["text", "json_object"], fmt.type))
+        return ResponseFormat(type=cast("Literal['text', 'json_object']", fmt.type))
     if fmt.type != "json_schema":
         raise invalid(
             f"`text.format.type` {fmt.type!r} is not valid: use 'text', 'json_object' or "
@@ -324,7 +324,7 @@ def _message_item(i: int, item: wire.Item, out: list[Message], where: str) -> No
                 turn.content.append(TextPart(text=part.text or ""))
         return
     content = _user_parts(role, item.content, path)
-    out.append(Message(role=cast(Literal["user", "system", "developer"], role), content=content))
+    out.append(Message(role=cast("Literal['user', 'system', 'developer']", role), content=content))
 
 
 def _check_part(role: str, part: wire.Content, path: str) -> None:
