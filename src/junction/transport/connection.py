@@ -36,8 +36,7 @@ MAX_INFLATE = 8 * 1024 * 1024
 is cut here, not held in memory)."""
 HIGH_WATER = 256 * 1024
 """Buffered body bytes past which the socket stops being read until the
-consumer catches up (to LOW_WATER)."""
-LOW_WATER = 64 * 1024
+consumer's next read takes them."""
 IDLE_SECONDS = 15.0
 """An idle pooled connection older than this is closed, not reused (servers
 close idle keep-alive connections after 5-120 s; reusing one they just
@@ -201,13 +200,15 @@ class Connection(asyncio.Protocol):
             self.abort(TimeoutError("no response head before the deadline"))
 
     async def read(self) -> bytes:
-        """The next body bytes as they arrived; ``b""`` at the end."""
+        """The body bytes that arrived since the last read (all of them, so a
+        burst of events is relayed as one write); ``b""`` at the end."""
         while True:
             chunks = self._chunks
             if chunks:
-                data = chunks.popleft()
-                self._buffered -= len(data)
-                if self._paused and self._buffered <= LOW_WATER and self._transport is not None:
+                data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+                chunks.clear()
+                self._buffered = 0
+                if self._paused and self._transport is not None:
                     self._paused = False
                     self._transport.resume_reading()
                 return data
