@@ -22,7 +22,7 @@ from typing import Any
 
 import httptools
 from uvicorn.config import Config as UvicornConfig
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from junction.codecs import openai_chat
@@ -295,6 +295,9 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                 self.app = app
         else:
             super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_started:
+            cycle.send = OneWrite(cycle)  # type: ignore[method-assign]
 
     def _check_headers(self) -> None:
         limits, headers = self.limits, self.headers
@@ -410,3 +413,70 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._linger_left = LINGER_BYTES
         self.flow.resume_reading()
         self._arm(LINGER_SECONDS, transport.close)
+
+
+class OneWrite:
+    """A request's ASGI ``send`` that puts the response head and the first
+    body message in one socket write.
+
+    uvicorn writes the status line and headers as soon as
+    ``http.response.start`` arrives, then each body message: two writes,
+    two system calls and two TCP segments for every plain answer (and for
+    a stream's first event). This holds the start message until the first
+    body message and lets uvicorn write both into a collector, then writes
+    what it collected at once; everything after goes straight through.
+    """
+
+    __slots__ = ("_cycle", "_held", "_send")
+
+    def __init__(self, cycle: RequestResponseCycle) -> None:
+        self._cycle = cycle
+        self._send = cycle.send
+        self._held: Any = None
+
+    async def __call__(self, message: Any) -> None:
+        held = self._held
+        if held is None:
+            if message["type"] == "http.response.start" and not self._cycle.response_started:
+                self._held = message
+                return
+            await self._send(message)
+            return
+        if message["type"] == "http.response.start":
+            # A second start (uvicorn's 500 after the app failed before its
+            # body): the held head never left, this one replaces it.
+            self._held = message
+            return
+        self._held = None
+        cycle = self._cycle
+        transport = cycle.transport
+        collected = _Collected()
+        cycle.transport = collected  # type: ignore[assignment]
+        try:
+            await self._send(held)
+            await self._send(message)
+        finally:
+            cycle.transport = transport
+        if collected.parts:
+            transport.write(b"".join(collected.parts))
+        if collected.closing:
+            transport.close()
+
+
+class _Collected:
+    """Stands in for the transport while uvicorn writes a head and a body."""
+
+    __slots__ = ("closing", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+
+    def close(self) -> None:
+        self.closing = True
+
+    def is_closing(self) -> bool:
+        return self.closing
