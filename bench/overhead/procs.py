@@ -1,7 +1,9 @@
-"""Processes for the overhead benchmark: start, wait, stop, CPU time (Linux /proc only)."""
+"""Processes for the overhead benchmark: start, wait, stop, pin, CPU time and
+memory (Linux /proc only)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -48,44 +50,65 @@ class Proc:
             return ""
 
     def stop(self) -> None:
-        """SIGTERM the group started here, then SIGKILL it if it lingers."""
-        if self.popen.poll() is not None:
-            return
-        try:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            self.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        """SIGTERM the group started here, SIGKILL what is left of it after 10 s
+        (also what the group still holds when its leader has already exited)."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait()
-        except ProcessLookupError:
-            pass
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=10)
 
 
-def post(port: int, path: str, body: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+def pinned(cpu: int | None, cmd: list[str]) -> list[str]:
+    """cmd under ``taskset -c cpu`` (taskset execs it: the pid is the command's)."""
+    return cmd if cpu is None else ["taskset", "-c", str(cpu), *cmd]
+
+
+def post(
+    port: int,
+    path: str,
+    body: bytes,
+    timeout: float = 10.0,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("POST", path, body=body, headers={"content-type": "application/json"})
+        sent = {"content-type": "application/json", **(headers or {})}
+        conn.request("POST", path, body=body, headers=sent)
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
         conn.close()
 
 
-def wait_ready(proc: Proc, port: int, path: str, body: bytes, timeout: float) -> None:
-    """POST body until the server answers 200; fail early if the process dies."""
+def wait_ready(
+    proc: Proc,
+    port: int,
+    path: str,
+    body: bytes,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    poll: float = 0.25,
+) -> float:
+    """POST body until the server answers 200, every ``poll`` seconds; fail early
+    if the process dies. Returns the time.perf_counter() of the 200."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
         if not proc.alive():
             raise RuntimeError(f"{proc.name} exited while starting:\n{proc.tail()}")
         try:
-            status, data = post(port, path, body, timeout=5)
+            status, data = post(port, path, body, timeout=5, headers=headers)
             if status == 200:
-                return
+                return time.perf_counter()
             last = f"HTTP {status}: {data[:300]!r}"
         except OSError as exc:
             last = repr(exc)
-        time.sleep(0.25)
+        time.sleep(poll)
     raise RuntimeError(f"{proc.name} not ready after {timeout:.0f}s ({last}):\n{proc.tail()}")
 
 
@@ -99,19 +122,42 @@ def _stat(pid: int) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[11]) + int(fields[12])
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User+sys CPU seconds (all threads) used so far by root and its live descendants."""
+def _tree(root: int) -> dict[int, int]:
+    """{pid: CPU ticks} of root and its live descendants."""
     table: dict[int, tuple[int, int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit() and (st := _stat(int(entry))) is not None:
             table[int(entry)] = st
-    total, todo = 0, [root]
+    found, todo = {}, [root]
     while todo:
         pid = todo.pop()
-        if pid in table:
-            total += table[pid][1]
+        if pid in table and pid not in found:
+            found[pid] = table[pid][1]
             todo.extend(p for p, (ppid, _) in table.items() if ppid == pid)
-    return total / _TICK
+    return found
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User+sys CPU seconds (all threads) used so far by root and its live descendants."""
+    return sum(_tree(root).values()) / _TICK
+
+
+def status_kib(pid: int, field: str) -> int:
+    """A ``kB`` field of /proc/PID/status (VmRSS, VmHWM...), 0 if the process is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def tree_status_kib(root: int, field: str) -> tuple[int, int]:
+    """(sum of ``field`` over root and its live descendants, how many processes)."""
+    pids = _tree(root)
+    return sum(status_kib(pid, field) for pid in pids), len(pids)
 
 
 def load_average() -> str:

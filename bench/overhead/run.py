@@ -1,48 +1,68 @@
-"""Gateway overhead: junction vs the bare upstream vs LiteLLM's proxy, in one run.
+"""Gateway overhead: what each gateway adds to an upstream that answers instantly.
 
-Starts the provider simulator (no sleeps), junction and LiteLLM's proxy (one
-worker each, both pointing at that simulator), checks each answers correctly,
-warms them up, then runs the loads interleaved -- direct, junction, litellm,
-direct, junction, litellm, ... -- for several rounds, and prints markdown
-tables of medians. Everything it started is stopped at the end, even on error.
+One run, one upstream (instant_upstream.py, --chunks 20), these targets side
+by side:
 
-Loads (127.0.0.1 only, each bounded by --duration):
-  plain-c1    non-streaming chat completion, 1 connection (latency)       wrk
-  plain-c32   non-streaming, 32 connections (throughput)                  wrk
-  stream-c1   stream + include_usage (~53 SSE events), 1 connection:
-              time to first body byte and total time                      Python client
-  stream-c32  streaming, 32 connections (throughput)                      wrk
+  direct             the upstream itself (the floor)
+  thin               thin_proxy.py: aiohttp server + one pooled aiohttp client
+  junction           junction serve, one process, one model, features off
+  junction-features  + master key, a virtual key with a rate limit and a budget
+                     sent as Bearer, the request log (SQLite), metrics
+  junction-shared    the same features on Redis and PostgreSQL (--no-shared, or
+                     either unreachable: skipped with a note)
+  litellm            LiteLLM's proxy, one worker (only with --litellm [PATH])
 
-Gateway CPU is user+sys time of the gateway's process tree from /proc, read
-before and after each load.
+Gateways run under ``taskset -c 0``; the upstream, wrk, the streaming client
+and this script on CPU 1 (with 2 CPUs or more; otherwise nothing is pinned).
+After checks and a warm-up, the loads run one at a time, interleaved over
+rounds (round 1: every load on every target, round 2: ...):
 
-    python bench/overhead/run.py [--rounds 3] [--duration 5]
+  plain-c1    non-streaming, wrk -t1 -c1: p50/p90/p99, req/s
+  plain-c16   non-streaming, wrk -t1 -c16: a gateway process's req/s
+  stream-c1   streaming, one keep-alive connection (asyncio client): time to
+              the first SSE event, the whole stream, the gaps between events
+  startup     a fresh copy of each target: launch to its first 200 (10 ms polls)
+
+Gateway CPU per request is user+sys time of its process tree from /proc,
+read around each load; memory is VmRSS after start and VmHWM after the loads.
+Prints a markdown report and writes results.json into the scratch directory
+(kept with --keep). Everything it started is stopped at the end, even on error.
+
+    python bench/overhead/run.py [--rounds 3] [--duration 5] [--litellm [PATH]]
+    python bench/overhead/run.py --quick     # direct, thin, junction; ~20 s
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import contextlib
+import dataclasses
 import json
 import math
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import servers
-from procs import Proc, load_average, tree_cpu_seconds
+from loads import Result, run_stream_client, run_wrk
+from procs import Proc, load_average, tree_cpu_seconds, tree_status_kib, wait_ready
+from report import PLAIN_C1, PLAIN_C16, STREAM_C1, Run, report
+from servers import Spec, Target
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-TARGETS = ("direct", "junction", "litellm")
-GATEWAYS = ("junction", "litellm")
+ORDER = ("direct", "thin", "junction", "junction-features", "junction-shared", "litellm")
+LITELLM_DEFAULT = "/work/venvs/litellm/bin/litellm"
+LITELLM_PACKAGE = "litellm[proxy]==1.99.4"
+STARTUP_POLL = 0.01  # seconds between the start-up probe's requests
+
+__all__ = ["main", "run_wrk"]  # hotpath.py imports run_wrk from here
 
 
 @dataclass(frozen=True)
@@ -51,352 +71,298 @@ class Load:
     stream: bool
     conns: int
 
-    @property
-    def tool(self) -> str:
-        return "client" if self.stream and self.conns == 1 else "wrk"
 
-
-LOADS = (
-    Load("plain-c1", False, 1),
-    Load("plain-c32", False, 32),
-    Load("stream-c1", True, 1),
-    Load("stream-c32", True, 32),
-)
-
-Result = dict[str, Any]
-
-
-# -- load generators -------------------------------------------------------
-
-
-def run_wrk(port: int, body_file: Path, expect: str, conns: int, seconds: float) -> Result:
-    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s"]
-    cmd += ["-s", str(HERE / "wrk.lua"), f"http://127.0.0.1:{port}{servers.CHAT_PATH}"]
-    env = {**os.environ, "BENCH_BODY": str(body_file), "BENCH_EXPECT": expect}
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 60)
-    lines = out.stdout.splitlines()
-    data = next((ln[11:] for ln in lines if ln.startswith("BENCH_JSON ")), None)
-    if data is None:
-        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stdout}\n{out.stderr}")
-    raw = json.loads(data)
-    sample = next((ln[13:] for ln in lines if ln.startswith("BENCH_SAMPLE ")), "")
-    errors = sum(raw[k] for k in ("connect", "read", "write", "timeout"))
-    return {
-        "requests": raw["requests"],
-        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
-        "p50_us": raw["p50_us"],
-        "p99_us": raw["p99_us"],
-        "errors": errors,
-        "bad": raw["bad"],
-        "sample": sample,
-    }
-
-
-def run_client(port: int, body_file: Path, seconds: int, events: int) -> Result:
-    """The streaming latency client, in its own process (see client_main)."""
-    cmd = [sys.executable, __file__, "--stream-client", str(port), "--body", str(body_file)]
-    cmd += ["--duration", str(seconds), "--events", str(events)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
-    if out.returncode != 0:
-        raise RuntimeError(f"stream client failed: {out.stderr}")
-    result: Result = json.loads(out.stdout)
-    return result
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def client_main(port: int, body_file: Path, seconds: float, events_expected: int) -> None:
-    """One keep-alive connection, requests back to back: time to the first
-    body byte (the first SSE event) and to the end of the stream."""
-    payload = body_file.read_bytes()
-    headers = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    ttfb: list[float] = []
-    total: list[float] = []
-    bad = errors = 0
-    sample = ""
-    start = time.perf_counter()
-    while time.perf_counter() - start < seconds and len(total) < 100_000:
-        t0 = time.perf_counter()
-        try:
-            conn.request("POST", servers.CHAT_PATH, body=payload, headers=headers)
-            resp = conn.getresponse()
-            first = resp.read1(65536)
-            t1 = time.perf_counter()
-            data = first + resp.read()
-            t2 = time.perf_counter()
-        except (OSError, http.client.HTTPException) as exc:
-            errors += 1
-            sample = sample or repr(exc)
-            conn.close()
-            continue
-        events = data.count(b"data: ")
-        if resp.status != 200 or events != events_expected:
-            bad += 1
-            sample = sample or f"{resp.status} {events} events {data[:300]!r}"
-            continue
-        ttfb.append((t1 - t0) * 1e6)
-        total.append((t2 - t0) * 1e6)
-    elapsed = time.perf_counter() - start
-    conn.close()
-    n = len(total)
-    result = {
-        "requests": n + bad,
-        "rps": n / elapsed,
-        "p50_us": _percentile(total, 0.5) if n else 0.0,
-        "p99_us": _percentile(total, 0.99) if n else 0.0,
-        "ttfb_p50_us": _percentile(ttfb, 0.5) if n else 0.0,
-        "ttfb_p99_us": _percentile(ttfb, 0.99) if n else 0.0,
-        "errors": errors,
-        "bad": bad,
-        "sample": sample,
-    }
-    print(json.dumps(result))
-
-
-# -- one measurement -------------------------------------------------------
-
-
-def measure(
-    load: Load, port: int, gateway: Proc | None, sim: Proc, args: Args, seconds: int
-) -> Result:
-    body_file = args.work / ("stream.json" if load.stream else "plain.json")
-    expect = servers.EXPECT_STREAM if load.stream else servers.EXPECT_PLAIN
-    gw0 = tree_cpu_seconds(gateway.pid) if gateway else 0.0
-    sim0 = tree_cpu_seconds(sim.pid)
-    if load.tool == "client":
-        res = run_client(port, body_file, seconds, args.events)
-    else:
-        res = run_wrk(port, body_file, expect, load.conns, seconds)
-    res["window_s"] = seconds
-    per_1k = 1000 / max(1.0, res["requests"])
-    res["sim_cpu_s_per_1k"] = (tree_cpu_seconds(sim.pid) - sim0) * per_1k
-    if gateway:
-        if not gateway.alive():
-            raise RuntimeError(f"{gateway.name} died during {load.name}:\n{gateway.tail()}")
-        res["gw_cpu_s_per_1k"] = (tree_cpu_seconds(gateway.pid) - gw0) * per_1k
-    return res
+LOADS = (Load(PLAIN_C1, False, 1), Load(PLAIN_C16, False, 16), Load(STREAM_C1, True, 1))
 
 
 @dataclass
-class Args:
+class Settings:
     rounds: int
-    duration: int
+    duration: int  # seconds per load
+    warmup: int  # seconds of wrk at 16 connections per target (and half of it streaming)
     work: Path
-    events: int = 0  # SSE data events in a whole stream
+    chunks: int
+    litellm: str | None  # the litellm executable, or None: no litellm
+    features: bool  # junction-features
+    shared: bool  # junction-shared (when PostgreSQL and Redis answer)
+    gateway_cpu: int | None = None
+    load_cpu: int | None = None
+    pinning: str = "none"
+    notes: list[str] = field(default_factory=list)
 
 
-def run_rounds(
-    ports: dict[str, int],
-    procs: dict[str, Proc],
-    sim: Proc,
-    args: Args,
-    windows: dict[tuple[str, str], int],
-) -> dict[str, dict[str, list[Result]]]:
-    results: dict[str, dict[str, list[Result]]] = {
-        ld.name: {t: [] for t in TARGETS} for ld in LOADS
+@dataclass
+class Bench:
+    """The running targets of one run, and what is known about them."""
+
+    settings: Settings
+    specs: dict[str, Spec] = field(default_factory=dict)
+    targets: dict[str, Target] = field(default_factory=dict)
+    extra: list[Proc] = field(default_factory=list)  # start-up probes, stopped at the end
+    events: dict[str, int] = field(default_factory=dict)  # SSE events in a whole stream
+    windows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def upstream(self) -> Target:
+        return self.targets["direct"]
+
+    @property
+    def names(self) -> list[str]:
+        return [t for t in ORDER if t in self.targets]
+
+
+# -- starting the targets -----------------------------------------------------------
+
+
+def pin_cpus() -> tuple[int | None, int | None, str]:
+    """(gateway CPU, load CPU, what the header says); this script moves to the load CPU."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2 or shutil.which("taskset") is None:
+        why = f"{len(cpus)} CPU" if len(cpus) < 2 else "no taskset"
+        return None, None, f"none ({why}): every process shares the CPUs"
+    gateway, load = cpus[0], cpus[1]
+    os.sched_setaffinity(0, {load})
+    return (
+        gateway,
+        load,
+        (f"gateways on CPU {gateway}; upstream, wrk, stream client and harness on CPU {load}"),
+    )
+
+
+def gateway_specs(bench: Bench, shared: servers.SharedStores | None) -> dict[str, Spec]:
+    s, work, up = bench.settings, bench.settings.work, bench.upstream.port
+    cpu = s.gateway_cpu
+    config = servers.JUNCTION_CONFIG.format(model=servers.MODEL, sim_port=up)
+    specs = {
+        "thin": servers.thin_spec(up, cpu),
+        "junction": servers.junction_spec(work, "junction", config, cpu),
     }
-    for rnd in range(1, args.rounds + 1):
+    if s.features:
+        sqlite = f"sqlite:///{work / 'junction-features.db'}"
+        features = servers.features_config(up, sqlite, None)
+        specs["junction-features"] = servers.junction_spec(work, "junction-features", features, cpu)
+    if shared is not None:
+        redis = (shared.redis_url, shared.redis_prefix)
+        text = servers.features_config(up, shared.database_url, redis)
+        specs["junction-shared"] = servers.junction_spec(work, "junction-shared", text, cpu)
+    if s.litellm is not None:
+        specs["litellm"] = servers.litellm_spec(work, up, s.litellm, cpu)
+    return specs
+
+
+def start_all(bench: Bench, specs: dict[str, Spec], memory: dict[str, Result]) -> None:
+    """Start every gateway at once, wait for each, note its RSS, make the keys."""
+    work = bench.settings.work
+    for name, spec in specs.items():
+        bench.specs[name] = spec
+        bench.targets[name] = spec.start(work)
+    for name in bench.names:
+        target = bench.targets[name]
+        if name.startswith("junction-"):
+            target.key = servers.MASTER_KEY  # until the virtual key exists
+        servers.wait_up(target, bench.specs[name].ready_timeout)
+        rss, procs = tree_status_kib(target.proc.pid, "VmRSS")
+        memory[name] = {"rss_start_kib": rss, "processes": procs}
+        if name.startswith("junction-"):
+            target.key = servers.create_key(target)
+            servers.check_limited(target)
+
+
+# -- measuring -----------------------------------------------------------------------
+
+
+def body_file(bench: Bench, stream: bool) -> Path:
+    return bench.settings.work / ("stream.json" if stream else "plain.json")
+
+
+def measure(bench: Bench, load: Load, name: str, seconds: int) -> Result:
+    s, target, upstream = bench.settings, bench.targets[name], bench.upstream
+    key = target.key or servers.DUMMY_KEY
+    gateway = None if name == "direct" else target.proc
+    gw0 = tree_cpu_seconds(gateway.pid) if gateway else 0.0
+    up0 = tree_cpu_seconds(upstream.proc.pid)
+    if load.stream:
+        res = run_stream_client(
+            target.port, body_file(bench, True), seconds, bench.events[name], key, s.load_cpu
+        )
+    else:
+        expect = servers.EXPECT_PLAIN
+        res = run_wrk(
+            target.port, body_file(bench, False), expect, load.conns, seconds, key, s.load_cpu
+        )
+    res["window_s"] = seconds
+    per_req = 1e6 / max(1.0, res["requests"])
+    res["up_cpu_us"] = (tree_cpu_seconds(upstream.proc.pid) - up0) * per_req
+    if gateway is not None:
+        if not gateway.alive():
+            raise RuntimeError(f"{name} died during {load.name}:\n{gateway.tail()}")
+        res["gw_cpu_us"] = (tree_cpu_seconds(gateway.pid) - gw0) * per_req
+    return res
+
+
+def time_startup(bench: Bench, name: str, rnd: int) -> Result:
+    """Launch a fresh copy of a target, POST a chat completion every 10 ms until
+    the first 200: the seconds from the launch to that answer."""
+    spec, target = bench.specs[name], bench.targets[name]
+    t0 = time.perf_counter()
+    probe = spec.start(bench.settings.work, log=f"{name}-startup-{rnd}.log")
+    bench.extra.append(probe.proc)
+    try:
+        probe.key = target.key
+        ready = wait_ready(
+            probe.proc,
+            probe.port,
+            servers.CHAT_PATH,
+            servers.body(False),
+            spec.ready_timeout,
+            probe.headers,
+            poll=STARTUP_POLL,
+        )
+    finally:
+        probe.proc.stop()
+    return {"seconds": ready - t0}
+
+
+def warm_up(bench: Bench) -> None:
+    """Warm every target up (wrk at 16 connections, then the streaming client) and
+    size the 16-connection windows: wrk counts only the requests completed in its
+    window, so the up to 16 still in flight at its end used CPU uncounted; a
+    target completing fewer than 8 x 16 of them in --duration gets a longer
+    window (at most 4 x --duration), which keeps that bias under ~12%."""
+    s = bench.settings
+    for name in bench.names:
+        target = bench.targets[name]
+        key = target.key or servers.DUMMY_KEY
+        plain = body_file(bench, False)
+        rps = run_wrk(target.port, plain, servers.EXPECT_PLAIN, 16, s.warmup, key, s.load_cpu)
+        rps_value = rps["rps"]
+        needed = math.ceil(8 * 16 / rps_value) if rps_value else 4 * s.duration
+        bench.windows[name] = max(s.duration, min(4 * s.duration, needed))
+        stream = body_file(bench, True)
+        events = bench.events[name]
+        run_stream_client(target.port, stream, s.warmup / 2, events, key, s.load_cpu)
+
+
+def run_rounds(bench: Bench) -> tuple[dict[str, dict[str, list[Result]]], dict[str, list[Result]]]:
+    s, names = bench.settings, bench.names
+    loads: dict[str, dict[str, list[Result]]] = {ld.name: {t: [] for t in names} for ld in LOADS}
+    startup: dict[str, list[Result]] = {t: [] for t in names}
+    for rnd in range(1, s.rounds + 1):
         for load in LOADS:
-            for target in TARGETS:  # interleaved: direct, junction, litellm
-                seconds = windows.get((load.name, target), args.duration)
-                res = measure(load, ports[target], procs.get(target), sim, args, seconds)
-                results[load.name][target].append(res)
+            for name in names:
+                seconds = bench.windows[name] if load.conns > 1 else s.duration
+                res = measure(bench, load, name, seconds)
+                loads[load.name][name].append(res)
                 print(
-                    f"  round {rnd} {load.name:10} {target:8} {res['rps']:8.0f} req/s "
+                    f"  round {rnd} {load.name:9} {name:17} {res['rps']:8.0f} req/s "
                     f"p50 {res['p50_us']:8.0f} us  errors {res['errors']:.0f} bad {res['bad']:.0f}",
                     file=sys.stderr,
                 )
-    return results
+        for name in names:
+            startup[name].append(time_startup(bench, name, rnd))
+            ms = startup[name][-1]["seconds"] * 1000
+            print(f"  round {rnd} startup   {name:17} {ms:8.0f} ms", file=sys.stderr)
+    return loads, startup
 
 
-def warm_up(ports: dict[str, int], args: Args) -> dict[tuple[str, str], int]:
-    """Warm every target up at 32 connections and size the 32-connection windows.
-
-    wrk counts the requests completed in its window; the up to 32 still in
-    flight at the end have used CPU but are not counted. A target slow
-    enough to complete fewer than 8 x 32 requests in --duration gets a longer
-    window (at most 4 x --duration), which keeps that bias under ~12%.
-    """
-    windows = {}
-    for target in TARGETS:
-        for load in (ld for ld in LOADS if ld.conns > 1):
-            body_file = args.work / ("stream.json" if load.stream else "plain.json")
-            expect = servers.EXPECT_STREAM if load.stream else servers.EXPECT_PLAIN
-            rps = run_wrk(ports[target], body_file, expect, load.conns, 3)["rps"]
-            needed = math.ceil(8 * load.conns / rps) if rps else 4 * args.duration
-            windows[(load.name, target)] = max(args.duration, min(4 * args.duration, needed))
-    return windows
+# -- the run -------------------------------------------------------------------------
 
 
-# -- report ----------------------------------------------------------------
-
-
-def med(rs: list[Result], key: str) -> float:
-    return statistics.median(r[key] for r in rs)
-
-
-def ratio(num: list[Result], den: list[Result], key: str) -> str:
-    """Median of the per-round ratios, with their range."""
-    rs = [a[key] / b[key] for a, b in zip(num, den, strict=True) if b[key]]
-    if not rs:
-        return "n/a"
-    return f"{statistics.median(rs):.2f}x ({min(rs):.2f}-{max(rs):.2f})"
-
-
-def added(num: list[Result], den: list[Result], key: str) -> str:
-    """Median of the per-round differences (µs), with their range."""
-    ds = [a[key] - b[key] for a, b in zip(num, den, strict=True)]
-    return f"+{statistics.median(ds):,.0f} ({min(ds):,.0f} to {max(ds):,.0f})"
-
-
-def cpu(rs: list[Result]) -> str:
-    return f"{med(rs, 'gw_cpu_s_per_1k'):.3f}" if "gw_cpu_s_per_1k" in rs[0] else "-"
-
-
-def table_latency(r: dict[str, list[Result]], stream: bool) -> list[str]:
-    if stream:
-        head = "| target | TTFB p50 µs | TTFB p99 µs | total p50 µs | total p99 µs "
-        head += "| added TTFB p50 µs | added total p50 µs | gateway CPU s/1000 req |"
-        lines = [head, "|---|--:|--:|--:|--:|--:|--:|--:|"]
-    else:
-        head = "| target | p50 µs | p99 µs | added p50 µs | req/s | gateway CPU s/1000 req |"
-        lines = [head, "|---|--:|--:|--:|--:|--:|"]
-    for t in TARGETS:
-        rs, base = r[t], r["direct"]
-        extra = "-" if t == "direct" else added(rs, base, "p50_us")
-        if stream:
-            extra_ttfb = "-" if t == "direct" else added(rs, base, "ttfb_p50_us")
-            lines.append(
-                f"| {t} | {med(rs, 'ttfb_p50_us'):,.0f} | {med(rs, 'ttfb_p99_us'):,.0f} "
-                f"| {med(rs, 'p50_us'):,.0f} | {med(rs, 'p99_us'):,.0f} | {extra_ttfb} "
-                f"| {extra} | {cpu(rs)} |"
-            )
-        else:
-            lines.append(
-                f"| {t} | {med(rs, 'p50_us'):,.0f} | {med(rs, 'p99_us'):,.0f} | {extra} "
-                f"| {med(rs, 'rps'):,.0f} | {cpu(rs)} |"
-            )
-    return lines
-
-
-def table_throughput(r: dict[str, list[Result]]) -> list[str]:
-    lines = [
-        "| target | req/s | p50 ms | p99 ms | req/s vs direct | gateway CPU s/1000 req "
-        "| simulator CPU s/1000 req | completed / window |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
-    ]
-    for t in TARGETS:
-        rs = r[t]
-        vs = "1.00x" if t == "direct" else ratio(rs, r["direct"], "rps")
-        lines.append(
-            f"| {t} | {med(rs, 'rps'):,.0f} | {med(rs, 'p50_us') / 1000:.1f} "
-            f"| {med(rs, 'p99_us') / 1000:.1f} | {vs} | {cpu(rs)} "
-            f"| {med(rs, 'sim_cpu_s_per_1k'):.3f} "
-            f"| {med(rs, 'requests'):,.0f} / {rs[0]['window_s']} s |"
-        )
-    return lines
-
-
-def table_summary(results: dict[str, dict[str, list[Result]]]) -> list[str]:
-    p1, p32 = results["plain-c1"], results["plain-c32"]
-    s1, s32 = results["stream-c1"], results["stream-c32"]
-    j, ll = "junction", "litellm"
-    rows = [
-        ("added p50 latency, plain c=1 (µs)", added(p1[j], p1["direct"], "p50_us"), ""),
-        ("", "", added(p1[ll], p1["direct"], "p50_us")),
-        ("added TTFB p50, stream c=1 (µs)", added(s1[j], s1["direct"], "ttfb_p50_us"), ""),
-        ("", "", added(s1[ll], s1["direct"], "ttfb_p50_us")),
-    ]
-    lines = [
-        "| measure | junction | litellm | junction/litellm |",
-        "|---|--:|--:|--:|",
-        f"| {rows[0][0]} | {rows[0][1]} | {rows[1][2]} | |",
-        f"| {rows[2][0]} | {rows[2][1]} | {rows[3][2]} | |",
-    ]
-    for name, r in (("plain c=32", p32), ("stream c=32", s32)):
-        lines.append(
-            f"| req/s vs direct, {name} | {ratio(r[j], r['direct'], 'rps')} "
-            f"| {ratio(r[ll], r['direct'], 'rps')} | {ratio(r[j], r[ll], 'rps')} |"
-        )
-    for load in LOADS:
-        r = results[load.name]
-        lines.append(
-            f"| gateway CPU s/1000 req, {load.name} | {cpu(r[j])} | {cpu(r[ll])} "
-            f"| {ratio(r[j], r[ll], 'gw_cpu_s_per_1k')} |"
-        )
-    return lines
-
-
-def problems(results: dict[str, dict[str, list[Result]]]) -> list[str]:
-    out = []
-    for load, by_target in results.items():
-        for t, rs in by_target.items():
-            errors = sum(r["errors"] for r in rs)
-            bad = sum(r["bad"] for r in rs)
-            total = sum(r["requests"] for r in rs)
-            if errors or bad:
-                sample = next((r["sample"] for r in rs if r["sample"]), "")
-                out.append(
-                    f"- {load} {t}: {bad:.0f} bad answers and {errors:.0f} socket errors "
-                    f"in {total:.0f} requests; first: `{sample}`"
-                )
-    return out
-
-
-def report(results: dict[str, dict[str, list[Result]]], header: str) -> str:
-    parts = [header, "", "Summary (median of per-round values, range in brackets):", ""]
-    parts += table_summary(results)
-    parts += ["", "Non-streaming, concurrency 1:", "", *table_latency(results["plain-c1"], False)]
-    parts += ["", "Non-streaming, concurrency 32:", "", *table_throughput(results["plain-c32"])]
-    parts += ["", "Streaming, concurrency 1:", "", *table_latency(results["stream-c1"], True)]
-    parts += ["", "Streaming, concurrency 32:", "", *table_throughput(results["stream-c32"])]
-    errs = problems(results)
-    parts += ["", "Errors: " + ("none" if not errs else ""), *errs]
-    return "\n".join(parts)
-
-
-# -- main ------------------------------------------------------------------
-
-
-def bench(args: Args, litellm: str) -> str:
-    for stream in (False, True):
-        (args.work / ("stream.json" if stream else "plain.json")).write_bytes(servers.body(stream))
-    procs: dict[str, Proc] = {}
+@contextlib.contextmanager
+def shared_stores(s: Settings) -> Iterator[servers.SharedStores | None]:
+    """The run's PostgreSQL database and Redis prefix, cleaned up at the end; None
+    (with a note) when --no-shared or when either cannot be reached."""
+    if not s.shared:
+        yield None
+        return
     try:
-        direct = servers.start_sim(args.work)
-        sim, sim_port = direct.proc, direct.port
-        procs["sim"] = sim
-        servers.wait_up(direct, timeout=30)
-        jn = servers.start_junction(args.work, sim_port)
-        procs["junction"] = jn.proc
-        ll = servers.start_litellm(args.work, sim_port, litellm)
-        procs["litellm"] = ll.proc
-        servers.wait_up(jn, timeout=60)
-        servers.wait_up(ll, timeout=180)
-        ports = {"direct": sim_port, "junction": jn.port, "litellm": ll.port}
-        args.events = servers.stream_events(direct)
-        for target in (jn, ll):
-            servers.check_answers(target, args.events)
-        print(f"ready; load average {load_average()}; warming up", file=sys.stderr)
-        windows = warm_up(ports, args)
-        load_before = load_average()
-        started = time.strftime("%Y-%m-%d %H:%M %Z")
-        results = run_rounds(ports, {k: procs[k] for k in GATEWAYS}, sim, args, windows)
-        header = (
-            f"<!-- {started} | junction {servers.git_head(REPO)} | "
-            f"{servers.litellm_version(litellm)} | {os.cpu_count()} CPUs | "
-            f"load average before {load_before}, after {load_average()} | "
-            f"rounds={args.rounds} duration={args.duration}s -->"
-        )
-        (args.work / "results.json").write_text(json.dumps(results, indent=1))
-        return report(results, header)
+        shared = servers.open_shared()
+    except RuntimeError as exc:
+        s.notes.append(f"junction-shared skipped: {exc}")
+        yield None
+        return
+    s.notes.append("junction-shared: PostgreSQL and Redis are this machine's services, not pinned")
+    try:
+        yield shared
     finally:
-        for proc in reversed(procs.values()):
-            proc.stop()
+        s.notes += servers.close_shared(shared)
+
+
+def bench(s: Settings) -> tuple[Run, dict[str, object]]:
+    for stream in (False, True):
+        (s.work / ("stream.json" if stream else "plain.json")).write_bytes(servers.body(stream))
+    b = Bench(s)
+    memory: dict[str, Result] = {}
+    with shared_stores(s) as shared:
+        try:
+            b.specs["direct"] = servers.instant_spec(s.chunks, s.load_cpu)
+            b.targets["direct"] = b.specs["direct"].start(s.work)
+            servers.wait_up(b.upstream, 30)
+            rss, procs = tree_status_kib(b.upstream.proc.pid, "VmRSS")
+            memory["direct"] = {"rss_start_kib": rss, "processes": procs}
+            start_all(b, gateway_specs(b, shared), memory)
+            b.events["direct"], text = servers.upstream_stream(b.upstream)
+            for name in b.names[1:]:
+                b.events[name] = servers.check_answers(b.targets[name], text)
+            print(f"ready; load average {load_average()}; warming up", file=sys.stderr)
+            warm_up(b)
+            load_before = load_average()
+            started = time.strftime("%Y-%m-%d %H:%M %Z")
+            loads, startup = run_rounds(b)
+            for name in b.names:
+                hwm, procs = tree_status_kib(b.targets[name].proc.pid, "VmHWM")
+                memory[name].update(hwm_kib=hwm, processes=procs)
+            header = header_line(s, started, load_before)
+        finally:
+            for proc in [*b.extra, *(t.proc for t in reversed(b.targets.values()))]:
+                proc.stop()
+        run = Run(header, b.names, loads, startup, memory, s.chunks, b.events, s.notes)
+    meta = {"windows_s": b.windows, "settings": {k: str(v) for k, v in vars(s).items()}}
+    return run, meta
+
+
+def header_line(s: Settings, started: str, load_before: str) -> str:
+    litellm = servers.litellm_version(s.litellm) if s.litellm else "litellm not run"
+    return (
+        f"Run {started} | junction {servers.git_head(REPO)} | {litellm} | "
+        f"{os.cpu_count()} CPUs | load average before {load_before}, after {load_average()} | "
+        f"rounds={s.rounds}, {s.duration} s per load | pinning: {s.pinning}"
+    )
+
+
+def ensure_litellm(path: str) -> str:
+    """The litellm executable at path; when missing and path is VENV/bin/litellm,
+    make that virtualenv and install LITELLM_PACKAGE into it."""
+    exe = Path(path)
+    if exe.exists():
+        return path
+    if exe.parent.name != "bin":
+        sys.exit(f"no LiteLLM at {path} (give VENV/bin/litellm to have it installed there)")
+    venv = exe.parent.parent
+    print(f"installing {LITELLM_PACKAGE} into {venv} (a few minutes)", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", LITELLM_PACKAGE]
+    subprocess.run(pip, check=True, timeout=1800)
+    if not exe.exists():
+        sys.exit(f"installed {LITELLM_PACKAGE} into {venv}, but there is no {exe}")
+    return path
+
+
+def settings_from(a: argparse.Namespace, work: Path) -> Settings:
+    if a.quick:
+        s = Settings(1, 1, 1, work, a.chunks, None, features=False, shared=False)
+    else:
+        litellm = ensure_litellm(a.litellm) if a.litellm else None
+        s = Settings(a.rounds, a.duration, 3, work, a.chunks, litellm, True, not a.no_shared)
+    s.gateway_cpu, s.load_cpu, s.pinning = pin_cpus()
+    if a.quick:
+        s.notes.append("quick mode: direct, thin and junction only; 1 round of 1 s loads")
+        return s
+    if a.no_shared:
+        s.notes.append("junction-shared skipped: --no-shared")
+    if s.litellm is None:
+        s.notes.append("litellm not run (--litellm [PATH] runs it)")
+    return s
 
 
 def main() -> None:
@@ -404,22 +370,33 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--duration", type=int, default=5, help="seconds per load")
-    ap.add_argument("--litellm", default="/work/venvs/litellm/bin/litellm")
-    ap.add_argument("--keep", action="store_true", help="keep the scratch directory (logs)")
-    ap.add_argument("--stream-client", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--body", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--events", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--duration", type=int, default=5, help="seconds per load (whole)")
+    ap.add_argument("--chunks", type=int, default=20, help="content chunks per stream")
+    ap.add_argument(
+        "--litellm",
+        nargs="?",
+        const=LITELLM_DEFAULT,
+        metavar="PATH",
+        help=f"also run LiteLLM's proxy (default {LITELLM_DEFAULT}; installed there if missing)",
+    )
+    ap.add_argument("--no-shared", action="store_true", help="skip junction-shared")
+    ap.add_argument(
+        "--quick", action="store_true", help="direct, thin, junction; 1 round of 1 s loads"
+    )
+    ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     a = ap.parse_args()
-    if a.stream_client:
-        return client_main(a.stream_client, a.body, a.duration, a.events)
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
-    if not Path(a.litellm).exists():
-        sys.exit(f"no LiteLLM at {a.litellm}: see bench/overhead/README.md")
+    if a.rounds < 1 or a.duration < 1:
+        sys.exit("--rounds and --duration must be at least 1")
     work = Path(tempfile.mkdtemp(prefix="junction-overhead-"))
     try:
-        print(bench(Args(a.rounds, a.duration, work), a.litellm))
+        s = settings_from(a, work)
+        run, meta = bench(s)
+        (work / "results.json").write_text(
+            json.dumps({**dataclasses.asdict(run), **meta}, indent=1)
+        )
+        print(report(run))
     finally:
         if a.keep:
             print(f"logs and results.json in {work}", file=sys.stderr)

@@ -1,11 +1,12 @@
 -- wrk script for bench/overhead: POST the JSON body in the file $BENCH_BODY,
 -- check that every answer is 200 and contains $BENCH_EXPECT, print a summary.
+-- $BENCH_KEY (default sk-bench) is sent as the Bearer key.
 local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer sk-bench"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_KEY") or "sk-bench")
 local expect = os.getenv("BENCH_EXPECT")
 
 local threads = {}
