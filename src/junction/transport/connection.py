@@ -181,23 +181,13 @@ class Connection(asyncio.Protocol):
         assert self._transport is not None
         self._transport.write(data)
 
-    async def head(self, deadline: float) -> None:
-        """Until the response head is in; TimeoutError at ``deadline`` (loop
-        time), else what broke the connection."""
-        if self.head_done:
-            return
-        timer = self._loop.call_at(deadline, self._head_late)
-        try:
-            while not self.head_done:
-                if self.error is not None:
-                    raise self.error
-                await self._wait()
-        finally:
-            timer.cancel()
-
-    def _head_late(self) -> None:
-        if not self.head_done:
-            self.abort(TimeoutError("no response head before the deadline"))
+    async def head(self) -> None:
+        """Until the response head is in (raises what broke the connection,
+        or what :meth:`abort` was given: the caller's deadlines)."""
+        while not self.head_done:
+            if self.error is not None:
+                raise self.error
+            await self._wait()
 
     async def read(self) -> bytes:
         """The body bytes that arrived since the last read (all of them, so a

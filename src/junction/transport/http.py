@@ -69,18 +69,21 @@ class StreamReply:
     cancels the upstream call; a response read to its end leaves the
     connection in the pool.
 
-    One timer per attempt, not one per read: it fires at the total deadline
-    or, with an idle timeout, when the last read is ``idle`` seconds old. A
-    read only notes the time; the timer, when it fires and finds a read more
-    recent than ``idle``, re-arms itself for the new idle deadline (once per
-    idle period at most). On expiry it closes the connection, and the read
-    that was waiting fails; :meth:`chunks` then reports which timeout it was.
+    One timer per attempt, not one per read, armed when the request is
+    sent: it fires at the first-token deadline while the response head has
+    not come, then at the total deadline or, with an idle timeout, when the
+    last read is ``idle`` seconds old. A read only notes the time; the timer,
+    when it fires and finds a read more recent than ``idle``, re-arms itself
+    for the new idle deadline (once per idle period at most). On expiry it
+    closes the connection, and the read that was waiting fails; the caller
+    then reports which timeout it was.
     """
 
     __slots__ = (
         "_conn",
         "_deadline",
         "_expired",
+        "_first",
         "_idle",
         "_label",
         "_last",
@@ -91,19 +94,30 @@ class StreamReply:
         "status",
     )
 
-    def __init__(self, conn: Connection, label: str, deadline: float, limits: Limits) -> None:
+    def __init__(
+        self, conn: Connection, label: str, first: float, deadline: float, limits: Limits
+    ) -> None:
         self._conn = conn
         self._label = label
+        self._first = first
         self._deadline = deadline
         self._idle = limits.idle
         self._max_body = limits.max_body
-        self.status = conn.status
+        self.status = 0
         self.headers: Mapping[str, str] = conn.headers
         self._expired: str | None = None
-        """Which timeout closed the response: "total" or "idle"."""
+        """Which timeout closed the response: "first_token", "total" or "idle"."""
         loop = self._loop = asyncio.get_running_loop()
         self._last = loop.time()
-        self._timer = loop.call_at(self._next_check(), self._check)
+        self._timer = loop.call_at(min(first, self._next_check()), self._check)
+
+    async def head(self) -> None:
+        """Until the response head is in (TimeoutError past the first-token deadline)."""
+        conn = self._conn
+        await conn.head()
+        self.status = conn.status
+        self.headers = conn.headers
+        self._last = self._loop.time()
 
     def _next_check(self) -> float:
         if self._idle is None:
@@ -112,6 +126,13 @@ class StreamReply:
 
     def _check(self) -> None:
         now = self._loop.time()
+        if not self._conn.head_done:
+            if now >= self._first:
+                self._expired = "first_token"
+                self._conn.abort(TimeoutError("first_token"))
+            else:
+                self._timer = self._loop.call_at(min(self._first, self._next_check()), self._check)
+            return
         if now >= self._deadline:
             self._expired = "total"
         elif self._idle is not None and now >= self._last + self._idle:
@@ -129,12 +150,18 @@ class StreamReply:
             raise _too_large(self._label, limit)
         parts: list[bytes] = []
         size = 0
-        async for data in self.chunks():
+        conn = self._conn
+        while True:  # not through chunks(): an async generator costs a registration
+            try:
+                data = await conn.read()
+            except (OSError, TimeoutError, ResponseHeadError) as exc:
+                raise self._failure(exc) from None
+            if not data:
+                return parts[0] if len(parts) == 1 else b"".join(parts)
             size += len(data)
             if size > limit:
                 raise _too_large(self._label, limit)
             parts.append(data)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Bytes as they arrive (no re-chunking)."""
@@ -149,6 +176,9 @@ class StreamReply:
                 return
             self._last = loop.time()
             yield data
+
+    def cancel_timer(self) -> None:
+        self._timer.cancel()
 
     def _timeout(self) -> UpstreamError:
         if self._expired == "idle":
@@ -206,11 +236,16 @@ class Transport:
             if conn is None:
                 conn = await self._connect(origin, limits.connect, first)
             conn.send(data)
+            reply = StreamReply(conn, label, first, deadline, limits)
             # No silent second send when a kept connection fails unanswered:
             # each failure is an attempt the gateway sees, retries or fails
             # over (kept connections older than IDLE_SECONDS are not reused,
             # so a server's own idle close rarely races a request).
-            await conn.head(first)
+            try:
+                await reply.head()
+            except BaseException:
+                reply.cancel_timer()
+                raise
         except ConnectTimeout:
             raise _timeout(label, "connect", limits.connect) from None
         except TimeoutError:
@@ -233,7 +268,7 @@ class Transport:
             if conn is not None:
                 conn.close()
             raise
-        return StreamReply(conn, label, deadline, limits)
+        return reply
 
     async def _connect(self, origin: Origin, connect: float, first: float) -> Connection:
         """A new connection, waiting for a place in the pool and connecting
