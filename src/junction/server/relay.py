@@ -66,10 +66,16 @@ async def relay(
     finish_after_error: bool,
     redactor: Redactor,
 ) -> AsyncGenerator[bytes, None]:
-    """One write per upstream read: the frames of a batch go out together."""
+    """One write per upstream read: the frames of a batch go out together,
+    except the first event, which goes out alone before the rest of its
+    batch is encoded (the time to the first token is what a client feels)."""
     encode = writer.encode
     try:
-        yield b"".join([encode(e) for e in first])
+        yield encode(first[0])
+        if len(first) > 1:
+            rest = b"".join([encode(e) for e in first[1:]])
+            if rest:
+                yield rest
         async for batch in batches:
             frames = b"".join([encode(e) for e in batch])
             if frames:
