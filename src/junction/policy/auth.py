@@ -81,6 +81,11 @@ class Authenticator:
             principal = cached[1]
         else:
             principal = await self._load(digest)
+            if cached is not None and principal is not None and principal == cached[1]:
+                # Unchanged records: keep the same object, so what each stage
+                # derived from it (PerPrincipal, keyed by identity) is reused
+                # instead of made again, and kept again, every key_cache_seconds.
+                principal = cached[1]
             self._remember(digest, principal, now)
         if principal is None or principal.key is None:
             raise _refused("is not a key of this gateway")
