@@ -166,6 +166,26 @@ async def test_a_slow_but_steady_stream_is_not_idle(transport: Transport) -> Non
     assert body == b"." * 12
 
 
+async def test_a_slow_but_steady_whole_body_is_not_idle(transport: Transport) -> None:
+    """A whole-body read (``send``) notes every read for the idle timeout too."""
+
+    async def steady(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"content-type": "application/json"})
+        await response.prepare(request)
+        for _ in range(12):  # 1.2 s in all, never silent for 0.3 s
+            await response.write(b" ")
+            await asyncio.sleep(0.1)
+        await response.write(b"{}")
+        return response
+
+    runner, url = await serve(steady)
+    try:
+        reply = await transport.send(HttpRequest("POST", url, {}, b""), limits(idle=0.3), "ok")
+    finally:
+        await runner.cleanup()
+    assert reply.body == b" " * 12 + b"{}"
+
+
 async def test_the_total_timeout_still_applies_with_an_idle_timeout(
     transport: Transport,
 ) -> None:

@@ -150,32 +150,27 @@ class StreamReply:
             raise _too_large(self._label, limit)
         parts: list[bytes] = []
         size = 0
-        conn = self._conn
-        while True:  # not through chunks(): an async generator costs a registration
-            try:
-                data = await conn.read()
-            except (OSError, TimeoutError, ResponseHeadError) as exc:
-                raise self._failure(exc) from None
-            if not data:
-                return parts[0] if len(parts) == 1 else b"".join(parts)
+        while data := await self._next():  # not chunks(): an async generator costs a registration
             size += len(data)
             if size > limit:
                 raise _too_large(self._label, limit)
             parts.append(data)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """Bytes as they arrive (no re-chunking)."""
-        conn = self._conn
-        loop = self._loop
-        while True:
-            try:
-                data = await conn.read()
-            except (OSError, TimeoutError, ResponseHeadError) as exc:
-                raise self._failure(exc) from None
-            if not data:
-                return
-            self._last = loop.time()
+        while data := await self._next():
             yield data
+
+    async def _next(self) -> bytes:
+        """The bytes that arrived since the last read (``b""`` at the end),
+        noting the time for the idle timeout."""
+        try:
+            data = await self._conn.read()
+        except (OSError, TimeoutError, ResponseHeadError) as exc:
+            raise self._failure(exc) from None
+        self._last = self._loop.time()
+        return data
 
     def cancel_timer(self) -> None:
         self._timer.cancel()
@@ -253,13 +248,7 @@ class Transport:
                 conn.close()
             raise _timeout(label, "first_token") from None
         except ConnectFailed as exc:
-            raise UpstreamError(
-                "provider_unavailable",
-                f"{label}: could not connect ({exc})",
-                provider=label,
-                status=502,
-                retryable=True,
-            ) from None
+            raise _unavailable(label, f"could not connect ({exc})") from None
         except (OSError, ResponseHeadError) as exc:
             if conn is not None:
                 conn.close()
@@ -325,18 +314,11 @@ _UNSAFE = re.compile(r"[:\r\n]|^$|^\s|\s$")
 
 
 def _misconfigured(label: str, what: str) -> UpstreamError:
-    return UpstreamError(
-        "provider_unavailable",
-        f"{label}: the request to this deployment cannot be sent: {what} "
+    return _unavailable(
+        label,
+        f"the request to this deployment cannot be sent: {what} "
         "(check its base_url and headers in the config)",
-        provider=label,
-        status=502,
-        retryable=True,
     )
-
-
-def _now() -> float:
-    return asyncio.get_running_loop().time()
 
 
 # Transport failures are all retryable from the transport's point of view:
@@ -357,13 +339,17 @@ def _timeout(label: str, which: str, seconds: float | None = None) -> UpstreamEr
 
 
 def _too_large(label: str, limit: int) -> UpstreamError:
-    return UpstreamError(
-        "provider_unavailable",
-        f"{label}: the response body is larger than junction's limit of {limit} bytes "
+    return _unavailable(
+        label,
+        f"the response body is larger than junction's limit of {limit} bytes "
         "(limits.max_body_bytes)",
-        provider=label,
-        status=502,
-        retryable=True,
+    )
+
+
+def _unavailable(label: str, what: str) -> UpstreamError:
+    """A 502 the gateway may fail over from: ``label`` could not answer."""
+    return UpstreamError(
+        "provider_unavailable", f"{label}: {what}", provider=label, status=502, retryable=True
     )
 
 
@@ -373,10 +359,4 @@ def _cut(label: str, exc: BaseException, *, before_first_byte: bool = False) -> 
         where = "the connection failed before a response"
     else:
         where = "the connection was cut mid-response"
-    return UpstreamError(
-        "provider_unavailable",
-        f"{label}: {where} ({detail})",
-        provider=label,
-        status=502,
-        retryable=True,
-    )
+    return _unavailable(label, f"{where} ({detail})")
