@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from procs import pinned
+
 HERE = Path(__file__).resolve().parent
 CHAT_PATH = "/v1/chat/completions"
 READ_TIMEOUT = 10.0  # seconds one stream may take, whole
@@ -58,8 +60,7 @@ def run_wrk(
     """One wrk run (one thread); latency percentiles are wrk's, in µs."""
     cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s"]
     cmd += ["-s", str(HERE / "wrk.lua"), f"http://127.0.0.1:{port}{CHAT_PATH}"]
-    if cpu is not None:
-        cmd = ["taskset", "-c", str(cpu), *cmd]
+    cmd = pinned(cpu, cmd)
     env = {**os.environ, "BENCH_BODY": str(body_file), "BENCH_EXPECT": expect, "BENCH_KEY": key}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds + 60)
     lines = out.stdout.splitlines()
@@ -96,8 +97,7 @@ def run_stream_client(
     cmd = [sys.executable, str(Path(__file__).resolve()), "--port", str(port)]
     cmd += ["--body", str(body_file), "--duration", str(seconds), "--events", str(events)]
     cmd += ["--key", key]
-    if cpu is not None:
-        cmd = ["taskset", "-c", str(cpu), *cmd]
+    cmd = pinned(cpu, cmd)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if out.returncode != 0:
         raise RuntimeError(f"stream client failed ({out.returncode}): {out.stderr[-2000:]}")

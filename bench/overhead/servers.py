@@ -52,9 +52,8 @@ models:
     faults: {}
 """
 
-JUNCTION_CONFIG = """\
-server:
-  log_level: warning
+# The one model every junction target serves, sent as is to the upstream.
+_MODELS = """\
 models:
   {model}:
     deployments:
@@ -64,12 +63,21 @@ models:
         api_key: sim-key
 """
 
+JUNCTION_CONFIG = (
+    """\
+server:
+  log_level: warning
+"""
+    + _MODELS
+)
+
 # Production features on: a master key (so virtual keys exist: run.py makes one
 # with a rate limit and a budget through the admin API, as an operator would;
 # keys in `keys:` of a config take no limits), the request log in
 # stores.database_url, metrics (the default, said explicitly) and, with
 # redis_url, the counters and routing statistics on Redis.
-FEATURES_CONFIG = """\
+FEATURES_CONFIG = (
+    """\
 server:
   log_level: warning
   master_key: {master_key}
@@ -79,14 +87,9 @@ request_log:
   enabled: true
 telemetry:
   metrics: true
-models:
-  {model}:
-    deployments:
-      - provider: openai
-        model: {model}
-        base_url: http://127.0.0.1:{sim_port}/v1
-        api_key: sim-key
 """
+    + _MODELS
+)
 
 MASTER_KEY = "sk-bench-master-0123456789abcdef"
 
