@@ -618,17 +618,10 @@ async def test_the_gemini_door_logs_tags_the_model_asked_and_the_body(served: Se
         model="sim/openai", contents="my token is sk-abcdefghij, keep it"
     )
     assert answer.text
+    assert answer.response_id is not None
+    row = await served.row(answer.response_id)  # Gemini's responseId is junction's id
     r = await served.admin.get("/admin/logs", params={"tag": "gemini-batch"})
-    assert r.status_code == 200, r.text
-    rows = r.json()["data"]
-    for _ in range(200):
-        if rows:
-            break
-        await asyncio.sleep(0.05)
-        rows = (await served.admin.get("/admin/logs", params={"tag": "gemini-batch"})).json()[
-            "data"
-        ]
-    [row] = rows
+    assert [x["id"] for x in r.json()["data"]] == [answer.response_id]
     assert row["door"] == "gemini"
     assert row["tags"] == ["gemini-batch"]
     assert row["model_asked"] == "sim/openai"

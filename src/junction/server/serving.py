@@ -40,8 +40,9 @@ class GatewayServer(uvicorn.Server):
             # What start-up built (config, catalog, price tables, codecs,
             # imported modules) lives as long as the process. Frozen, the
             # collector stops walking it: a full collection under load then
-            # scans only what requests allocate -- without this one took
-            # ~100 ms and set the p99 at 16 connections (docs/decisions.md §13).
+            # scans only what requests left alive -- without this, those
+            # collections put the p99 at 16 connections over 100 ms
+            # (docs/decisions.md §13).
             gc.collect()
             gc.freeze()
 
