@@ -44,6 +44,7 @@ from junction.types import (
     ImagePart,
     Message,
     Reasoning,
+    RouterChoice,
     StreamEvent,
     StreamStart,
     TextDelta,
@@ -570,6 +571,48 @@ def test_stream_encoder_error_is_openrouter_mid_stream_form() -> None:
         "code": "overloaded",
     }
     assert chunk["choices"] == [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}]
+
+
+def test_stream_encoder_text_frames_are_exact_bytes() -> None:
+    """Text frames after a choice's first are written from a per-choice
+    template: the bytes must be what the encoder writes for any frame, for
+    text JSON must escape, per choice, and anew after a second start."""
+    enc = StreamEncoder(include_usage=False)
+    head = b'data: {"id":"c","created":5,"model":"m","choices":[{"index":'
+    tail = b'},"finish_reason":null}],"object":"chat.completion.chunk","provider":"p"}\n\n'
+    events: list[StreamEvent] = [
+        StreamStart(id="c", model="m", created=5, provider="p"),
+        TextDelta(text="a"),
+        TextDelta(text='q"\\\n\x00\u00e9\U0001f600'),
+        TextDelta(text="x", index=1),
+        TextDelta(text="y", index=1),
+        TextDelta(text="b"),
+    ]
+    assert [enc.encode(e) for e in events] == [
+        b"",
+        head + b'0,"delta":{"role":"assistant","content":"a"' + tail,
+        head + b'0,"delta":{"content":"q\\"\\\\\\n\\u0000\xc3\xa9\xf0\x9f\x98\x80"' + tail,
+        head + b'1,"delta":{"role":"assistant","content":"x"' + tail,
+        head + b'1,"delta":{"content":"y"' + tail,
+        head + b'0,"delta":{"content":"b"' + tail,
+    ]
+    router = RouterChoice(name="junction/auto", model="small", score=0.25)
+    enc.encode(StreamStart(id="d", model="n", created=6, router=router))
+    after = [json.loads(enc.encode(TextDelta(text=t))[6:]) for t in ("c", "d")]
+    assert [(f["id"], f["model"], f["created"]) for f in after] == [("d", "n", 6)] * 2
+    assert "provider" not in after[0]
+    assert after[0]["router"]["model"] == "small"
+    assert "router" not in after[1]
+    assert [f["choices"][0]["delta"] for f in after] == [{"content": "c"}, {"content": "d"}]
+
+
+def test_stream_encoder_text_frames_with_the_template_mark_in_the_model() -> None:
+    mark = "\x00junction-text\x00"
+    enc = StreamEncoder(include_usage=False)
+    enc.encode(StreamStart(id=mark, model=mark, created=5))
+    frames = [json.loads(enc.encode(TextDelta(text=t))[6:]) for t in ("a", "b", "c")]
+    assert [(f["id"], f["model"]) for f in frames] == [(mark, mark)] * 3
+    assert [f["choices"][0]["delta"].get("content") for f in frames] == ["a", "b", "c"]
 
 
 STREAM_OK = [x for x in CHAT if x.status == 200 and x.is_stream]

@@ -147,3 +147,60 @@ def test_a_large_frame_in_small_reads_costs_linear_time() -> None:
     assert len(got) == 1
     assert len(got[0].payload) == 16 << 20
     assert time.process_time() - started < 3.0
+
+
+# What providers send: LF line ends, one ``data:`` line per event, whole
+# events per read. The parser reads such reads on a shorter path; these
+# check that path gives what the line rules give.
+PLAIN = b'data: {"n": 1}\n\ndata: {"n": 2}\n\ndata: [DONE]\n\n'
+PLAIN_EXPECTED = [
+    ("message", '{"n": 1}', None),
+    ("message", '{"n": 2}', None),
+    ("message", "[DONE]", None),
+]
+
+
+@pytest.mark.parametrize("cut", range(1, len(PLAIN)))
+def test_plain_events_read_the_same_split_anywhere(cut: int) -> None:
+    assert run([PLAIN[:cut], PLAIN[cut:]]) == PLAIN_EXPECTED
+
+
+def test_an_event_name_read_before_its_data_names_the_event() -> None:
+    assert run([b"event: delta\n", b"data: x\n\n", b"data: y\n\n"]) == [
+        ("delta", "x", None),
+        ("message", "y", None),
+    ]
+
+
+def test_an_id_from_an_earlier_read_stays_on_later_events() -> None:
+    assert run([b"id: 9\n\n", b"data: x\n\n"]) == [("message", "x", "9")]
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        (b": ping\n\ndata: x\n\n", [("message", "x", None)]),
+        (b"data:x\n\n", [("message", "x", None)]),
+        (b"data: a\ndata: b\n\n", [("message", "a\nb", None)]),
+        (b"data: a\n\n\n\ndata: b\n\n", [("message", "a", None), ("message", "b", None)]),
+        (b"data: a\r\n\r\n", [("message", "a", None)]),
+        (b"event: e\ndata: a\n\ndata: b\n\n", [("e", "a", None), ("message", "b", None)]),
+        (b"data: \xff\n\n", [("message", "\ufffd", None)]),
+    ],
+)
+def test_reads_off_the_plain_shape_follow_the_line_rules(
+    read: bytes, expected: list[tuple[str, str, str | None]]
+) -> None:
+    assert run([read]) == expected
+
+
+def test_a_whole_plain_event_past_the_line_limit_is_refused() -> None:
+    parser = SSEParser(StreamLimits(max_line_bytes=64, max_event_bytes=1 << 20))
+    with pytest.raises(StreamLimitError, match="max_line_bytes"):
+        parser.feed(b"data: " + b"x" * 100 + b"\n\n")
+
+
+def test_a_whole_plain_event_past_the_event_limit_is_refused() -> None:
+    parser = SSEParser(StreamLimits(max_line_bytes=1 << 20, max_event_bytes=64))
+    with pytest.raises(StreamLimitError, match="max_event_bytes"):
+        parser.feed(b"data: " + b"x" * 100 + b"\n\n")

@@ -82,6 +82,10 @@ class SSEParser:
         return self._partial_size + self._data_size
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
+        if not (self._cr or self._partial or self._data or self._event) and chunk.endswith(b"\n\n"):
+            whole = self._whole(chunk)
+            if whole is not None:
+                return whole
         if self._cr:
             self._cr = False
             if chunk[:1] == b"\n":
@@ -100,6 +104,25 @@ class SSEParser:
         if end + 1 < len(chunk):
             self._hold(chunk[end + 1 :])
         return list(self._lines(head.split(b"\n")))
+
+    def _whole(self, chunk: bytes) -> list[SSEEvent] | None:
+        """The common read, taken without the line machinery: whole events of
+        one ``data: `` line each (what providers send), nothing held before
+        it. Anything else (other fields, comments, CR, a line past a limit):
+        None, and the general path reads the chunk from the start."""
+        if b"\r" in chunk or chunk[:6] != b"data: ":
+            return None
+        blocks = chunk[:-2].split(b"\n\n")
+        n = len(blocks)
+        # One line per block, and each block a data line: no line ends but
+        # the blank-line pairs, and a "data: " after every pair but the last.
+        if chunk.count(b"\n") != 2 * n or chunk.count(b"\n\ndata: ") != n - 1:
+            return None
+        bound = min(self._max_line, self._max_event)
+        if len(chunk) > bound and max(map(len, blocks)) > bound:
+            return None
+        ident = self._id
+        return [SSEEvent("message", b[6:].decode("utf-8", "replace"), ident) for b in blocks]
 
     def close(self) -> list[SSEEvent]:
         """Flush at end of input: an event not followed by a blank line is

@@ -187,7 +187,7 @@ class StreamingResponse:
     slows the producer instead of growing a buffer.
     """
 
-    __slots__ = ("frames", "headers", "status", "watch")
+    __slots__ = ("frames", "headers", "status", "tail", "watch")
 
     watch: DisconnectSignal | DisconnectWatch | None
 
@@ -197,8 +197,12 @@ class StreamingResponse:
         status: int = 200,
         headers: Iterable[tuple[str, str]] = (),
         media_type: str = "text/event-stream",
+        tail: Callable[[], bytes] | None = None,
     ) -> None:
         self.frames = frames
+        self.tail = tail
+        """The last frame, asked for once ``frames`` ends: it goes out in
+        one write with the end of the body."""
         self.status = status
         self.headers = [(b"content-type", media_type.encode())]
         self.headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
@@ -211,7 +215,7 @@ class StreamingResponse:
             )
             async for frame in self.frames:
                 await send({"type": "http.response.body", "body": frame, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
+            await send({"type": "http.response.body", "body": self.tail() if self.tail else b""})
         except OSError:
             pass  # the client went away while a frame was being written
         finally:

@@ -1,5 +1,6 @@
 """Streaming an answer: the first event decides the status, then one write
-per upstream read. Shared by every door that streams."""
+per upstream read, the last with the end of the body. Shared by every door
+that streams."""
 
 from __future__ import annotations
 
@@ -27,24 +28,38 @@ async def stream_response(
         first = await anext(events)
     except StopAsyncIteration:
         raise GatewayError("provider_unavailable", "the provider sent an empty stream") from None
-    frames = Frames(relay(first, events, writer, finish_after_error, redactor), events)
-    return StreamingResponse(frames, headers=[*SSE_HEADERS, *headers] if headers else SSE_HEADERS)
+    frames = Frames(first, events, writer, finish_after_error, redactor)
+    return StreamingResponse(
+        frames, headers=[*SSE_HEADERS, *headers] if headers else SSE_HEADERS, tail=frames.tail
+    )
 
 
 class Frames:
-    """The frames of a stream, closable before their first write.
+    """The frames of a stream: one write per upstream read, the first event
+    with text (or anything to write) alone before the rest of its read is
+    encoded (the time to the first token is what a client feels), and the
+    stream's closing frame kept for :meth:`tail`, which the response writes
+    with the end of the body (one write, not two).
 
-    Closing an async generator that never started does not run its
-    ``finally``; a client that goes away before the response's first write
-    would leave the event stream open (the upstream call, the key's
-    reservation, the in-flight count) until garbage collection. This closes
-    the events whatever happened."""
+    Closable before the first write: closing an async generator that never
+    started does not run its ``finally``; a client that goes away before the
+    response's first write would leave the event stream open (the upstream
+    call, the key's reservation, the in-flight count) until garbage
+    collection. :meth:`aclose` closes the events whatever happened."""
 
-    __slots__ = ("_events", "_frames")
+    __slots__ = ("_events", "_frames", "_tail")
 
-    def __init__(self, frames: AsyncGenerator[bytes, None], events: AsyncIterator[object]) -> None:
-        self._frames = frames
+    def __init__(
+        self,
+        first: list[StreamEvent],
+        events: AsyncIterator[list[StreamEvent]],
+        writer: StreamEncoder,
+        finish_after_error: bool,
+        redactor: Redactor,
+    ) -> None:
         self._events = events
+        self._tail = b""
+        self._frames = self._relay(first, writer, finish_after_error, redactor)
 
     def __aiter__(self) -> Frames:
         return self
@@ -52,40 +67,48 @@ class Frames:
     def __anext__(self) -> Awaitable[bytes]:
         return self._frames.__anext__()
 
+    def tail(self) -> bytes:
+        """The closing frame (``[DONE]`` and the like), once the frames have
+        ended; empty after an error that ends the stream without it."""
+        return self._tail
+
     async def aclose(self) -> None:
         try:
             await self._frames.aclose()
         finally:
             await self._events.aclose()  # type: ignore[attr-defined]
 
-
-async def relay(
-    first: list[StreamEvent],
-    batches: AsyncIterator[list[StreamEvent]],
-    writer: StreamEncoder,
-    finish_after_error: bool,
-    redactor: Redactor,
-) -> AsyncGenerator[bytes, None]:
-    """One write per upstream read: the frames of a batch go out together,
-    except the first event, which goes out alone before the rest of its
-    batch is encoded (the time to the first token is what a client feels)."""
-    encode = writer.encode
-    try:
-        yield encode(first[0])
-        if len(first) > 1:
-            rest = b"".join([encode(e) for e in first[1:]])
+    async def _relay(
+        self,
+        first: list[StreamEvent],
+        writer: StreamEncoder,
+        finish_after_error: bool,
+        redactor: Redactor,
+    ) -> AsyncGenerator[bytes, None]:
+        encode = writer.encode
+        batches = self._events
+        try:
+            pending = iter(first)
+            head = b""
+            for event in pending:  # a StreamStart writes nothing: on to the first frame
+                if head := encode(event):
+                    break
+            yield head
+            rest = b"".join([encode(e) for e in pending])
             if rest:
                 yield rest
-        async for batch in batches:
-            frames = b"".join([encode(e) for e in batch])
-            if frames:
-                yield frames
-    except Exception as exc:
-        yield writer.error(client_error(exc, redactor))
-        if not finish_after_error:
-            return
-    finally:
-        # Closing the event iterator closes the upstream connection: a
-        # client that goes away cancels the provider call.
-        await batches.aclose()  # type: ignore[attr-defined]
-    yield writer.finish()
+            async for batch in batches:
+                frames = (
+                    encode(batch[0]) if len(batch) == 1 else b"".join([encode(e) for e in batch])
+                )
+                if frames:
+                    yield frames
+        except Exception as exc:
+            yield writer.error(client_error(exc, redactor))
+            if not finish_after_error:
+                return
+        finally:
+            # Closing the event iterator closes the upstream connection: a
+            # client that goes away cancels the provider call.
+            await batches.aclose()  # type: ignore[attr-defined]
+        self._tail = writer.finish()

@@ -205,11 +205,13 @@ class OpenAIStreamDecoder:
                 )
             )
         if chunk.choices:
-            custom = (
-                custom_field(data.encode(), self._target.quirks, "delta") if self._custom else {}
-            )
-            for choice in chunk.choices:
-                self._choice(choice, custom.get(choice.index), out)
+            if self._custom:
+                custom = custom_field(data.encode(), self._target.quirks, "delta")
+                for choice in chunk.choices:
+                    self._choice(choice, custom.get(choice.index), out)
+            else:
+                for choice in chunk.choices:
+                    self._choice(choice, None, out)
         usage = chunk.usage or (chunk.x_groq.usage if chunk.x_groq else None)
         if usage is not None:
             out.append(UsageReport(usage=decode_usage(usage)))
@@ -219,7 +221,15 @@ class OpenAIStreamDecoder:
     ) -> None:
         index = choice.index
         delta = choice.delta
-        if delta is not None:
+        if (
+            delta is not None
+            and isinstance(content := delta.content, str)
+            and custom is None
+            and not (delta.reasoning or delta.reasoning_content or delta.tool_calls)
+        ):  # most of a stream: text only
+            if content:
+                out.append(TextDelta(text=content, index=index))
+        elif delta is not None:
             reasoning = reasoning_text(delta, self._target.quirks, custom)
             if reasoning:
                 out.append(ThinkingDelta(text=reasoning, index=index))

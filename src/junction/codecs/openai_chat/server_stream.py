@@ -25,6 +25,10 @@ from junction.types import (
     UsageReport,
 )
 
+_MARK = "\x00junction-text\x00"
+_MARK_JSON = encode_json(_MARK)
+"""Stands for a text delta's content in a choice's frame template."""
+
 
 class StreamEncoder:
     """Canonical stream events as ``chat.completion.chunk`` SSE frames.
@@ -33,6 +37,11 @@ class StreamEncoder:
     thinking goes out as ``delta.reasoning`` (OpenRouter's form); usage is
     held until :meth:`finish`, which writes the usage chunk (empty
     ``choices``, only when ``include_usage``) and then ``data: [DONE]``.
+
+    Text deltas, most of a stream, are written from a template per choice:
+    the frame this encoder writes for that choice's text, cut around the
+    text, made once the choice's role has gone out (from then on only the
+    text differs from frame to frame).
 
     :meth:`error` writes OpenRouter's mid-stream error form: a chunk with a
     top-level ``error`` object ``{message, type, code}`` and one choice
@@ -48,6 +57,7 @@ class StreamEncoder:
         "_provider",
         "_router",
         "_seen",
+        "_templates",
         "_usage",
     )
 
@@ -63,6 +73,8 @@ class StreamEncoder:
         self._seen: set[tuple[int, int]] = set()
         """(choice, call index) pairs whose first chunk went out; (choice, -1)
         marks a choice whose role went out."""
+        self._templates: dict[int, tuple[bytes, bytes]] = {}
+        """Per choice: a text frame's bytes before and after the text."""
 
     def _chunk(
         self,
@@ -100,7 +112,7 @@ class StreamEncoder:
 
     def encode(self, event: StreamEvent) -> bytes:
         if isinstance(event, TextDelta):
-            return self._delta(event.index, wire.Delta(content=event.text)) if event.text else b""
+            return self._text(event.index, event.text) if event.text else b""
         if isinstance(event, ToolCallDelta):
             return self._tool_call(event)
         if isinstance(event, ThinkingDelta):
@@ -116,7 +128,20 @@ class StreamEncoder:
             self._created = event.created
             self._provider = event.provider
             self._router = router_choice(event.router)
+            self._templates.clear()
         return b""
+
+    def _text(self, index: int, text: str) -> bytes:
+        template = self._templates.get(index)
+        if template is None:
+            if (index, -1) not in self._seen or self._router is not None:
+                # the role, or the router's choice, still to go out: not a plain frame
+                return self._delta(index, wire.Delta(content=text))
+            before, _, after = self._delta(index, wire.Delta(content=_MARK)).partition(_MARK_JSON)
+            if _MARK_JSON in after:  # the mark also stood in the id or model: no template
+                return self._delta(index, wire.Delta(content=text))
+            template = self._templates[index] = (before, after)
+        return template[0] + encode_json(text) + template[1]
 
     def _tool_call(self, event: ToolCallDelta) -> bytes:
         key = (event.index, event.call_index)
