@@ -1,14 +1,23 @@
-"""What the front door's limits cost per request: two source trees, same load.
+"""What a change costs per request: two source trees, same load, CPU per request.
 
-Starts the no-sleep simulator once, then ``junction serve`` from each tree
-(``--before``, say a checkout from before a change, and ``--after``,
-default this checkout's src/) in turn, over several interleaved rounds. Each round sends
-plain chat requests over keep-alive connections (a small asyncio client,
-no wrk needed) and reads the gateway process's CPU time from /proc:
-CPU microseconds per request is the figure; req/s is printed too but on a
-shared machine it moves with the neighbours.
+Starts the instant upstream once (instant_upstream.py, 20 chunks a stream),
+then ``junction serve`` from each tree (``--before``, say a checkout from
+before a change, and ``--after``, default this checkout's src/), pinned as in
+run.py (gateways on one CPU; the upstream and this client on the other), and
+loads them in turn over several interleaved rounds. Each round sends chat requests
+over keep-alive connections (a small asyncio client, no wrk needed) and reads
+the gateway process's CPU time from /proc: CPU microseconds per request is the
+figure; req/s is printed too but on a shared machine it moves with the
+neighbours.
+
+``--stream`` sends streamed requests (the upstream's stream, read whole and
+checked to end in ``[DONE]``); ``--features`` runs both gateways with the
+production features on, as run.py's junction-features target (a master key,
+a virtual key with a rate limit and a budget made through the admin API, the
+SQLite request log, metrics).
 
     python bench/overhead/frontdoor.py --before ../old/src --rounds 5 --duration 5
+    python bench/overhead/frontdoor.py --before ../old/src --stream --features
 """
 
 from __future__ import annotations
@@ -21,49 +30,80 @@ import tempfile
 import time
 from pathlib import Path
 
-from procs import Proc, free_port, load_average, tree_cpu_seconds
-from servers import CHAT_PATH, JUNCTION_CONFIG, MODEL, Target, body, start_sim, wait_up
+from loads import BadAnswer, one_stream
+from procs import Proc, free_port, load_average, pinned, tree_cpu_seconds
+from run import pin_cpus
+from servers import (
+    CHAT_PATH,
+    DUMMY_KEY,
+    JUNCTION_CONFIG,
+    MASTER_KEY,
+    MODEL,
+    Target,
+    body,
+    create_key,
+    features_config,
+    instant_spec,
+    wait_up,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_gateway(work: Path, name: str, src: Path, sim_port: int) -> tuple[Proc, int]:
-    cfg = work / "junction.yaml"
-    cfg.write_text(JUNCTION_CONFIG.format(model=MODEL, sim_port=sim_port))
+def start_gateway(work: Path, name: str, src: Path, config: str, cpu: int | None) -> Target:
+    cfg = work / f"{name}.yaml"
+    cfg.write_text(config)
     port = free_port()
     cmd = [sys.executable, "-m", "junction.cli", "serve", "--config", str(cfg)]
-    proc = Proc(name, [*cmd, "--port", str(port)], work / f"{name}.log", {"PYTHONPATH": str(src)})
-    return proc, port
+    cmd = pinned(cpu, [*cmd, "--port", str(port)])
+    proc = Proc(name, cmd, work / f"{name}.log", {"PYTHONPATH": str(src)})
+    return Target(name, port, proc)
 
 
-async def _client(port: int, request: bytes, stop: float, counts: list[int]) -> None:
+async def _plain(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> None:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(f"answer {head[:60]!r}")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    await reader.readexactly(length)
+
+
+async def _streamed(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> None:
+    _, stream = await one_stream(reader, writer, request)
+    if not stream.events or stream.events[-1].strip() != b"data: [DONE]":
+        raise BadAnswer(f"a stream that did not end in [DONE]: {stream.events[-1:]!r}")
+
+
+async def _client(port: int, request: bytes, stream: bool, stop: float, counts: list[int]) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    one = _streamed if stream else _plain
     try:
         while time.monotonic() < stop:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            if not head.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(f"answer {head[:60]!r}")
-            length = next(
-                int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            await reader.readexactly(length)
+            await one(reader, writer, request)
             counts[0] += 1
     finally:
         writer.close()
 
 
-async def load(port: int, connections: int, duration: float) -> int:
-    payload = body(False)
+async def load(port: int, key: str, stream: bool, connections: int, duration: float) -> int:
+    payload = body(stream)
     request = (
         f"POST {CHAT_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(payload)}\r\n\r\n"
+        f"authorization: Bearer {key}\r\ncontent-length: {len(payload)}\r\n\r\n"
     ).encode() + payload
     counts = [0]
     stop = time.monotonic() + duration
-    await asyncio.gather(*[_client(port, request, stop, counts) for _ in range(connections)])
+    clients = [_client(port, request, stream, stop, counts) for _ in range(connections)]
+    await asyncio.gather(*clients)
     return counts[0]
 
 
@@ -74,32 +114,46 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--stream", action="store_true", help="streamed requests")
+    parser.add_argument("--features", action="store_true", help="production features on")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        sim = start_sim(work)
+        gateway_cpu, load_cpu, _ = pin_cpus()
+        sim = instant_spec(20, load_cpu).start(work)
         procs = [sim.proc]
         try:
             trees = {"before": args.before, "after": args.after}
-            gateways = {}
+            gateways: dict[str, Target] = {}
             for name, src in trees.items():
-                proc, port = start_gateway(work, name, src, sim.port)
-                procs.append(proc)
-                gateways[name] = (proc, port)
-            for name, (proc, port) in gateways.items():
-                wait_up(Target(name, port, proc), 60)
+                if args.features:
+                    config = features_config(sim.port, f"sqlite:///{work / name}.db", None)
+                else:
+                    config = JUNCTION_CONFIG.format(model=MODEL, sim_port=sim.port)
+                gateways[name] = start_gateway(work, name, src, config, gateway_cpu)
+                procs.append(gateways[name].proc)
+            wait_up(sim, 30)
+            keys: dict[str, str] = {}
+            for name, target in gateways.items():
+                ready_key = MASTER_KEY if args.features else DUMMY_KEY  # until a virtual key exists
+                wait_up(Target(name, target.port, target.proc, ready_key), 60)
+                keys[name] = create_key(target) if args.features else DUMMY_KEY
             per_request: dict[str, list[float]] = {name: [] for name in trees}
             rates: dict[str, list[float]] = {name: [] for name in trees}
             for _ in range(args.rounds):
-                for name, (proc, port) in gateways.items():
-                    cpu0 = tree_cpu_seconds(proc.pid)
-                    done = asyncio.run(load(port, args.connections, args.duration))
-                    cpu = tree_cpu_seconds(proc.pid) - cpu0
+                for name, target in gateways.items():
+                    cpu0 = tree_cpu_seconds(target.proc.pid)
+                    done = asyncio.run(
+                        load(target.port, keys[name], args.stream, args.connections, args.duration)
+                    )
+                    cpu = tree_cpu_seconds(target.proc.pid) - cpu0
                     per_request[name].append(cpu / done * 1e6)
                     rates[name].append(done / args.duration)
+            kind = "streamed" if args.stream else "plain"
+            features = ", features on" if args.features else ""
             print(
                 f"load average {load_average()}; {args.rounds} rounds x {args.duration:g}s, "
-                f"{args.connections} connections, plain chat requests"
+                f"{args.connections} connections, {kind} chat requests{features}"
             )
             print("| tree | CPU us/request (median) | req/s (median) |")
             print("|---|---|---|")

@@ -34,6 +34,7 @@ ptrace the gateway (root, or kernel.yama.ptrace_scope=0); see README.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import signal
@@ -134,7 +135,9 @@ def sample(target: servers.Target, load: str, args: argparse.Namespace) -> list[
     result: dict[str, float] = {}
 
     def load_it() -> None:  # wrk runs a little longer than the sampling window
-        result.update(run_wrk(target.port, body_file, expect, args.connections, args.duration + 2))
+        seconds = args.duration + 2
+        key = target.key or servers.DUMMY_KEY
+        result.update(run_wrk(target.port, body_file, expect, args.connections, seconds, key))
 
     loader = threading.Thread(target=load_it)
     loader.start()
@@ -185,6 +188,11 @@ def main() -> None:
     )
     ap.add_argument("--gil", action="store_true", help="py-spy: only samples holding the GIL")
     ap.add_argument("--loads", default="plain,stream")
+    ap.add_argument(
+        "--features",
+        action="store_true",
+        help="junction with the production features on (run.py's junction-features)",
+    )
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()))
     ap.add_argument("--py-spy", default=shutil.which("py-spy") or "/work/venvs/tools/bin/py-spy")
@@ -206,14 +214,22 @@ def main() -> None:
                 sampler = str(Path(__file__).with_name("cpu_sampler.py"))
                 launcher = [sys.executable, sampler, "--out", str(args.work / "stacks.txt")]
                 launcher += ["--hz", str(args.rate), "-m", "junction.cli"]
-            target = servers.start_junction(args.work, direct.port, launcher)
+            config = None
+            if args.features:
+                database = f"sqlite:///{args.work / 'features.db'}"
+                config = servers.features_config(direct.port, database, None)
+            target = servers.start_junction(args.work, direct.port, launcher, config)
         else:
             target = servers.start_litellm(args.work, direct.port, args.litellm)
         procs.append(target.proc)
+        if args.features:  # the master key until a virtual key exists
+            servers.wait_up(dataclasses.replace(target, key=servers.MASTER_KEY), timeout=180)
+            target = dataclasses.replace(target, key=servers.create_key(target))
         servers.wait_up(target, timeout=180)
         servers.check_answers(target, servers.stream_events(direct))
         (args.work / "plain.json").write_bytes(servers.body(False))
-        run_wrk(target.port, args.work / "plain.json", servers.EXPECT_PLAIN, 32, 3)  # warm-up
+        warm_key = target.key or servers.DUMMY_KEY
+        run_wrk(target.port, args.work / "plain.json", servers.EXPECT_PLAIN, 32, 3, warm_key)
         repo = Path(__file__).resolve().parents[2]
         head = servers.git_head(repo)
         print(f"<!-- {time.strftime('%Y-%m-%d %H:%M %Z')} | junction {head} | ", end="")

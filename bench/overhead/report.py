@@ -83,6 +83,18 @@ def per_chunk(target: list[Result], base: list[Result], chunks: int) -> list[flo
     return per_round(lambda a, b: (a["p50_us"] - b["p50_us"]) / chunks, target, base)
 
 
+def per_later_chunk(target: list[Result], base: list[Result], chunks: int) -> list[float]:
+    """What the target adds after the first byte, per content chunk (µs), round by
+    round: (added stream p50 - added TTFB p50) / chunks. The first chunk's share
+    is the added TTFB, reported on its own."""
+
+    def one(a: Result, b: Result) -> float:
+        after_first = (a["p50_us"] - a["ttfb_p50_us"]) - (b["p50_us"] - b["ttfb_p50_us"])
+        return after_first / chunks
+
+    return per_round(one, target, base)
+
+
 def cpu(rs: list[Result], key: str = "gw_cpu_us") -> str:
     return f"{med(rs, key):,.0f}" if key in rs[0] else "-"
 
@@ -125,6 +137,8 @@ def headline(run: Run) -> list[str]:
     for t in (t for t in run.targets if t != "direct"):
         values = per_chunk(s1[t], s1["direct"], run.chunks)
         rows.append((f"per-chunk stream overhead, {t} (µs)", spread(values, "+,.1f")))
+        later = per_later_chunk(s1[t], s1["direct"], run.chunks)
+        rows.append((f"per-chunk overhead after the first byte, {t} (µs)", spread(later, "+,.1f")))
     lines = ["| measure | value |", "|---|--:|"]
     return lines + [f"| {name} | {value} |" for name, value in rows]
 
@@ -173,9 +187,10 @@ def table_stream_c1(run: Run) -> list[str]:
     r = run.loads[STREAM_C1]
     lines = [
         "| target | TTFB p50 µs | TTFB p99 µs | added TTFB p50 µs | stream p50 µs "
-        "| stream p99 µs | added stream p50 µs | per-chunk overhead µs | SSE events "
+        "| stream p99 µs | added stream p50 µs | per-chunk overhead µs "
+        "| per-chunk after the first byte µs | SSE events "
         "| event gap p50 µs | event gap p99 µs | streams/s | gateway CPU µs/stream |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for t in run.targets:
         rs, base = r[t], r["direct"]
@@ -183,10 +198,11 @@ def table_stream_c1(run: Run) -> list[str]:
         add_ttfb = "-" if direct else added(rs, base, "ttfb_p50_us")
         add_total = "-" if direct else added(rs, base, "p50_us")
         chunk = "-" if direct else spread(per_chunk(rs, base, run.chunks), "+,.1f")
+        later = "-" if direct else spread(per_later_chunk(rs, base, run.chunks), "+,.1f")
         lines.append(
             f"| {t} | {med(rs, 'ttfb_p50_us'):,.0f} | {med(rs, 'ttfb_p99_us'):,.0f} | {add_ttfb} "
             f"| {med(rs, 'p50_us'):,.0f} | {med(rs, 'p99_us'):,.0f} | {add_total} | {chunk} "
-            f"| {run.events[t]} "
+            f"| {later} | {run.events[t]} "
             f"| {med(rs, 'gap_p50_us'):,.1f} | {med(rs, 'gap_p99_us'):,.1f} "
             f"| {med(rs, 'rps'):,.0f} | {cpu(rs)} |"
         )
@@ -233,7 +249,8 @@ def report(run: Run) -> str:
     parts += [
         "",
         f"Streaming, 1 connection (asyncio client; {run.chunks} content chunks a stream; "
-        "per-chunk overhead = added stream p50 / chunks):",
+        "per-chunk overhead = added stream p50 / chunks; after the first byte = "
+        "(added stream p50 - added TTFB p50) / chunks):",
         "",
         *table_stream_c1(run),
     ]

@@ -4,8 +4,7 @@ Upstreams, where every target ends:
 
 - ``instant_upstream.py``: an OpenAI-compatible server that answers at once
   (run.py's floor, ``direct``);
-- the simulator (``junction sim``) with a no-sleep profile (hotpath.py and
-  frontdoor.py).
+- the simulator (``junction sim``) with a no-sleep profile (hotpath.py).
 
 Gateways in front of one, each its own process (one worker):
 
@@ -252,9 +251,12 @@ def start_sim(work: Path) -> Target:
     return Target("direct", port, sim)
 
 
-def start_junction(work: Path, sim_port: int, launcher: list[str] | None = None) -> Target:
-    """``junction serve`` with features off; launcher replaces ``python -m junction.cli``."""
-    config = JUNCTION_CONFIG.format(model=MODEL, sim_port=sim_port)
+def start_junction(
+    work: Path, sim_port: int, launcher: list[str] | None = None, config: str | None = None
+) -> Target:
+    """``junction serve`` (features off unless ``config`` says otherwise);
+    launcher replaces ``python -m junction.cli``."""
+    config = config or JUNCTION_CONFIG.format(model=MODEL, sim_port=sim_port)
     return junction_spec(work, "junction", config, None, launcher).start(work)
 
 
