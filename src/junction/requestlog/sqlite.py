@@ -26,6 +26,7 @@ from junction.requestlog.rollup import (
 )
 from junction.requestlog.rows import COLUMNS
 from junction.requestlog.store import migration
+from junction.stores.sqlite.records import connect
 
 T = TypeVar("T")
 _INSERT = (
@@ -55,11 +56,7 @@ class _Lane:
         self.db: sqlite3.Connection | None = None
 
     def _connect(self) -> None:
-        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=5000")
-        self.db = db
+        self.db = connect(self._path)
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         def call() -> T:

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from junction.responses_store.protocol import StoredResponse
 from junction.responses_store.schema import COLUMNS, migration
+from junction.stores.sqlite.records import connect
 
 _T = TypeVar("_T")
 
@@ -28,9 +29,7 @@ class SqliteResponseStore:
         await self._run(self._connect)
 
     def _connect(self) -> None:
-        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        db = connect(self._path)
         db.executescript(migration("sqlite"))
         self._db = db
 
