@@ -4,6 +4,9 @@ response bodies share with them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import msgspec
 
 from junction.codecs._shared.media import new_tool_call_id
@@ -115,6 +118,11 @@ def decode_logprobs(lp: wire.ReceivedLogprobs | None) -> list[TokenLogprob] | No
     ]
 
 
+_NO_CUSTOM: Mapping[int, str] = MappingProxyType({})
+"""No vendor-specific reasoning field: one shared empty mapping, not a new
+dict per chunk."""
+
+
 def custom_field(body: bytes, quirks: Quirks, where: str) -> dict[int, str]:
     """Reasoning under a vendor-specific field name (rare: a second, generic parse)."""
     field = quirks.reasoning_field
@@ -205,13 +213,13 @@ class OpenAIStreamDecoder:
                 )
             )
         if chunk.choices:
-            if self._custom:
-                custom = custom_field(data.encode(), self._target.quirks, "delta")
-                for choice in chunk.choices:
-                    self._choice(choice, custom.get(choice.index), out)
-            else:
-                for choice in chunk.choices:
-                    self._choice(choice, None, out)
+            custom = (
+                custom_field(data.encode(), self._target.quirks, "delta")
+                if self._custom
+                else _NO_CUSTOM
+            )
+            for choice in chunk.choices:
+                self._choice(choice, custom.get(choice.index), out)
         usage = chunk.usage or (chunk.x_groq.usage if chunk.x_groq else None)
         if usage is not None:
             out.append(UsageReport(usage=decode_usage(usage)))

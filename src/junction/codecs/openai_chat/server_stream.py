@@ -132,16 +132,22 @@ class StreamEncoder:
         return b""
 
     def _text(self, index: int, text: str) -> bytes:
-        template = self._templates.get(index)
+        template = self._templates.get(index) or self._template(index)
         if template is None:
-            if (index, -1) not in self._seen or self._router is not None:
-                # the role, or the router's choice, still to go out: not a plain frame
-                return self._delta(index, wire.Delta(content=text))
-            before, _, after = self._delta(index, wire.Delta(content=_MARK)).partition(_MARK_JSON)
-            if _MARK_JSON in after:  # the mark also stood in the id or model: no template
-                return self._delta(index, wire.Delta(content=text))
-            template = self._templates[index] = (before, after)
+            return self._delta(index, wire.Delta(content=text))
         return template[0] + encode_json(text) + template[1]
+
+    def _template(self, index: int) -> tuple[bytes, bytes] | None:
+        """Choice ``index``'s text frame cut around its text, kept; None while
+        its frames are not all alike yet (the role, or the router's choice,
+        still to go out) or when the mark also stands in the id or model."""
+        if (index, -1) not in self._seen or self._router is not None:
+            return None
+        before, _, after = self._delta(index, wire.Delta(content=_MARK)).partition(_MARK_JSON)
+        if _MARK_JSON in after:
+            return None
+        template = self._templates[index] = (before, after)
+        return template
 
     def _tool_call(self, event: ToolCallDelta) -> bytes:
         key = (event.index, event.call_index)
