@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 import asyncpg
 
 from junction.requestlog.store import sqlite_path
+from junction.stores.sqlite.records import connect
 
 T = TypeVar("T")
 MIGRATION = "0010_feedback.sql"
@@ -102,8 +103,7 @@ class SqliteFeedback:
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         def call() -> T:
             if self._db is None:
-                self._db = sqlite3.connect(self._path, check_same_thread=False)
-                self._db.execute("PRAGMA busy_timeout=5000")
+                self._db = connect(self._path)
             return fn(self._db)
 
         return await asyncio.get_running_loop().run_in_executor(self._pool, call)
