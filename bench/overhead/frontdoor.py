@@ -30,11 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from loads import BadAnswer, one_stream
+from loads import BadAnswer, chat_request, one_stream, parse_head
 from procs import Proc, free_port, load_average, pinned, tree_cpu_seconds
 from run import pin_cpus
 from servers import (
-    CHAT_PATH,
     DUMMY_KEY,
     JUNCTION_CONFIG,
     MASTER_KEY,
@@ -64,15 +63,10 @@ async def _plain(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
 ) -> None:
     writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/1.1 200"):
-        raise RuntimeError(f"answer {head[:60]!r}")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    await reader.readexactly(length)
+    status, fields = parse_head(await reader.readuntil(b"\r\n\r\n"))
+    if status != 200:
+        raise BadAnswer(f"answered {status}")
+    await reader.readexactly(int(fields["content-length"]))
 
 
 async def _streamed(
@@ -95,11 +89,7 @@ async def _client(port: int, request: bytes, stream: bool, stop: float, counts: 
 
 
 async def load(port: int, key: str, stream: bool, connections: int, duration: float) -> int:
-    payload = body(stream)
-    request = (
-        f"POST {CHAT_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-        f"authorization: Bearer {key}\r\ncontent-length: {len(payload)}\r\n\r\n"
-    ).encode() + payload
+    request = chat_request(port, body(stream), key)
     counts = [0]
     stop = time.monotonic() + duration
     clients = [_client(port, request, stream, stop, counts) for _ in range(connections)]

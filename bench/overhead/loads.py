@@ -116,7 +116,17 @@ class Stream:
     events: list[bytes] = field(default_factory=list)
 
 
-def _headers(head: bytes) -> tuple[int, dict[str, str]]:
+def chat_request(port: int, payload: bytes, key: str) -> bytes:
+    """A keep-alive chat request's bytes, sent as they are for each request."""
+    return (
+        f"POST {CHAT_PATH} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n"
+        f"content-type: application/json\r\nauthorization: Bearer {key}\r\n"
+        f"content-length: {len(payload)}\r\n\r\n"
+    ).encode() + payload
+
+
+def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
+    """A response head: its status and its fields (names and values lower-cased)."""
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
     fields = {}
@@ -155,7 +165,7 @@ async def one_stream(
     """Send one request and read its SSE answer: (start time, the stream)."""
     t0 = time.perf_counter()
     writer.write(request)
-    status, fields = _headers(await reader.readuntil(b"\r\n\r\n"))
+    status, fields = parse_head(await reader.readuntil(b"\r\n\r\n"))
     stream, buf = Stream(status), b""
     async for piece in _body(reader, fields):
         now = time.perf_counter()
@@ -199,11 +209,7 @@ class Tally:
 
 async def stream_load(port: int, payload: bytes, seconds: float, events: int, key: str) -> Result:
     """Streams back to back on one keep-alive connection (reopened after an error)."""
-    request = (
-        f"POST {CHAT_PATH} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n"
-        f"content-type: application/json\r\nauthorization: Bearer {key}\r\n"
-        f"content-length: {len(payload)}\r\n\r\n"
-    ).encode() + payload
+    request = chat_request(port, payload, key)
     tally = Tally()
     conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     start = time.perf_counter()
