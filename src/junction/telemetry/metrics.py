@@ -7,15 +7,25 @@ a dict lookup and a few increments (figure in docs/observability.md).
 Live state (circuit breakers, the counter store's errors) is read at
 scrape time by a callback collector, not tracked per request.
 
+In one process the values are plain numbers in this module's
+:class:`PlainCounter`, :class:`PlainHistogram` and :class:`PlainGauge`,
+read into prometheus_client's metric families at scrape time: the
+library's own metric objects take a lock and check their state on every
+increment, which cost as much as the rest of the listener (measured in
+docs/decisions.md). Updates and scrapes both run on the event loop.
+
 With ``PROMETHEUS_MULTIPROC_DIR`` set (``junction serve --workers N``),
-prometheus_client keeps each process's values in that directory and a
-scrape of any process sums them (:class:`MultiProcessCollector`); the
-in-flight gauge counts live processes only (``livesum``).
+prometheus_client's metric objects keep each process's values in that
+directory and a scrape of any process sums them
+(:class:`MultiProcessCollector`); the in-flight gauge counts live
+processes only (``livesum``).
 """
 
 from __future__ import annotations
 
 import os
+import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -27,9 +37,15 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from junction.gateway.accounting import Generation
 from junction.telemetry.labels import NONE, TopValues
@@ -47,6 +63,153 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
+
+
+class PlainCounter:
+    """One counter child: a number, and when it was made."""
+
+    __slots__ = ("created", "value")
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self.created = time.time()
+
+    def inc(self, amount: float = 1.0) -> None:
+        self.value += amount
+
+
+class PlainHistogram:
+    """One histogram child: a count per bucket (not cumulative), the sum."""
+
+    __slots__ = ("bounds", "counts", "created", "sum")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # the last one is +Inf's own
+        self.sum = 0.0
+        self.created = time.time()
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
+
+class _PlainLabelled(Collector):
+    """Children per label combination, made into a prometheus_client metric
+    family when scraped; ``labels`` returns a combination's child, as the
+    library's ``labels`` does."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: tuple[str, ...],
+        registry: CollectorRegistry,
+    ) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = labelnames
+        registry.register(self)
+
+    def describe(self) -> Iterable[Metric]:
+        return ()
+
+
+class PlainCounters(_PlainLabelled):
+    """A labelled counter (or, with ``gauge``, a labelled gauge that only
+    goes up) of :class:`PlainCounter` children."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: tuple[str, ...],
+        registry: CollectorRegistry,
+        *,
+        gauge: bool = False,
+    ) -> None:
+        super().__init__(name, documentation, labelnames, registry)
+        self.gauge = gauge
+        self.children: dict[tuple[str, ...], PlainCounter] = {}
+
+    def labels(self, *values: str) -> PlainCounter:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = PlainCounter()
+        return child
+
+    def collect(self) -> Iterator[Metric]:
+        if self.gauge:
+            gauges = GaugeMetricFamily(self.name, self.documentation, labels=self.labelnames)
+            for values, child in self.children.items():
+                gauges.add_metric(values, child.value)
+            yield gauges
+            return
+        counters = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for values, child in self.children.items():
+            counters.add_metric(values, child.value, created=child.created)
+        yield counters
+
+
+class PlainHistograms(_PlainLabelled):
+    """A labelled histogram of :class:`PlainHistogram` children."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: tuple[str, ...],
+        registry: CollectorRegistry,
+        *,
+        buckets: tuple[float, ...],
+    ) -> None:
+        super().__init__(name, documentation, labelnames, registry)
+        self.bounds = buckets
+        self._les = [floatToGoString(b) for b in (*buckets, float("inf"))]  # type: ignore[no-untyped-call]
+        self.children: dict[tuple[str, ...], PlainHistogram] = {}
+
+    def labels(self, *values: str) -> PlainHistogram:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = PlainHistogram(self.bounds)
+        return child
+
+    def collect(self) -> Iterator[Metric]:
+        histograms = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        names = self.labelnames
+        for values, child in self.children.items():
+            running, buckets = 0, []
+            for le, count in zip(self._les, child.counts, strict=True):
+                running += count
+                buckets.append((le, float(running)))
+            histograms.add_metric(values, buckets, child.sum)
+            # The library's add_metric has no ``created``; its own histograms show it.
+            histograms.add_sample(
+                self.name + "_created", dict(zip(names, values, strict=True)), child.created
+            )
+        yield histograms
+
+
+class PlainGauge(Collector):
+    """An unlabelled gauge kept as a number."""
+
+    def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.value = 0.0
+        registry.register(self)
+
+    def inc(self, amount: float = 1.0) -> None:
+        self.value += amount
+
+    def dec(self, amount: float = 1.0) -> None:
+        self.value -= amount
+
+    def describe(self) -> Iterable[Metric]:
+        return ()
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(self.name, self.documentation, value=self.value)
 
 
 class _Series:
@@ -69,50 +232,51 @@ class Metrics:
     def __init__(self, top_keys: int = 50) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.multiprocess = multiprocess_dir()
+        plain = self.multiprocess is None
         r = self.registry
-        self.requests = Counter(
-            "junction_requests", "Requests answered, by outcome.", REQUEST_LABELS, registry=r
+
+        def counter(name: str, doc: str, labels: tuple[str, ...]) -> Any:
+            if plain:
+                return PlainCounters(name, doc, labels, r)
+            return Counter(name, doc, labels, registry=r)
+
+        def histogram(name: str, doc: str, buckets: tuple[float, ...]) -> Any:
+            if plain:
+                return PlainHistograms(name, doc, REQUEST_LABELS, r, buckets=buckets)
+            return Histogram(name, doc, REQUEST_LABELS, buckets=buckets, registry=r)
+
+        self.requests = counter(
+            "junction_requests", "Requests answered, by outcome.", REQUEST_LABELS
         )
-        self.tokens = Counter(
-            "junction_tokens", "Tokens by kind.", (*REQUEST_LABELS, "kind"), registry=r
-        )
-        self.cost = Counter("junction_cost_usd", "Cost in US dollars.", REQUEST_LABELS, registry=r)
-        self.duration = Histogram(
+        self.tokens = counter("junction_tokens", "Tokens by kind.", (*REQUEST_LABELS, "kind"))
+        self.cost = counter("junction_cost_usd", "Cost in US dollars.", REQUEST_LABELS)
+        self.duration = histogram(
             "junction_request_duration_seconds",
             "Time from the request to its last byte.",
-            REQUEST_LABELS,
-            buckets=REQUEST_SECONDS,
-            registry=r,
+            REQUEST_SECONDS,
         )
-        self.ttft = Histogram(
+        self.ttft = histogram(
             "junction_time_to_first_token_seconds",
             "Time from the request to the first byte of the answer.",
-            REQUEST_LABELS,
-            buckets=FIRST_TOKEN_SECONDS,
-            registry=r,
+            FIRST_TOKEN_SECONDS,
         )
-        self.cache = Counter(
-            "junction_cache_hits", "Response cache lookups.", ("result",), registry=r
+        self.cache = counter("junction_cache_hits", "Response cache lookups.", ("result",))
+        self.rejections = counter(
+            "junction_limit_rejections", "Requests refused by a limit or budget.", ("scope",)
         )
-        self.rejections = Counter(
-            "junction_limit_rejections",
-            "Requests refused by a limit or budget.",
-            ("scope",),
-            registry=r,
-        )
-        self.budget = Gauge(
-            "junction_budget_spend_usd",
-            "Spend counted against budgets since start, by key and team.",
-            ("key", "team"),
-            multiprocess_mode="sum",
-            registry=r,
-        )
-        self.in_flight = Gauge(
-            "junction_in_flight_requests",
-            "Chat requests being answered now.",
-            multiprocess_mode="livesum",
-            registry=r,
-        )
+        spend = "junction_budget_spend_usd"
+        spend_doc = "Spend counted against budgets since start, by key and team."
+        flying, flying_doc = "junction_in_flight_requests", "Chat requests being answered now."
+        self.budget: Any
+        self.in_flight: Any
+        if plain:
+            self.budget = PlainCounters(spend, spend_doc, ("key", "team"), r, gauge=True)
+            self.in_flight = PlainGauge(flying, flying_doc, r)
+        else:
+            self.budget = Gauge(
+                spend, spend_doc, ("key", "team"), multiprocess_mode="sum", registry=r
+            )
+            self.in_flight = Gauge(flying, flying_doc, multiprocess_mode="livesum", registry=r)
         for result in ("hit", "miss"):
             self.cache.labels(result)
         self.keys = TopValues(top_keys)
