@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from _admin_records import ForgetLog, ListRecords
+from _admin_records import ListRecords
 
 MASTER = "sk-master-test-0123456789"
 CLIENT = "sk-client-test-0123456789"
@@ -37,8 +37,3 @@ class Admin:
     """Sends no key."""
     records: ListRecords
     gateway: Any
-
-    @property
-    def forgotten(self) -> list[str]:
-        auth = self.gateway.authenticator
-        return auth.forgotten if isinstance(auth, ForgetLog) else []

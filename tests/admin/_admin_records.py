@@ -3,16 +3,11 @@ junction.stores): enough to drive the admin API through the real app."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from junction.stores import (
-    Check,
-    Correction,
     KeyRecord,
     StoreUnavailable,
     TeamRecord,
     UserRecord,
-    Verdict,
 )
 
 
@@ -94,29 +89,3 @@ class ListRecords:
 
     async def close(self) -> None:
         return None
-
-
-class NoCounters:
-    """The admin API counts nothing; a Counters that admits everything."""
-
-    async def admit(self, checks: Sequence[Check], now: float) -> Verdict:
-        return Verdict(admitted=True)
-
-    async def settle(self, lease: str, corrections: Sequence[Correction], now: float) -> None:
-        return None
-
-    async def seed(self, counter: str, amount: float) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-
-class ForgetLog:
-    """Stands in for the gateway's authenticator until it has one: records what it forgot."""
-
-    def __init__(self) -> None:
-        self.forgotten: list[str] = []
-
-    def forget(self, key_hash: str) -> None:
-        self.forgotten.append(key_hash)

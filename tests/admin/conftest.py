@@ -8,12 +8,11 @@ import httpx
 import pytest
 
 from _admin import CONFIG, MASTER, Admin
-from _admin_records import ForgetLog, ListRecords, NoCounters
+from _admin_records import ListRecords
 from _serving import serve_on_loopback
 from junction.config import parse_config
 from junction.server.app import create_app
 from junction.server.serving import build_server
-from junction.stores import Stores
 
 
 @pytest.fixture(scope="session")
@@ -23,14 +22,7 @@ async def admin() -> AsyncIterator[Admin]:
     task, port = await serve_on_loopback(server)
     gateway = app.context.state.gateway
     records = ListRecords()
-    # Until the stages branch gives the gateway its own stores and
-    # authenticator, the test provides them (the admin API's contract).
-    if not hasattr(gateway, "stores"):
-        gateway.stores = Stores(records, NoCounters())
-    else:
-        gateway.stores.records = records
-    if not hasattr(gateway, "authenticator"):
-        gateway.authenticator = ForgetLog()
+    gateway.stores.records = records
     url = f"http://127.0.0.1:{port}"
     http = httpx.AsyncClient(
         base_url=url, timeout=10, headers={"authorization": f"Bearer {MASTER}"}
