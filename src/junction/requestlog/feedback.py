@@ -14,12 +14,12 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
 
 from junction.requestlog.store import sqlite_path
+from junction.stores.migrate import migration_sql
 from junction.stores.sqlite.records import connect
 
 T = TypeVar("T")
@@ -67,11 +67,6 @@ class FeedbackStore(Protocol):
     async def close(self) -> None: ...
 
 
-def migration(backend: str) -> str:
-    folder = resources.files("junction.stores").joinpath("migrations", backend)
-    return folder.joinpath(MIGRATION).read_text(encoding="utf-8")
-
-
 async def open_feedback(url: str) -> FeedbackStore:
     """The feedback table of the request log's database, schema applied."""
     if url.startswith("sqlite:"):
@@ -96,7 +91,7 @@ class SqliteFeedback:
     @classmethod
     async def open(cls, path: str) -> SqliteFeedback:
         store = cls(path)
-        schema = migration("sqlite")
+        schema = migration_sql("sqlite", MIGRATION)
         await store._run(lambda db: db.executescript(schema))
         return store
 
@@ -146,7 +141,7 @@ class PostgresFeedback:
     async def open(cls, url: str) -> PostgresFeedback:
         pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
         async with pool.acquire() as conn:
-            await conn.execute(migration("postgres"))
+            await conn.execute(migration_sql("postgres", MIGRATION))
         return cls(pool)
 
     async def put(self, request_id: str, key_id: str, score: float, time: float) -> None:

@@ -5,11 +5,12 @@ find one row, forget old rows."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any, Protocol
 
 from junction.catalog.live import LiveStats
 from junction.requestlog.queries import LogQuery, SpendQuery
+from junction.stores.migrate import migration_sql
+from junction.stores.urls import Backend
 
 SCHEMA = ("0002_request_log.sql", "0006_key_endpoint_stats.sql", "0007_spend_rollups.sql")
 """The request log's migrations (each statement ``IF NOT EXISTS``)."""
@@ -34,10 +35,9 @@ class LogStore(Protocol):
     async def close(self) -> None: ...
 
 
-def migration(backend: str) -> str:
-    """The request log's schema (the migration runner applies the same file)."""
-    folder = resources.files("junction.stores").joinpath("migrations", backend)
-    return "\n".join(folder.joinpath(name).read_text(encoding="utf-8") for name in SCHEMA)
+def migration(backend: Backend) -> str:
+    """The request log's schema (the migration runner applies the same files)."""
+    return migration_sql(backend, *SCHEMA)
 
 
 async def connect(url: str) -> LogStore:

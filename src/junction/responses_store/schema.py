@@ -4,12 +4,12 @@ is idempotent)."""
 
 from __future__ import annotations
 
-from importlib import resources
+from junction.stores.migrate import migration_sql
+from junction.stores.urls import Backend
 
 COLUMNS = "id, owner, previous_id, created_at, expires_at, response, input_items"
 
 
-def migration(backend: str) -> str:
+def migration(backend: Backend) -> str:
     """The SQL of ``stores/migrations/<backend>/0004_responses.sql``."""
-    path = resources.files("junction.stores").joinpath("migrations", backend, "0004_responses.sql")
-    return path.read_text(encoding="utf-8")
+    return migration_sql(backend, "0004_responses.sql")

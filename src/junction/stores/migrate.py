@@ -52,6 +52,13 @@ class MigrationState:
     """Epoch seconds, or None when pending."""
 
 
+def migration_sql(backend: Backend, *names: str) -> str:
+    """The SQL of the named migration files of ``backend``, in order: what a
+    store applies when it opens (each statement is ``IF NOT EXISTS``, so a
+    store opened without ``junction db upgrade`` still has its tables)."""
+    return "\n".join((MIGRATIONS / backend / name).read_text(encoding="utf-8") for name in names)
+
+
 def migrations(backend: Backend, folder: Path = MIGRATIONS) -> list[Migration]:
     """The backend's migrations in version order (raises ConfigError on a
     misnamed file or two files with one version)."""
