@@ -1,29 +1,42 @@
-"""The front door: uvicorn's httptools protocol with limits and deadlines.
+"""The front door: junction's HTTP/1.1 connection, on httptools, with
+limits and deadlines.
 
-uvicorn reads headers without bound and without time limits, and accepts
-any number of connections. :class:`LimitedHttpProtocol` adds what a server
-facing the network needs before a request reaches the app: caps on the
-request target, the header block and the header count, one ``Host`` on
-HTTP/1.1, deadlines for the headers, the body, a silent new connection and
-a client that stops reading, and caps on connections and on requests in
-flight. Each limit is a ``server:`` key (docs/security.md says what each
-defends). Refusals are built once per server, in the OpenAI error shape
-the 404 already uses. On the hot path a request that arrives in one read
-costs one pass over its header list and no timer.
+uvicorn runs the process (listening sockets, signals, lifespan, the date
+header); each connection is a :class:`LimitedHttpProtocol`. It parses with
+httptools and runs the app for each request in turn in one worker task per
+connection (requests on an HTTP/1.1 connection are sequential; pipelined
+ones queue): no task, event or timer per request, which is most of what
+uvicorn's own protocol costs per request (docs/decisions.md §2).
+
+It holds requests to what a server facing the network needs before they
+reach the app: caps on the request target, the header block and the
+header count, one ``Host`` on HTTP/1.1, deadlines for the headers, the
+body, a silent new connection and a client that stops reading, and caps on
+connections and on requests in flight. Each limit is a ``server:`` key
+(docs/security.md says what each defends). Refusals are built once per
+server, in the OpenAI error shape the 404 already uses. On the hot path a
+request that arrives in one read costs one pass over its header list and
+no timer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import http
+import logging
+import urllib.parse
 from asyncio import TimerHandle
-from collections.abc import Callable
-from typing import Any
+from collections import deque
+from typing import TYPE_CHECKING, Any
 
 import httptools
 from uvicorn.config import Config as UvicornConfig
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
-from uvicorn.server import ServerState
+
+from junction.server.exchange import DefaultHead, Exchange
+
+if TYPE_CHECKING:
+    from uvicorn.server import ServerState
 
 from junction.codecs import openai_chat
 from junction.config import Server
@@ -39,6 +52,15 @@ that is still writing (closing with unread input would reset it first)."""
 
 _IDLE, _HEADERS, _BODY = 0, 1, 2
 """Where a connection is in reading its current request."""
+
+_NOTHING, _QUIET, _HEADERS_DUE, _BODY_DUE, _LINGER = 0, 1, 2, 3, 4
+"""What the connection's one timer watches for: nothing; a connection
+without a request (new, or kept alive after an answer) that stays silent;
+unfinished headers; an unfinished body; the end of a refusal's linger."""
+
+log = logging.getLogger("uvicorn.error")
+"""Where an app's failure is logged (the name uvicorn logs under, which
+the redaction filter in junction/redact.py covers)."""
 
 
 class Refusal:
@@ -145,6 +167,7 @@ class FrontDoor:
             "junction is shutting down; retry on another instance.",
             retry_after=1,
         )
+        self.default_head = DefaultHead()
 
 
 class FrontDoorConfig(UvicornConfig):
@@ -160,8 +183,35 @@ class _Refused(Exception):
     on the protocol."""
 
 
-class LimitedHttpProtocol(HttpToolsProtocol):
-    """One client connection, held to the front door's limits."""
+_FAILED_HEAD = {
+    "type": "http.response.start",
+    "status": 500,
+    "headers": [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", b"21"),
+        (b"connection", b"close"),
+    ],
+}
+_FAILED_BODY = {"type": "http.response.body", "body": b"Internal Server Error"}
+
+
+def _address(transport: asyncio.Transport, key: str) -> tuple[str, int] | None:
+    """A socket's (host, port) from the transport, or None (a Unix socket)."""
+    info = transport.get_extra_info(key)
+    if isinstance(info, (tuple, list)) and len(info) >= 2:
+        return str(info[0]), int(info[1])
+    return None
+
+
+class LimitedHttpProtocol(asyncio.Protocol):
+    """One client connection, held to the front door's limits.
+
+    uvicorn's server makes one per accepted socket as
+    ``config.http_protocol_class(config=..., server_state=..., app_state=...)``;
+    the connection puts itself in ``server_state.connections`` while open.
+    ``server_state.tasks`` holds the connection's worker while it is
+    running a request (so its size is the requests in flight, what
+    ``max_concurrent_requests`` counts and a shutdown waits for)."""
 
     def __init__(
         self,
@@ -170,22 +220,72 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        super().__init__(config, server_state, app_state, _loop)
         if not isinstance(config, FrontDoorConfig):
             raise TypeError("LimitedHttpProtocol needs a FrontDoorConfig")
+        if not config.loaded:
+            config.load()
+        self.app: Any = config.loaded_app
+        self.loop = _loop or asyncio.get_event_loop()
         self.door = config.front_door
         self.limits = config.front_door.limits
-        self.timeout_keep_alive = self.limits.keep_alive_timeout  # type: ignore[assignment]
+        self.server_state = server_state
+        self.connections: set[Any] = server_state.connections
+        self.in_flight = server_state.tasks
+        self.app_state = app_state
+        self.root_path: str = config.root_path
+        self._asgi = {"version": config.asgi_version, "spec_version": "2.3"}
+        self._fresh_context = bool(config.reset_contextvars)
+        """Each worker in an empty context (uvicorn's opt-in workaround for
+        context variables leaking between tasks)."""
+        self.parser = httptools.HttpRequestParser(self)
+        # Answer the first of pipelined requests even when it says close
+        # and more follows it.
+        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
+
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.server: tuple[str, int] | None = None
+        self.client: tuple[str, int] | None = None
+        self.scheme = "http"
+        self._gone = False
+        """The connection is closed (``connection_lost``)."""
+
+        # The request being parsed.
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._expect_continue = False
         self._in_headers = True
         self._phase = _IDLE
         self._timed = _IDLE
-        """The phase the deadline timer was set for."""
+        """The phase the deadline was set for."""
         self._raw_header_bytes = 0
         self._refusal: Refusal | None = None
-        self._deadline: TimerHandle | None = None
+        self._parsing: Exchange | None = None
+        """The exchange whose body the parser is reading."""
+
+        # The requests being answered: one at a time, by one worker.
+        self._current: Exchange | None = None
+        self._queue: deque[Exchange] = deque()
+        """Pipelined requests behind the current one."""
+        self._worker: asyncio.Task[None] | None = None
+        self._idle: asyncio.Future[None] | None = None
+        """What the worker sleeps on between requests."""
+
+        # The one timer: it fires at or before ``_due`` and does what
+        # ``_watch`` says, or sets itself again for ``_due`` if that moved
+        # later (an answer each second on a kept-alive connection moves
+        # the idle deadline without a timer each).
+        self._timer: TimerHandle | None = None
+        self._watch = _NOTHING
+        self._due = 0.0
+        self._linger_left: int | None = None
+
+        # Flow control.
+        self._read_paused = False
+        self.write_paused = False
+        self._writable: asyncio.Future[None] | None = None
         self._write_stall: TimerHandle | None = None
         self._unwritten = 0
-        self._linger_left: int | None = None
+
         # The app's disconnect signal (asgi.DisconnectSignal) is this
         # protocol: no object per request.
         self._extensions = {DISCONNECT_EXTENSION: self}
@@ -195,22 +295,37 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     # --- connection -------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        self.connections.add(self)
+        self.transport = transport
+        self.server = _address(transport, "sockname")
+        self.client = _address(transport, "peername")
+        if transport.get_extra_info("sslcontext") is not None:
+            self.scheme = "https"
         if len(self.connections) > self.limits.max_connections:
             self._refuse(self.door.too_many_connections)
             return
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.limits.idle_timeout, self.timeout_keep_alive_handler
-        )
+        self._expect(_QUIET, self.limits.idle_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.cycle is not None and not self.cycle.response_complete:
+        self.connections.discard(self)
+        self._gone = True
+        exchange = self._current
+        if exchange is not None and not exchange.complete:
+            exchange.disconnected = True
             self._client_gone()
-        self._disarm()
+            exchange.wake()
+        self._queue.clear()
+        self._watch = _NOTHING
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._write_stall is not None:
             self._write_stall.cancel()
             self._write_stall = None
-        super().connection_lost(exc)
+        self._writable_again()
+        idle = self._idle
+        if idle is not None and not idle.done():
+            idle.set_result(None)  # the worker ends
 
     def data_received(self, data: bytes) -> None:
         if self._linger_left is not None:  # refused: drop what still comes
@@ -218,7 +333,6 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             if self._linger_left < 0:
                 self.transport.close()
             return
-        self._unset_keepalive_if_required()
         if self._in_headers:
             self._raw_header_bytes += len(data)
         try:
@@ -232,7 +346,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             return
         if self._in_headers and self._raw_header_bytes > self.door.unfinished_limit:
             # Unfinished headers past a limit: what the parser holds is cut here.
-            if len(self.url) > self.limits.max_url_bytes:
+            if len(self._url) > self.limits.max_url_bytes:
                 self._refuse(self.door.url_too_long)
                 return
             if self._raw_header_bytes > self.door.raw_header_limit:
@@ -243,16 +357,26 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             # request that arrives whole sets no timer.
             self._time_phase()
 
+    def shutdown(self) -> None:
+        """The server is stopping: close now if no answer is under way,
+        else once it is written."""
+        exchange = self._current
+        if exchange is None or exchange.complete:
+            self.transport.close()
+        else:
+            exchange.keep_alive = False
+
     def abandon(self) -> None:
         """Shutdown's last word: answer a request not yet answered with 503
         (cut a started answer short), and cancel its handler as if the
         client had gone."""
-        cycle = self.cycle
-        if cycle is not None and not cycle.response_complete:
-            if not cycle.response_started:
+        exchange = self._current
+        if exchange is not None and not exchange.complete:
+            if not exchange.head_written:
                 self.transport.write(self.door.shutting_down.raw)
-            cycle.disconnected = True
+            exchange.disconnected = True
             self._client_gone()
+            exchange.wake()
         self.transport.close()
 
     # --- the app's disconnect signal --------------------------------------
@@ -260,7 +384,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def arm(self, task: asyncio.Task[Any]) -> None:
         self._handler = task
         self.fired = False
-        self.flow.resume_reading()  # to see the client's end of the socket
+        self.resume_reading()  # to see the client's end of the socket
 
     def stop(self) -> None:
         self._handler = None
@@ -274,8 +398,24 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     # --- parser callbacks -------------------------------------------------
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        self._url = b""
+        self._headers = []
+        self._expect_continue = False
         self._phase = _HEADERS
+        if self._watch == _QUIET:
+            self._watch = _NOTHING  # a request has begun: its own deadlines apply
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        # The parser keeps a value's trailing whitespace, which is not part
+        # of it (RFC 9110 §5.5).
+        value = value.rstrip(b" \t")
+        if name == b"expect" and value.lower() == b"100-continue":
+            self._expect_continue = True
+        self._headers.append((name, value))
 
     # Headers are checked once they are complete (what they hold while
     # unfinished is bounded by data_received's byte count): one pass per
@@ -284,24 +424,47 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._in_headers = False
         self._phase = _BODY
         self._check_headers()
-        self.scope["extensions"] = self._extensions  # type: ignore[typeddict-item]
+        parser = self.parser
+        version = parser.get_http_version()
+        url = httptools.parse_url(self._url)
+        raw_path: bytes = url.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        root = self.root_path
+        scope = {
+            "type": "http",
+            "asgi": self._asgi,
+            "http_version": version,
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,
+            "method": parser.get_method().decode("ascii"),
+            "root_path": root,
+            "path": root + path if root else path,
+            "raw_path": root.encode("ascii") + raw_path if root else raw_path,
+            "query_string": url.query or b"",
+            "headers": self._headers,
+            "state": self.app_state.copy(),
+            "extensions": self._extensions,
+        }
         door = self.door
-        if door.draining or len(self.tasks) >= self.limits.max_concurrent_requests:
-            refusal = door.shutting_down if door.draining else door.too_many_requests
-            app, self.app = self.app, refusal
-            try:
-                super().on_headers_complete()
-            finally:
-                self.app = app
-        else:
-            super().on_headers_complete()
-        cycle = self.cycle
-        if cycle is not None and not cycle.response_started:
-            cycle.send = OneWrite(cycle)  # type: ignore[method-assign]
+        app = self.app
+        if door.draining:
+            app = door.shutting_down
+        elif len(self.in_flight) >= self.limits.max_concurrent_requests:
+            app = door.too_many_requests
+        exchange = Exchange(self, scope, app, parser.should_keep_alive(), self._expect_continue)
+        self._parsing = exchange
+        if self._current is None:
+            self._start(exchange)
+        else:  # pipelined: answered after the one before it
+            self._queue.append(exchange)
+            self.pause_reading()
 
     def _check_headers(self) -> None:
-        limits, headers = self.limits, self.headers
-        if len(self.url) > limits.max_url_bytes:
+        limits, headers = self.limits, self._headers
+        if len(self._url) > limits.max_url_bytes:
             self._stop(self.door.url_too_long)
         if len(headers) > limits.max_headers:
             self._stop(self.door.too_many_headers)
@@ -314,17 +477,171 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if len(hosts) != 1 and (hosts or self.parser.get_http_version() == "1.1"):
             self._stop(self.door.no_host)
 
+    def on_body(self, body: bytes) -> None:
+        exchange = self._parsing
+        if exchange is not None:
+            exchange.add_body(body)
+
     def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self._disarm()
+        exchange = self._parsing
+        if exchange is not None:
+            exchange.end_body()
+            self._parsing = None
         self._in_headers = True
         self._phase = self._timed = _IDLE
         self._raw_header_bytes = 0
+        if self._watch in (_HEADERS_DUE, _BODY_DUE):
+            self._watch = _NOTHING
+
+    # --- the worker: the app, for one request after another ----------------
+
+    def _start(self, exchange: Exchange) -> None:
+        """Answer ``exchange`` now: wake the worker, or make it."""
+        self._current = exchange
+        worker = self._worker
+        if worker is None:
+            context = contextvars.Context() if self._fresh_context else None
+            worker = self._worker = self.loop.create_task(self._serve(), context=context)
+        else:
+            idle = self._idle
+            if idle is not None and not idle.done():
+                idle.set_result(None)
+        self.in_flight.add(worker)
+
+    async def _serve(self) -> None:
+        """Run the app for each request of the connection, until it closes."""
+        task = asyncio.current_task()
+        assert task is not None
+        context = contextvars.copy_context()
+        try:
+            while not self._gone:
+                exchange = self._current
+                if exchange is None:
+                    idle = self._idle = self.loop.create_future()
+                    await idle
+                    self._idle = None
+                    continue
+                await self._run(exchange, task)
+                if not self._next(exchange, task):
+                    return
+                if contextvars.copy_context() != context:
+                    # The app set a context variable: the next request must
+                    # not see it, so it gets a worker of its own, in the
+                    # context this one started with.
+                    self._retire(task, context)
+                    return
+        except asyncio.CancelledError:
+            # The server's cancel at shutdown (or the client's, caught
+            # outside the app): the connection is over.
+            self.transport.close()
+            raise
+        finally:
+            self.in_flight.discard(task)
+            if self._worker is task:
+                self._worker = None
+            self._idle = None
+
+    async def _run(self, exchange: Exchange, task: asyncio.Task[None]) -> None:
+        """The app for one request; its failures end in a 500 or a closed
+        connection, never in the worker."""
+        try:
+            await exchange.app(exchange.scope, exchange.receive, exchange.send)
+        except asyncio.CancelledError:
+            if not exchange.disconnected:
+                raise
+            task.uncancel()  # the client went away: nothing to answer
+            return
+        except Exception as exc:
+            log.error("Exception in ASGI application\n", exc_info=exc)
+            await self._fail(exchange)
+            return
+        if exchange.disconnected:
+            return
+        if not exchange.head_written:
+            log.error("ASGI callable returned without starting response.")
+            await self._fail(exchange)
+        elif not exchange.complete:
+            log.error("ASGI callable returned without completing response.")
+            self.transport.close()
+
+    async def _fail(self, exchange: Exchange) -> None:
+        """A 500 if nothing of the answer was written, else close."""
+        if exchange.head_written:
+            self.transport.close()
+            return
+        try:
+            await exchange.send(_FAILED_HEAD)
+            await exchange.send(_FAILED_BODY)
+        except Exception:
+            self.transport.close()
+
+    def _next(self, finished: Exchange, task: asyncio.Task[None]) -> bool:
+        """After ``finished``: whether the worker goes on (to the next
+        pipelined request, or to wait for one)."""
+        self._handler = None
+        transport = self._transport_open()
+        if transport is None or not (finished.complete and finished.keep_alive):
+            self._current = None
+            self._queue.clear()
+            if transport is not None:
+                transport.close()
+            return False
+        if self._queue:
+            self._current = self._queue.popleft()
+            self.resume_reading()
+            return True
+        self._current = None
+        self.in_flight.discard(task)
+        self.resume_reading()
+        if self._phase == _IDLE:
+            self._expect(_QUIET, self.limits.keep_alive_timeout)
+        return True
+
+    def _transport_open(self) -> asyncio.Transport | None:
+        """The transport, unless the connection is closed, closing or
+        lingering after a refusal."""
+        transport = self.transport
+        if self._gone or self._linger_left is not None or transport.is_closing():
+            return None
+        return transport
+
+    def _retire(self, task: asyncio.Task[None], context: contextvars.Context) -> None:
+        self.in_flight.discard(task)
+        self._worker = None
+        exchange = self._current
+        if exchange is not None:
+            self._worker = worker = self.loop.create_task(self._serve(), context=context)
+            self.in_flight.add(worker)
+
+    # --- flow control -------------------------------------------------------
+
+    def pause_reading(self) -> None:
+        if not self._read_paused:
+            self._read_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._read_paused:
+            self._read_paused = False
+            self.transport.resume_reading()
+
+    async def drain(self) -> None:
+        """Wait until the client has read enough of what was written."""
+        writable = self._writable
+        if writable is None or writable.done():
+            writable = self._writable = self.loop.create_future()
+        await writable
+
+    def _writable_again(self) -> None:
+        self.write_paused = False
+        writable, self._writable = self._writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
 
     # --- a client that stops reading ----------------------------------------
 
     def pause_writing(self) -> None:
-        super().pause_writing()
+        self.write_paused = True
         if self._write_stall is None:
             self._watch_writes()
 
@@ -333,7 +650,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._write_stall = self.loop.call_later(self.limits.write_timeout, self._stalled)
 
     def resume_writing(self) -> None:
-        super().resume_writing()
+        self._writable_again()
         if self._write_stall is not None:
             self._write_stall.cancel()
             self._write_stall = None
@@ -347,47 +664,72 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     # --- deadlines and refusals -------------------------------------------
 
+    def _expect(self, watch: int, delay: float) -> None:
+        """Watch for ``watch`` ``delay`` seconds from now; the timer is
+        made again only if it would fire later than that."""
+        if self._watch == _LINGER:
+            return  # closing: nothing else matters
+        due = self.loop.time() + delay
+        self._watch = watch
+        self._due = due
+        timer = self._timer
+        if timer is None or timer.when() > due:
+            if timer is not None:
+                timer.cancel()
+            self._timer = self.loop.call_at(due, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        watch = self._watch
+        if watch == _NOTHING:
+            return
+        if self._due - self.loop.time() > 0.001:  # moved later since the timer was set
+            self._timer = self.loop.call_at(self._due, self._timer_fired)
+            return
+        self._watch = _NOTHING
+        if watch == _QUIET:
+            if self._current is None:
+                self.transport.close()
+        elif watch == _HEADERS_DUE:
+            self._headers_late()
+        elif watch == _BODY_DUE:
+            self._body_late()
+        else:
+            self.transport.close()  # the linger is over
+
     def _time_phase(self) -> None:
         self._timed = phase = self._phase
         if phase == _HEADERS:
-            self._arm(self.limits.header_timeout, self._headers_late)
+            self._expect(_HEADERS_DUE, self.limits.header_timeout)
         elif phase == _BODY:
-            self._arm(self.limits.body_timeout, self._body_late)
-        else:
-            self._disarm()
-
-    def _arm(self, delay: float, callback: Callable[[], None]) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-        self._deadline = self.loop.call_later(delay, callback)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+            self._expect(_BODY_DUE, self.limits.body_timeout)
+        elif self._watch in (_HEADERS_DUE, _BODY_DUE):
+            self._watch = _NOTHING
 
     def _answering(self) -> bool:
         """Whether an earlier request on this connection is still being answered."""
-        return self.cycle is not None and not self.cycle.response_complete
+        return self._current is not None and not self._current.complete
 
     def _headers_late(self) -> None:
-        self._deadline = None
         if self._answering():  # pipelined behind a response still going
-            self._arm(self.limits.header_timeout, self._headers_late)
+            self._expect(_HEADERS_DUE, self.limits.header_timeout)
             return
         self._refuse(self.door.header_timeout)
 
     def _body_late(self) -> None:
-        self._deadline = None
-        if self.pipeline:  # queued behind a response: its body is not being read yet
-            self._arm(self.limits.body_timeout, self._body_late)
+        exchange = self._parsing
+        if exchange is None:
             return
-        cycle = self.cycle
-        if cycle.response_started:
+        if exchange.head_written:  # answered (or being answered) without it
             self.transport.close()
             return
-        cycle.disconnected = True  # the handler's receive() now reports a disconnect
-        cycle.message_event.set()
+        if (
+            exchange is not self._current
+        ):  # queued behind a response: its body is not being read yet
+            self._expect(_BODY_DUE, self.limits.body_timeout)
+            return
+        exchange.disconnected = True  # the handler's receive() now reports a disconnect
+        exchange.wake()
         self._write_and_close(self.door.body_timeout)
 
     def _stop(self, refusal: Refusal) -> None:
@@ -395,7 +737,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         raise _Refused
 
     def _refuse(self, refusal: Refusal) -> None:
-        self._disarm()
+        if self._watch != _LINGER:
+            self._watch = _NOTHING
         if self._answering():
             self.transport.close()  # no second answer in the middle of one
             return
@@ -411,72 +754,5 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             return
         transport.write_eof()
         self._linger_left = LINGER_BYTES
-        self.flow.resume_reading()
-        self._arm(LINGER_SECONDS, transport.close)
-
-
-class OneWrite:
-    """A request's ASGI ``send`` that puts the response head and the first
-    body message in one socket write.
-
-    uvicorn writes the status line and headers as soon as
-    ``http.response.start`` arrives, then each body message: two writes,
-    two system calls and two TCP segments for every plain answer (and for
-    a stream's first event). This holds the start message until the first
-    body message and lets uvicorn write both into a collector, then writes
-    what it collected at once; everything after goes straight through.
-    """
-
-    __slots__ = ("_cycle", "_held", "_send")
-
-    def __init__(self, cycle: RequestResponseCycle) -> None:
-        self._cycle = cycle
-        self._send = cycle.send
-        self._held: Any = None
-
-    async def __call__(self, message: Any) -> None:
-        held = self._held
-        if held is None:
-            if message["type"] == "http.response.start" and not self._cycle.response_started:
-                self._held = message
-                return
-            await self._send(message)
-            return
-        if message["type"] == "http.response.start":
-            # A second start (uvicorn's 500 after the app failed before its
-            # body): the held head never left, this one replaces it.
-            self._held = message
-            return
-        self._held = None
-        cycle = self._cycle
-        transport = cycle.transport
-        collected = _Collected()
-        cycle.transport = collected  # type: ignore[assignment]
-        try:
-            await self._send(held)
-            await self._send(message)
-        finally:
-            cycle.transport = transport
-        if collected.parts:
-            transport.write(b"".join(collected.parts))
-        if collected.closing:
-            transport.close()
-
-
-class _Collected:
-    """Stands in for the transport while uvicorn writes a head and a body."""
-
-    __slots__ = ("closing", "parts")
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.closing = False
-
-    def write(self, data: bytes) -> None:
-        self.parts.append(data)
-
-    def close(self) -> None:
-        self.closing = True
-
-    def is_closing(self) -> bool:
-        return self.closing
+        self.resume_reading()
+        self._expect(_LINGER, LINGER_SECONDS)
