@@ -30,6 +30,10 @@ _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]").search
 """Control characters other than tab (CR, LF and NUL among them) would let
 a header value end the line or the head: refused."""
 
+_FRAMING = frozenset((b"content-length", b"transfer-encoding", b"connection"))
+"""The answer's headers that decide how its body is framed and whether
+the connection stays open."""
+
 _STATUS_LINES: dict[int, bytes] = {}
 
 
@@ -257,12 +261,16 @@ class Exchange:
         length: int | None = None
         chunked = False
         close_said = False
+        bad_name, bad_value = _BAD_NAME, _BAD_VALUE
         for name, value in message.get("headers", ()):
-            if _BAD_NAME(name):
+            if bad_name(name):
                 raise RuntimeError("Invalid HTTP header name.")
-            if _BAD_VALUE(value):
+            if bad_value(value):
                 raise RuntimeError("Invalid HTTP header value.")
             name = name.lower()
+            parts.append(name + b": " + value + b"\r\n")
+            if name not in _FRAMING:
+                continue
             if name == b"content-length":
                 if length is None and not chunked:
                     length = int(value)
@@ -270,12 +278,9 @@ class Exchange:
                 if value.lower() == b"chunked":
                     chunked = True
                     length = None
-            elif name == b"connection" and b"close" in [
-                token.strip() for token in value.lower().split(b",")
-            ]:
+            elif b"close" in [token.strip() for token in value.lower().split(b",")]:
                 self.keep_alive = False
                 close_said = True
-            parts += (name, b": ", value, b"\r\n")
         if not self.keep_alive:
             if not close_said:
                 parts.append(b"connection: close\r\n")

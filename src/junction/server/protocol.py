@@ -253,6 +253,7 @@ class LimitedHttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._expect_continue = False
+        self._hosts = 0
         self._in_headers = True
         self._phase = _IDLE
         self._timed = _IDLE
@@ -401,6 +402,7 @@ class LimitedHttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._expect_continue = False
+        self._hosts = 0
         self._phase = _HEADERS
         if self._watch == _QUIET:
             self._watch = _NOTHING  # a request has begun: its own deadlines apply
@@ -413,7 +415,9 @@ class LimitedHttpProtocol(asyncio.Protocol):
         # The parser keeps a value's trailing whitespace, which is not part
         # of it (RFC 9110 §5.5).
         value = value.rstrip(b" \t")
-        if name == b"expect" and value.lower() == b"100-continue":
+        if name == b"host":
+            self._hosts += 1
+        elif name == b"expect" and value.lower() == b"100-continue":
             self._expect_continue = True
         self._headers.append((name, value))
 
@@ -423,11 +427,15 @@ class LimitedHttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._in_headers = False
         self._phase = _BODY
-        self._check_headers()
         parser = self.parser
         version = parser.get_http_version()
-        url = httptools.parse_url(self._url)
-        raw_path: bytes = url.path
+        self._check_headers(version)
+        target = self._url
+        if target[:1] == b"/" and b"#" not in target:  # origin form: /path?query
+            raw_path, _, query = target.partition(b"?")
+        else:  # absolute form, or a fragment to drop
+            url = httptools.parse_url(target)
+            raw_path, query = url.path, url.query or b""
         path = raw_path.decode("ascii")
         if "%" in path:
             path = urllib.parse.unquote(path)
@@ -443,7 +451,7 @@ class LimitedHttpProtocol(asyncio.Protocol):
             "root_path": root,
             "path": root + path if root else path,
             "raw_path": root.encode("ascii") + raw_path if root else raw_path,
-            "query_string": url.query or b"",
+            "query_string": query,
             "headers": self._headers,
             "state": self.app_state.copy(),
             "extensions": self._extensions,
@@ -462,7 +470,7 @@ class LimitedHttpProtocol(asyncio.Protocol):
             self._queue.append(exchange)
             self.pause_reading()
 
-    def _check_headers(self) -> None:
+    def _check_headers(self, version: str) -> None:
         limits, headers = self.limits, self._headers
         if len(self._url) > limits.max_url_bytes:
             self._stop(self.door.url_too_long)
@@ -473,8 +481,8 @@ class LimitedHttpProtocol(asyncio.Protocol):
             size = sum(len(name) + len(value) for name, value in headers)
             if size > limits.max_header_bytes:
                 self._stop(self.door.headers_too_large)
-        hosts = [name for name, _ in headers if name == b"host"]
-        if len(hosts) != 1 and (hosts or self.parser.get_http_version() == "1.1"):
+        hosts = self._hosts
+        if hosts != 1 and (hosts or version == "1.1"):
             self._stop(self.door.no_host)
 
     def on_body(self, body: bytes) -> None:
