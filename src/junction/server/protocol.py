@@ -327,6 +327,7 @@ class LimitedHttpProtocol(asyncio.Protocol):
         idle = self._idle
         if idle is not None and not idle.done():
             idle.set_result(None)  # the worker ends
+        self.parser = None  # type: ignore[assignment]  # it holds this protocol: a cycle
 
     def data_received(self, data: bytes) -> None:
         if self._linger_left is not None:  # refused: drop what still comes

@@ -1,4 +1,5 @@
-"""Running the app: uvicorn behind the front door, with a draining shutdown.
+"""Running the app: junction's front door in uvicorn's server process, with a
+draining shutdown.
 
 ``junction serve`` and the tests both build their server here, so the
 limits the tests check are the ones production runs with.
@@ -21,7 +22,13 @@ log = logging.getLogger("junction.server")
 
 
 class GatewayServer(uvicorn.Server):
-    """uvicorn's server, whose shutdown drains.
+    """uvicorn's server (listening sockets, signals, lifespan, the date
+    header), whose connections are the front door's and whose shutdown
+    drains.
+
+    ``server_state.tasks`` holds the requests in flight: a connection's
+    worker is in it while it runs a request (server/protocol.py), so the
+    drain below waits for answers, not for connections.
 
     On SIGTERM (or ``should_exit``): idle connections close, new requests
     get 503, requests in flight have ``server.shutdown_grace`` seconds to
