@@ -54,11 +54,13 @@ class Wire:
     def get_write_buffer_size(self) -> int:
         return 0
 
+    reading = True
+
     def pause_reading(self) -> None:
-        pass
+        self.reading = False
 
     def resume_reading(self) -> None:
-        pass
+        self.reading = True
 
     def get_extra_info(self, key: str, default: Any = None) -> Any:
         return {"sockname": ("127.0.0.1", 4000), "peername": ("127.0.0.1", 5555)}.get(key)
@@ -417,3 +419,73 @@ async def test_the_keep_alive_deadline_moves_without_a_timer_per_answer() -> Non
     assert len({id(t) for t in timers}) == 1  # the same timer, deadline moved
     await asyncio.sleep(0.6)
     assert conn.wire.closing  # and it still closes the idle connection
+
+
+async def test_an_http10_answer_without_length_ends_with_the_connection() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ab", "more_body": True})
+        await send({"type": "http.response.body", "body": b"c"})
+
+    conn = Connection(app)
+    out = await conn.feed(b"GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert b"transfer-encoding" not in out  # a 1.0 client cannot read chunks
+    assert b"connection: close\r\n" in out
+    assert out.endswith(b"\r\n\r\nabc")
+    assert conn.wire.closing
+
+
+async def test_a_client_gone_before_the_handler_arms_is_cancelled_at_arm() -> None:
+    gone = asyncio.Event()
+    outcome: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()  # the whole body
+        await gone.wait()  # the client goes away here
+        signal = scope["extensions"]["junction.disconnect"]
+        task = asyncio.current_task()
+        assert task is not None
+        signal.arm(task)
+        try:
+            await asyncio.sleep(5)
+            outcome.append("ran on")
+        except asyncio.CancelledError:
+            outcome.append("cancelled" if signal.fired else "cancelled, not fired")
+            raise
+
+    conn = Connection(app)
+    await conn.feed(GET)
+    conn.wire.close()
+    await asyncio.sleep(0)
+    gone.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert outcome == ["cancelled"]
+    assert not conn.state.tasks
+
+
+async def test_reading_pauses_past_the_high_water_mark_until_the_app_reads() -> None:
+    go = asyncio.Event()
+    got: list[int] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await go.wait()
+        more = True
+        while more:
+            message = await receive()
+            got.append(len(message["body"]))
+            more = message["more_body"]
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    conn = Connection(app)
+    size = 200 * 1024
+    await conn.feed(b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % size)
+    await conn.feed(b"z" * (100 * 1024))
+    assert not conn.wire.reading  # 100 KiB unread: the socket is left alone
+    go.set()
+    await conn.feed(b"")
+    assert conn.wire.reading  # the app took it: read on
+    out = await conn.feed(b"z" * (100 * 1024))
+    assert sum(got) == size
+    assert out.startswith(b"HTTP/1.1 204 ")

@@ -110,6 +110,7 @@ class Exchange:
         "left",
         "more_body",
         "scope",
+        "until_close",
         "waiter",
     )
 
@@ -148,6 +149,8 @@ class Exchange:
         self.head_written = False
         self.complete = False
         self.chunked = False
+        self.until_close = False
+        """The body ends with the connection (an HTTP/1.0 client, no length)."""
         self.left = 0
         """Body bytes the answer's ``content-length`` still owes."""
 
@@ -244,6 +247,8 @@ class Exchange:
         if self.chunked:
             data = b"%x\r\n%b\r\n" % (len(body), body) if body else b""
             return data if more else data + b"0\r\n\r\n"
+        if self.until_close:
+            return body
         left = self.left - len(body)
         if left < 0:
             raise RuntimeError("Response content longer than Content-Length")
@@ -281,15 +286,23 @@ class Exchange:
             elif b"close" in [token.strip() for token in value.lower().split(b",")]:
                 self.keep_alive = False
                 close_said = True
+        until_close = False
+        if length is None and not chunked and not self.head_only and status not in (204, 304):
+            if self.http10:
+                # No chunked framing for an HTTP/1.0 client (RFC 9112 §6.1):
+                # the end of the connection ends the body.
+                until_close = True
+                self.keep_alive = False
+            else:
+                chunked = True
+                parts.append(b"transfer-encoding: chunked\r\n")
         if not self.keep_alive:
             if not close_said:
                 parts.append(b"connection: close\r\n")
         elif self.http10:
             parts.append(b"connection: keep-alive\r\n")  # 1.0 closes unless told
-        if length is None and not chunked and not self.head_only and status not in (204, 304):
-            chunked = True
-            parts.append(b"transfer-encoding: chunked\r\n")
         parts.append(b"\r\n")
         self.chunked = chunked
+        self.until_close = until_close
         self.left = 0 if (chunked or self.head_only or length is None) else length
         return b"".join(parts)

@@ -384,6 +384,12 @@ class LimitedHttpProtocol(asyncio.Protocol):
     # --- the app's disconnect signal --------------------------------------
 
     def arm(self, task: asyncio.Task[Any]) -> None:
+        exchange = self._current
+        if exchange is not None and exchange.disconnected:
+            # Gone between the end of its body and now: cancel at once.
+            self._handler = task
+            self._client_gone()
+            return
         self._handler = task
         self.fired = False
         self.resume_reading()  # to see the client's end of the socket
