@@ -6,7 +6,8 @@ POST /stream  parse the body, answer 50 SSE `data:` chunks then `data: [DONE]`
 All three use msgspec for JSON so the comparison is about the server and
 framework, not the codec.
 
-    bare_app       plain ASGI callable (no framework)
+    bare_app       plain ASGI callable (no framework); ``python apps.py junction PORT``
+                   serves it behind junction's front door
     starlette_app  Starlette with two routes
     aiohttp_app()  aiohttp.web native handlers; run with `python apps.py aiohttp PORT`
 """
@@ -139,9 +140,24 @@ def aiohttp_app() -> web.Application:
     return app
 
 
+def serve_junction(port: int) -> None:
+    """``bare_app`` behind junction's front door (server/serving.py), the
+    server ``junction serve`` runs, with the default ``server:`` limits."""
+    from junction.config import Server
+    from junction.server.serving import build_server
+
+    server = build_server(
+        bare_app, Server(), host="127.0.0.1", port=port, log_level="warning", loop="uvloop"
+    )
+    server.run()
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] != ["aiohttp"] or len(sys.argv) != 3:
-        sys.exit("usage: python apps.py aiohttp PORT")
+    if sys.argv[1:2] not in (["aiohttp"], ["junction"]) or len(sys.argv) != 3:
+        sys.exit("usage: python apps.py aiohttp|junction PORT")
+    if sys.argv[1] == "junction":
+        serve_junction(int(sys.argv[2]))
+        sys.exit(0)
     import uvloop
 
     uvloop.install()  # same event loop as the uvicorn and granian runs

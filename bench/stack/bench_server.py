@@ -1,4 +1,5 @@
-"""HTTP server benchmark: uvicorn vs granian vs aiohttp.web on one worker.
+"""HTTP server benchmark: uvicorn vs granian vs aiohttp.web vs junction's
+front door on one worker.
 
 All servers are started once (each in its own process group, on 127.0.0.1),
 then wrk (one thread, fixed connections, fixed duration) drives them in
@@ -8,6 +9,11 @@ the server's process tree during the run, read from /proc), plus ratios
 against uvicorn + Starlette. Requires Debian's `wrk` (apt-get install wrk).
 
     python bench/stack/bench_server.py [--rounds 3] [--duration 5] [--connections 32]
+        [--only NAME ...]
+
+``--only`` runs some of the servers (names as in the table, e.g.
+``--only "uvicorn + bare ASGI" "junction front door + bare ASGI" aiohttp.web``;
+granian need not be installed then). The baseline is then the first one.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from payloads import REQUEST_BYTES
@@ -83,8 +89,21 @@ SERVERS = {
     "granian + bare ASGI": lambda port: granian_cmd("apps:bare_app", port),
     "granian + Starlette": lambda port: granian_cmd("apps:starlette_app", port),
     "aiohttp.web": lambda port: [sys.executable, "apps.py", "aiohttp", str(port)],
+    "junction front door + bare ASGI": lambda port: [
+        sys.executable,
+        "apps.py",
+        "junction",
+        str(port),
+    ],
 }
 WORKLOADS = {"chat": "/chat", "stream": "/stream"}
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def wrk_script(directory: Path) -> Path:
@@ -133,12 +152,12 @@ def check(name: str, workload: str, data: bytes) -> None:
         raise RuntimeError(f"{name} gave an unexpected {workload} body: {data[:200]!r}")
 
 
-def table(results: dict[str, dict[str, list[float]]]) -> str:
+def table(results: dict[str, dict[str, list[float]]], baseline: str) -> str:
     med = {name: {k: statistics.median(v) for k, v in m.items()} for name, m in results.items()}
-    base = med[BASELINE]
+    base = med[baseline]
     lines = [
         f"| server | req/s | p50 ms | p99 ms | server CPU µs/req | server CPU % | errors "
-        f"| req/s vs {BASELINE} | CPU/req vs baseline |",
+        f"| req/s vs {baseline} | CPU/req vs baseline |",
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for name, m in med.items():
@@ -160,29 +179,32 @@ def main() -> None:
     ap.add_argument(
         "--warmup", type=int, default=1, help="seconds of untimed wrk per server and workload"
     )
+    ap.add_argument("--only", nargs="+", metavar="NAME", choices=list(SERVERS))
     args = ap.parse_args()
+    servers = {name: SERVERS[name] for name in args.only} if args.only else SERVERS
+    baseline = BASELINE if BASELINE in servers else next(iter(servers))
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get update && apt-get install -y wrk")
 
     procs, ports = {}, {}
     try:
-        for name, cmd in SERVERS.items():
+        for name, cmd in servers.items():
             ports[name] = free_port()
             procs[name] = start(cmd(ports[name]), re.sub(r"\W+", "-", name))
-        for name in SERVERS:
+        for name in servers:
             for workload, path in WORKLOADS.items():
                 check(name, workload, wait_ready(ports[name], path, REQUEST_BYTES))
         with tempfile.TemporaryDirectory() as tmp:
             script = wrk_script(Path(tmp))
             print(
                 f"<!-- {time.strftime('%Y-%m-%d %H:%M')} | uvicorn {version('uvicorn')} | "
-                f"granian {version('granian')} | starlette {version('starlette')} | "
+                f"granian {_version('granian')} | starlette {version('starlette')} | "
                 f"aiohttp {version('aiohttp')} | wrk -t1 -c{args.connections} -d{args.duration}s | "
                 f"rounds={args.rounds} -->"
             )
             for workload, path in WORKLOADS.items():
-                results: dict[str, dict[str, list[float]]] = {n: {} for n in SERVERS}
-                for name in SERVERS:
+                results: dict[str, dict[str, list[float]]] = {n: {} for n in servers}
+                for name in servers:
                     run_wrk(
                         script,
                         f"http://127.0.0.1:{ports[name]}{path}",
@@ -190,7 +212,7 @@ def main() -> None:
                         args.warmup,
                     )
                 for _ in range(args.rounds):
-                    for name in SERVERS:  # interleaved
+                    for name in servers:  # interleaved
                         cpu0 = tree_cpu_seconds(procs[name].pid)
                         r = run_wrk(
                             script,
@@ -212,7 +234,7 @@ def main() -> None:
                     )
                 )
                 print(f"\n### Server, {what}: median of {args.rounds} interleaved rounds\n")
-                print(table(results))
+                print(table(results, baseline))
     finally:
         for proc in procs.values():
             stop(proc)
