@@ -27,7 +27,8 @@ import os
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -94,7 +95,10 @@ class PlainHistogram:
         self.sum += value
 
 
-class _PlainLabelled(Collector):
+_Child = TypeVar("_Child", PlainCounter, PlainHistogram)
+
+
+class _PlainLabelled(Collector, Generic[_Child]):
     """Children per label combination, made into a prometheus_client metric
     family when scraped; ``labels`` returns a combination's child, as the
     library's ``labels`` does."""
@@ -105,17 +109,26 @@ class _PlainLabelled(Collector):
         documentation: str,
         labelnames: tuple[str, ...],
         registry: CollectorRegistry,
+        new_child: Callable[[], _Child],
     ) -> None:
         self.name = name
         self.documentation = documentation
         self.labelnames = labelnames
+        self._new_child: Callable[[], _Child] = new_child
+        self.children: dict[tuple[str, ...], _Child] = {}
         registry.register(self)
+
+    def labels(self, *values: str) -> _Child:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = self._new_child()
+        return child
 
     def describe(self) -> Iterable[Metric]:
         return ()
 
 
-class PlainCounters(_PlainLabelled):
+class PlainCounters(_PlainLabelled[PlainCounter]):
     """A labelled counter (or, with ``gauge``, a labelled gauge that only
     goes up) of :class:`PlainCounter` children."""
 
@@ -128,15 +141,8 @@ class PlainCounters(_PlainLabelled):
         *,
         gauge: bool = False,
     ) -> None:
-        super().__init__(name, documentation, labelnames, registry)
+        super().__init__(name, documentation, labelnames, registry, PlainCounter)
         self.gauge = gauge
-        self.children: dict[tuple[str, ...], PlainCounter] = {}
-
-    def labels(self, *values: str) -> PlainCounter:
-        child = self.children.get(values)
-        if child is None:
-            child = self.children[values] = PlainCounter()
-        return child
 
     def collect(self) -> Iterator[Metric]:
         if self.gauge:
@@ -151,7 +157,7 @@ class PlainCounters(_PlainLabelled):
         yield counters
 
 
-class PlainHistograms(_PlainLabelled):
+class PlainHistograms(_PlainLabelled[PlainHistogram]):
     """A labelled histogram of :class:`PlainHistogram` children."""
 
     def __init__(
@@ -163,16 +169,10 @@ class PlainHistograms(_PlainLabelled):
         *,
         buckets: tuple[float, ...],
     ) -> None:
-        super().__init__(name, documentation, labelnames, registry)
-        self.bounds = buckets
+        super().__init__(
+            name, documentation, labelnames, registry, partial(PlainHistogram, buckets)
+        )
         self._les = [floatToGoString(b) for b in (*buckets, float("inf"))]  # type: ignore[no-untyped-call]
-        self.children: dict[tuple[str, ...], PlainHistogram] = {}
-
-    def labels(self, *values: str) -> PlainHistogram:
-        child = self.children.get(values)
-        if child is None:
-            child = self.children[values] = PlainHistogram(self.bounds)
-        return child
 
     def collect(self) -> Iterator[Metric]:
         histograms = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
