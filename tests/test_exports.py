@@ -9,7 +9,8 @@ import pytest
 EXPORTS = {
     "junction.types": [
         "AudioPart", "CacheControl", "ChatRequest", "ChatResponse", "Choice", "EmbeddingRequest",
-        "EmbeddingResponse", "ErrorKind", "FilePart", "Finish", "FinishReason", "GatewayError",
+        "EmbeddingResponse", "ErrorKind", "FilePart", "FinalBatch", "Finish", "FinishReason",
+        "GatewayError",
         "HttpRequest", "ImagePart", "Message", "Part", "Reasoning", "ReasoningEffort",
         "ResponseFormat", "Role", "RouterChoice", "StreamEvent", "StreamStart", "TextDelta",
         "TextPart", "ThinkingDelta", "ThinkingPart", "TokenLogprob", "Tool", "ToolCallDelta",

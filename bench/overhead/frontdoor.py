@@ -11,7 +11,9 @@ figure; req/s is printed too but on a shared machine it moves with the
 neighbours.
 
 ``--stream`` sends streamed requests (the upstream's stream, read whole and
-checked to end in ``[DONE]``); ``--features`` runs both gateways with the
+checked to end in ``[DONE]``) and also prints the median time to a
+stream's first and to its last event (with ``--connections 1``, the
+latency a client feels); ``--features`` runs both gateways with the
 production features on, as run.py's junction-features target (a master key,
 a virtual key with a rate limit and a budget made through the admin API, the
 SQLite request log, metrics).
@@ -61,40 +63,48 @@ def start_gateway(work: Path, name: str, src: Path, config: str, cpu: int | None
 
 async def _plain(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-) -> None:
+) -> tuple[float, float] | None:
     writer.write(request)
     status, fields = parse_head(await reader.readuntil(b"\r\n\r\n"))
     if status != 200:
         raise BadAnswer(f"answered {status}")
     await reader.readexactly(int(fields["content-length"]))
+    return None
 
 
 async def _streamed(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-) -> None:
-    _, stream = await one_stream(reader, writer, request)
+) -> tuple[float, float] | None:
+    """One stream, read to the end of its body: (time to the first event,
+    time to the last), µs from sending the request."""
+    t0, stream = await one_stream(reader, writer, request)
     if not stream.events or stream.events[-1].strip() != b"data: [DONE]":
         raise BadAnswer(f"a stream that did not end in [DONE]: {stream.events[-1:]!r}")
+    return (stream.stamps[0] - t0) * 1e6, (stream.stamps[-1] - t0) * 1e6
 
 
-async def _client(port: int, request: bytes, stream: bool, stop: float, counts: list[int]) -> None:
+async def _client(
+    port: int, request: bytes, stream: bool, stop: float, times: list[tuple[float, float] | None]
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     one = _streamed if stream else _plain
     try:
         while time.monotonic() < stop:
-            await one(reader, writer, request)
-            counts[0] += 1
+            times.append(await one(reader, writer, request))
     finally:
         writer.close()
 
 
-async def load(port: int, key: str, stream: bool, connections: int, duration: float) -> int:
+async def load(
+    port: int, key: str, stream: bool, connections: int, duration: float
+) -> list[tuple[float, float] | None]:
+    """One answer's timings per request served (None for plain requests)."""
     request = chat_request(port, body(stream), key)
-    counts = [0]
+    times: list[tuple[float, float] | None] = []
     stop = time.monotonic() + duration
-    clients = [_client(port, request, stream, stop, counts) for _ in range(connections)]
+    clients = [_client(port, request, stream, stop, times) for _ in range(connections)]
     await asyncio.gather(*clients)
-    return counts[0]
+    return times
 
 
 def main() -> None:
@@ -130,27 +140,37 @@ def main() -> None:
                 keys[name] = create_key(target) if args.features else DUMMY_KEY
             per_request: dict[str, list[float]] = {name: [] for name in trees}
             rates: dict[str, list[float]] = {name: [] for name in trees}
+            firsts: dict[str, list[float]] = {name: [] for name in trees}
+            lasts: dict[str, list[float]] = {name: [] for name in trees}
             for _ in range(args.rounds):
                 for name, target in gateways.items():
                     cpu0 = tree_cpu_seconds(target.proc.pid)
-                    done = asyncio.run(
+                    times = asyncio.run(
                         load(target.port, keys[name], args.stream, args.connections, args.duration)
                     )
                     cpu = tree_cpu_seconds(target.proc.pid) - cpu0
-                    per_request[name].append(cpu / done * 1e6)
-                    rates[name].append(done / args.duration)
+                    per_request[name].append(cpu / len(times) * 1e6)
+                    rates[name].append(len(times) / args.duration)
+                    if args.stream:
+                        firsts[name].append(statistics.median(t[0] for t in times if t))
+                        lasts[name].append(statistics.median(t[1] for t in times if t))
             kind = "streamed" if args.stream else "plain"
             features = ", features on" if args.features else ""
             print(
                 f"load average {load_average()}; {args.rounds} rounds x {args.duration:g}s, "
                 f"{args.connections} connections, {kind} chat requests{features}"
             )
-            print("| tree | CPU us/request (median) | req/s (median) |")
-            print("|---|---|---|")
+            timed = " first event µs | last event µs |" if args.stream else ""
+            print(f"| tree | CPU us/request (median) | req/s (median) |{timed}")
+            print("|---|---|---|" + ("---|---|" if args.stream else ""))
             for name in trees:
                 cpu_med = statistics.median(per_request[name])
                 rate_med = statistics.median(rates[name])
-                print(f"| {name} ({trees[name]}) | {cpu_med:.0f} | {rate_med:.0f} |")
+                row = f"| {name} ({trees[name]}) | {cpu_med:.0f} | {rate_med:.0f} |"
+                if args.stream:  # medians of the rounds' medians
+                    row += f" {statistics.median(firsts[name]):.0f} |"
+                    row += f" {statistics.median(lasts[name]):.0f} |"
+                print(row)
             ratio = statistics.median(per_request["after"]) / statistics.median(
                 per_request["before"]
             )

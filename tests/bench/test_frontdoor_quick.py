@@ -27,8 +27,9 @@ def test_frontdoor_streams_with_the_features_on_and_prints_both_trees() -> None:
     report = out.stdout
     assert "2 connections, streamed chat requests, features on" in report, report
     for tree in ("before", "after"):
-        row = re.search(rf"^\| {tree} \(.*\) \| (\d+) \| (\d+) \|$", report, re.M)
+        row = re.search(rf"^\| {tree} \(.*\) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$", report, re.M)
         assert row is not None, report
         assert int(row.group(1)) > 0  # CPU µs per request
         assert int(row.group(2)) > 0  # streams a second, each checked whole
+        assert 0 < int(row.group(3)) <= int(row.group(4))  # first event, then the last
     assert re.search(r"^after / before, CPU per request: \d+\.\d{3}$", report, re.M), report

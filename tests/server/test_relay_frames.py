@@ -12,7 +12,7 @@ import pytest
 from junction.codecs.openai_chat import SERVER
 from junction.redact import Redactor
 from junction.server.relay import Frames, stream_response
-from junction.types import ChatRequest, Message, UpstreamError
+from junction.types import ChatRequest, FinalBatch, Message, UpstreamError
 from junction.types.stream import Finish, StreamEvent, StreamStart, TextDelta
 
 REQUEST = ChatRequest(model="m", messages=[Message(role="user", content="hi")], stream=True)
@@ -108,3 +108,74 @@ async def test_the_response_sends_text_first_and_the_tail_with_the_end_of_the_bo
     assert b'"finish_reason":"stop"' in bodies[3]
     assert bodies[4] == b"data: [DONE]\n\n"
     assert [m.get("more_body", False) for m in sent[1:]] == [True, True, True, True, False]
+
+
+async def _respond(response: object, sent: list[dict[str, object]], fail_on_last: bool) -> None:
+    """Run an ASGI response, recording what it sends in ``sent`` (and, with
+    ``fail_on_last``, a client gone while the end of the body is written)."""
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+        if (
+            fail_on_last
+            and message["type"] == "http.response.body"
+            and not message.get("more_body", False)
+        ):
+            raise OSError("the client went away")
+
+    async def receive() -> dict[str, object]:
+        await asyncio.sleep(3600)
+        return {}
+
+    await response({"type": "http"}, receive, send)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("fail_on_last", [False, True])
+async def test_the_end_of_the_body_goes_out_before_the_bookkeeping_after_a_final_batch(
+    fail_on_last: bool,
+) -> None:
+    """The producer's code after its FinalBatch (the record, the log) runs
+    once the end of the body is sent, and runs to its end (not closed) even
+    when the client left during that last write."""
+    sent_before_bookkeeping: list[int] = []
+    ran: list[str] = []
+    sent: list[dict[str, object]] = []
+
+    async def batches() -> AsyncIterator[list[StreamEvent]]:
+        yield FIRST
+        try:
+            yield FinalBatch([*LATER, Finish(reason="stop")])
+            sent_before_bookkeeping.append(len(sent))
+            ran.append("bookkeeping")
+        except GeneratorExit:
+            ran.append("closed")
+            raise
+
+    response = await stream_response(batches(), SERVER.stream_encoder(REQUEST), False, Redactor([]))
+    await _respond(response, sent, fail_on_last)
+    bodies = [m["body"] for m in sent[1:]]
+    assert [m.get("more_body", False) for m in sent[1:]] == [True, True, False]
+    assert b'"content":"three"' in bodies[2]
+    assert b'"finish_reason":"stop"' in bodies[2]
+    assert bodies[2].endswith(b"data: [DONE]\n\n")  # the tail, in the same write
+    assert ran == ["bookkeeping"]
+    assert sent_before_bookkeeping == [4]  # the start and three bodies, the last one included
+
+
+async def test_a_stream_whose_first_batch_is_final_ends_with_it() -> None:
+    order: list[str] = []
+    sent: list[dict[str, object]] = []
+
+    async def batches() -> AsyncIterator[list[StreamEvent]]:
+        yield FinalBatch([*FIRST, Finish(reason="stop")])
+        order.append(f"bookkeeping after {len(sent)} messages")
+
+    response = await stream_response(batches(), SERVER.stream_encoder(REQUEST), False, Redactor([]))
+    await _respond(response, sent, fail_on_last=False)
+    assert [m.get("more_body", False) for m in sent[1:]] == [True, False]
+    assert b'"content":"one"' in sent[1]["body"]  # type: ignore[operator]
+    last = sent[2]["body"]
+    assert isinstance(last, bytes)
+    assert b'"content":"two"' in last
+    assert last.endswith(b"data: [DONE]\n\n")
+    assert order == ["bookkeeping after 3 messages"]

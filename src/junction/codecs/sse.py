@@ -112,13 +112,17 @@ class SSEParser:
         None, and the general path reads the chunk from the start."""
         if b"\r" in chunk or chunk[:6] != b"data: ":
             return None
+        bound = min(self._max_line, self._max_event)
+        if chunk.find(b"\n") == len(chunk) - 2:  # one event: a read per event is the most common
+            if len(chunk) - 2 > bound:
+                return None
+            return [SSEEvent("message", chunk[6:-2].decode("utf-8", "replace"), self._id)]
         blocks = chunk[:-2].split(b"\n\n")
         n = len(blocks)
         # One line per block, and each block a data line: no line ends but
         # the blank-line pairs, and a "data: " after every pair but the last.
         if chunk.count(b"\n") != 2 * n or chunk.count(b"\n\ndata: ") != n - 1:
             return None
-        bound = min(self._max_line, self._max_event)
         if len(chunk) > bound and max(map(len, blocks)) > bound:
             return None
         ident = self._id

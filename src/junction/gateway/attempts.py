@@ -28,6 +28,7 @@ from junction.types import (
     ChatResponse,
     EmbeddingRequest,
     EmbeddingResponse,
+    FinalBatch,
     GatewayError,
     StreamEvent,
     StreamStart,
@@ -106,7 +107,9 @@ async def stream(
 
     Events are held back only until the first content event has been
     decoded: a failure before that moves on to the next endpoint; after it,
-    the error is raised to the client's stream.
+    the error is raised to the client's stream. The last batch, once the
+    provider's stream is over, is a :class:`FinalBatch` (empty when its last
+    read held no events).
     """
     run = Failover(endpoints, policy, trace)
     given = request.given()
@@ -138,13 +141,14 @@ async def stream(
                         if reservation.tokens is not None:
                             _last_usage(events, usage)
                         yield events
-                tail = _feed(ep, _closer(decoder), b"")
+                tail = FinalBatch(_feed(ep, _closer(decoder), b""))
+                relaying = held is None
                 if held is not None:
-                    tail = held + tail
+                    tail[:0] = held
                     attempt = _served(trace, ep, started, warnings, ttft=True)
-                if tail:
-                    if reservation.tokens is not None:
-                        _last_usage(tail, usage)
+                if tail and reservation.tokens is not None:
+                    _last_usage(tail, usage)
+                if tail or relaying:  # the stream is over: what follows is bookkeeping
                     yield tail
                 if attempt is not None:
                     attempt.latency_ms = _ms(started)

@@ -185,9 +185,13 @@ class StreamingResponse:
     writing task (which closes the upstream call) and ``frames`` is closed.
     ``send`` waits while the client's socket is full, so a slow reader
     slows the producer instead of growing a buffer.
+
+    When ``over()`` says the frame just produced is the last, it goes out
+    with ``tail()`` as the end of the body, and then ``frames`` runs to its
+    end (its producer's bookkeeping) with the client already answered.
     """
 
-    __slots__ = ("frames", "headers", "status", "tail", "watch")
+    __slots__ = ("frames", "headers", "over", "status", "tail", "watch")
 
     watch: DisconnectSignal | DisconnectWatch | None
 
@@ -198,34 +202,59 @@ class StreamingResponse:
         headers: Iterable[tuple[str, str]] = (),
         media_type: str = "text/event-stream",
         tail: Callable[[], bytes] | None = None,
+        over: Callable[[], bool] | None = None,
     ) -> None:
         self.frames = frames
         self.tail = tail
-        """The last frame, asked for once ``frames`` ends: it goes out in
-        one write with the end of the body."""
+        """The last frame, asked for once ``frames`` ends (or is over): it
+        goes out in one write with the end of the body."""
+        self.over = over
         self.status = status
         self.headers = [(b"content-type", media_type.encode())]
         self.headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         self.watch = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        over, answered = self.over, False
         try:
             await send(
                 {"type": "http.response.start", "status": self.status, "headers": self.headers}
             )
             async for frame in self.frames:
+                if over is not None and over():
+                    answered = True
+                    body = frame + self.tail() if self.tail else frame
+                    await send({"type": "http.response.body", "body": body})
+                    break
                 await send({"type": "http.response.body", "body": frame, "more_body": True})
-            await send({"type": "http.response.body", "body": self.tail() if self.tail else b""})
+            else:
+                answered = True
+                await send(
+                    {"type": "http.response.body", "body": self.tail() if self.tail else b""}
+                )
         except OSError:
             pass  # the client went away while a frame was being written
         finally:
             # Stopped before closing: the end of the answer also wakes it.
             if self.watch is not None:
                 self.watch.stop()
-            aclose = getattr(self.frames, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(Exception):
-                    await aclose()
+            if answered:
+                await _run_out(self.frames)
+            else:
+                aclose = getattr(self.frames, "aclose", None)
+                if aclose is not None:
+                    with contextlib.suppress(Exception):
+                        await aclose()
+
+
+async def _run_out(frames: AsyncIterator[bytes]) -> None:
+    """The frames' producer after the answer is written: its bookkeeping,
+    with nothing more to send (a frame it still makes is dropped)."""
+    try:
+        async for _ in frames:
+            pass
+    except Exception:
+        log.exception("a stream's bookkeeping failed after its answer was written")
 
 
 async def _cancel_on_disconnect(receive: Receive, task: asyncio.Task[Any]) -> None:

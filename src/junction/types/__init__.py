@@ -36,6 +36,7 @@ from junction.types.errors import (
 )
 from junction.types.http import HttpRequest
 from junction.types.stream import (
+    FinalBatch,
     Finish,
     StreamEvent,
     StreamStart,
@@ -55,6 +56,7 @@ __all__ = [
     "EmbeddingResponse",
     "ErrorKind",
     "FilePart",
+    "FinalBatch",
     "Finish",
     "FinishReason",
     "GatewayError",

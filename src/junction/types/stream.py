@@ -63,3 +63,14 @@ class UsageReport(msgspec.Struct, tag="usage", omit_defaults=True):
 
 
 StreamEvent = StreamStart | TextDelta | ThinkingDelta | ToolCallDelta | Finish | UsageReport
+
+
+class FinalBatch(list[StreamEvent]):
+    """A stream's last batch (possibly empty): the provider's stream is over.
+
+    What the gateway does once a stream is over (the record, the request
+    log, the counters, the connection back to its pool) runs when the
+    consumer asks for the batch after this one. A door writes the end of its
+    answer first: the client does not wait for the bookkeeping."""
+
+    __slots__ = ()
