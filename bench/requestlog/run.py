@@ -63,6 +63,7 @@ def _queries(end: float, store: LogStore) -> dict[str, Callable[[], Awaitable[An
         "logs: model + status 502": logs(model=MODELS[2], status="502", limit="100"),
         "logs: tag, 100": logs(tag="batch", limit="100"),
         "logs: min_cost, 100": logs(min_cost="0.004", limit="100"),
+        "logs: min_cost, top 0.1%, 100": logs(min_cost="0.00704", limit="100"),
         "logs: one day window": logs(start=str(mid - DAY), end=str(mid), limit="1000"),
         "logs: page deep in (cursor)": logs(cursor=deep, limit="100"),
         "logs: one id (generation)": lambda: store.get("gen-syn-1-00500000"),
