@@ -18,8 +18,15 @@ production features on, as run.py's junction-features target (a master key,
 a virtual key with a rate limit and a budget made through the admin API, the
 SQLite request log, metrics).
 
+``--startup`` times start-up instead, as run.py does: each round launches a
+fresh ``junction serve`` from each tree in turn (on the gateway CPU, the
+request log's database made by an uncounted first launch) and POSTs a chat
+completion every 10 ms until the first 200; the figure is the median of the
+milliseconds from the launch to that answer.
+
     python bench/overhead/frontdoor.py --before ../old/src --rounds 5 --duration 5
     python bench/overhead/frontdoor.py --before ../old/src --stream --features
+    python bench/overhead/frontdoor.py --before ../old/src --startup --rounds 10
 """
 
 from __future__ import annotations
@@ -33,9 +40,10 @@ import time
 from pathlib import Path
 
 from loads import BadAnswer, chat_request, one_stream, parse_head
-from procs import Proc, free_port, load_average, pinned, tree_cpu_seconds
-from run import pin_cpus
+from procs import Proc, free_port, load_average, pinned, tree_cpu_seconds, wait_ready
+from run import STARTUP_POLL, pin_cpus
 from servers import (
+    CHAT_PATH,
     DUMMY_KEY,
     JUNCTION_CONFIG,
     MASTER_KEY,
@@ -107,6 +115,39 @@ async def load(
     return times
 
 
+def startup(
+    work: Path,
+    trees: dict[str, Path],
+    configs: dict[str, str],
+    key: str,
+    rounds: int,
+    cpu: int | None,
+) -> None:
+    """Launch to first 200 of a fresh gateway from each tree, ``rounds`` times each."""
+    headers = {"authorization": f"Bearer {key}"}
+    times: dict[str, list[float]] = {name: [] for name in trees}
+    for rnd in range(rounds + 1):  # round 0 makes the databases and warms the file cache
+        for name, src in trees.items():
+            t0 = time.perf_counter()
+            target = start_gateway(work, name, src, configs[name], cpu)
+            try:
+                ready = wait_ready(
+                    target.proc, target.port, CHAT_PATH, body(False), 60, headers, STARTUP_POLL
+                )
+            finally:
+                target.proc.stop()
+            if rnd:
+                times[name].append((ready - t0) * 1000)
+    print(f"load average {load_average()}; {rounds} launches of each tree")
+    print("| tree | start-up ms (median) | min | max |")
+    print("|---|---|---|---|")
+    for name, ms in times.items():
+        median = statistics.median(ms)
+        print(f"| {name} ({trees[name]}) | {median:.0f} | {min(ms):.0f} | {max(ms):.0f} |")
+    ratio = statistics.median(times["after"]) / statistics.median(times["before"])
+    print(f"after / before, start-up: {ratio:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", type=Path, required=True, help="src/ of the other tree")
@@ -116,6 +157,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--stream", action="store_true", help="streamed requests")
     parser.add_argument("--features", action="store_true", help="production features on")
+    parser.add_argument("--startup", action="store_true", help="time launch to first 200")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -124,15 +166,21 @@ def main() -> None:
         procs = [sim.proc]
         try:
             trees = {"before": args.before, "after": args.after}
+            configs: dict[str, str] = {}
+            for name in trees:
+                if args.features:
+                    configs[name] = features_config(sim.port, f"sqlite:///{work / name}.db", None)
+                else:
+                    configs[name] = JUNCTION_CONFIG.format(model=MODEL, sim_port=sim.port)
+            wait_up(sim, 30)
+            if args.startup:
+                key = MASTER_KEY if args.features else DUMMY_KEY
+                startup(work, trees, configs, key, args.rounds, gateway_cpu)
+                return
             gateways: dict[str, Target] = {}
             for name, src in trees.items():
-                if args.features:
-                    config = features_config(sim.port, f"sqlite:///{work / name}.db", None)
-                else:
-                    config = JUNCTION_CONFIG.format(model=MODEL, sim_port=sim.port)
-                gateways[name] = start_gateway(work, name, src, config, gateway_cpu)
+                gateways[name] = start_gateway(work, name, src, configs[name], gateway_cpu)
                 procs.append(gateways[name].proc)
-            wait_up(sim, 30)
             keys: dict[str, str] = {}
             for name, target in gateways.items():
                 ready_key = MASTER_KEY if args.features else DUMMY_KEY  # until a virtual key exists

@@ -12,10 +12,16 @@ from collections.abc import Sequence
 from junction import __version__
 from junction.config import Config, ConfigError, Server, config_from_env, load_config
 
+_OWN_COMMANDS = frozenset({"serve", "sim", "models"})
+"""The commands this module parses without importing the others' modules:
+``junction serve`` loads what serving needs and no more (its start-up time)."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = _parser(every_command=command not in _OWN_COMMANDS)
+    args = parser.parse_args(words)
     try:
         code: int = args.run(args)
     except ConfigError as exc:
@@ -26,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(every_command: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="junction", description="An LLM router.")
     parser.add_argument("--version", action="version", version=f"junction {__version__}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -64,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the models a config exposes")
     models.add_argument("--config", help="YAML config file (default: as serve)")
     models.set_defaults(run=_models)
+    if not every_command:
+        return parser
 
     from junction.admin_cli import add_parsers as add_admin_parsers
     from junction.semantic.commands import add_parser as add_router_parser

@@ -4,15 +4,13 @@ cache stage asks of every cache, exact or semantic."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Protocol
 
 from junction.cache.key import cache_key
 from junction.types import ChatRequest
 
-Vector = npt.NDArray[np.float32]
+if TYPE_CHECKING:  # numpy is loaded with a semantic cache, not for the exact one
+    from junction.cache.semantic import Vector
 
 
 class ResponseCache(Protocol):

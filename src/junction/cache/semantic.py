@@ -26,9 +26,12 @@ import numpy as np
 import numpy.typing as npt
 
 from junction.cache.key import cache_key
-from junction.cache.protocol import Ask, Found, Vector
+from junction.cache.protocol import Ask, Found
 from junction.semantic.lexical import LexicalEncoder
 from junction.types import ChatRequest, TextPart
+
+Vector = npt.NDArray[np.float32]
+"""An embedding (the cache's are L2-normalised)."""
 
 Embed = Callable[[Sequence[str]], Awaitable[npt.NDArray[np.floating]]]
 """Texts to one embedding row each (any scale: rows are normalised here)."""

@@ -99,7 +99,12 @@ class StreamDecoder(Protocol):
 
 
 class ChatCodec(Protocol):
-    """One wire API, client side: what the gateway needs to call a provider."""
+    """One wire API, client side: what the gateway needs to call a provider.
+
+    A codec may also define ``prepare(target) -> None``: called once per endpoint
+    when the gateway is built, to load what that target's requests will need
+    (Bedrock's SigV4 signer), so that no request pays for an import.
+    """
 
     name: str
 

@@ -158,10 +158,14 @@ def _endpoint(model: str, dep: Deployment, defaults: _Defaults) -> Endpoint:
         zdr=dep.zdr,
         price=_price(dep),
     )
+    codec = providers.codec(vendor.dialect)
+    prepare = getattr(codec, "prepare", None)  # optional (ChatCodec's docstring)
+    if prepare is not None:
+        prepare(target)
     return Endpoint(
         label=dep.label,
         dialect=vendor.dialect,
-        codec=providers.codec(vendor.dialect),
+        codec=codec,
         target=target,
         limits=Limits(t.connect, t.first_token, t.total, idle=t.idle, max_body=caps.max_body_bytes),
         supported=supported,

@@ -18,21 +18,24 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from junction.cache import CacheOptions, cache_options, decode_entry, encode_entry
 from junction.cache.answer import Answer
 from junction.cache.memory import MemoryCache
 from junction.cache.protocol import AnswerCache, Ask, ExactCache, Found, ResponseCache
-from junction.cache.semantic import Embed, SemanticCache, lexical_embed
 from junction.config import CacheSettings, Config, ConfigError
 from junction.gateway.trace import Trace
 from junction.policy.stage import Call
 from junction.stores.open import database_url, redis_prefix, redis_url
 from junction.stores.urls import DEFAULT_DATABASE_URL, parse_database_url
 from junction.types import ChatRequest, EmbeddingRequest, EmbeddingResponse
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from junction.cache.semantic import Embed
 
 log = logging.getLogger("junction.cache")
 
@@ -148,6 +151,7 @@ EmbedCall = Callable[[EmbeddingRequest, Trace], Awaitable[EmbeddingResponse]]
 def through_gateway(embed: EmbedCall, model: str) -> Embed:
     """Embeddings of ``model`` through the gateway: routed, failed over,
     priced and logged like a client's (door ``cache``, no key)."""
+    import numpy as np  # loaded when a semantic cache is configured, not before
 
     async def call(texts: Sequence[str]) -> npt.NDArray[np.floating]:
         request = EmbeddingRequest(model=model, input=list(texts))
@@ -168,6 +172,8 @@ def response_caching(
     caches: list[AnswerCache] = [ExactCache(_backend(config, env))]
     semantic = settings.semantic
     if semantic.enabled:
+        from junction.cache.semantic import SemanticCache, lexical_embed
+
         encoder = lexical_embed()
         if semantic.model is not None:
             if embed is None:

@@ -14,13 +14,14 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
-
-import asyncpg
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from junction.requestlog.store import sqlite_path
 from junction.stores.migrate import migration_sql
 from junction.stores.sqlite.records import connect
+
+if TYPE_CHECKING:  # asyncpg is loaded when the log is on PostgreSQL
+    import asyncpg
 
 T = TypeVar("T")
 MIGRATION = "0010_feedback.sql"
@@ -139,6 +140,8 @@ class PostgresFeedback:
 
     @classmethod
     async def open(cls, url: str) -> PostgresFeedback:
+        import asyncpg
+
         pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
         async with pool.acquire() as conn:
             await conn.execute(migration_sql("postgres", MIGRATION))

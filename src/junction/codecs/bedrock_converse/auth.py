@@ -17,17 +17,17 @@ also ``-fips`` and ``.amazonaws.com.cn``); for any other host (VPC endpoint, a
 proxy, the simulator) it is ``target.api_version`` when set, else ``us-east-1``.
 
 Signing is pure computation (hashes of the method, path, headers and body,
-and the current time); nothing is sent from here.
+and the current time); nothing is sent from here. botocore's signer (a fifth
+of a second to import) is loaded by :func:`prepare`, when the gateway builds
+an endpoint that signs, not by a gateway without one.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 from urllib.parse import urlsplit
-
-from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
-from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
-from botocore.credentials import Credentials  # type: ignore[import-untyped]
 
 from junction.codecs.base import Target
 
@@ -55,6 +55,27 @@ def is_sigv4_key(key: str) -> bool:
     return ":" in key
 
 
+def prepare(target: Target) -> None:
+    """Load the signer now for a target whose requests will be signed."""
+    if _signs(target):
+        _signer()
+
+
+def _signs(target: Target) -> bool:
+    key = target.api_key
+    return bool(key) and target.quirks.auth != "none" and is_sigv4_key(key or "")
+
+
+@functools.cache
+def _signer() -> tuple[Any, Any, Any]:
+    """botocore's SigV4Auth, AWSRequest and Credentials."""
+    from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
+    from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+    from botocore.credentials import Credentials  # type: ignore[import-untyped]
+
+    return SigV4Auth, AWSRequest, Credentials
+
+
 def auth_headers(
     target: Target, method: str, url: str, headers: dict[str, str], body: bytes
 ) -> dict[str, str]:
@@ -66,7 +87,8 @@ def auth_headers(
         return {**headers, "authorization": f"Bearer {key}"}
     access_key, _, rest = key.partition(":")
     secret, _, token = rest.partition(":")
-    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
-    credentials = Credentials(access_key, secret, token or None)
-    SigV4Auth(credentials, SERVICE, region(target)).add_auth(request)
+    sigv4_auth, aws_request, credentials_of = _signer()
+    request = aws_request(method=method, url=url, data=body, headers=dict(headers))
+    credentials = credentials_of(access_key, secret, token or None)
+    sigv4_auth(credentials, SERVICE, region(target)).add_auth(request)
     return {name.lower(): str(value) for name, value in request.headers.items()}

@@ -65,6 +65,10 @@ class BedrockConverseCodec:
 
     name = "bedrock_converse"
 
+    def prepare(self, target: Target) -> None:
+        """At build time: botocore's signer, for a target that signs with SigV4."""
+        auth.prepare(target)
+
     def encode_request(self, request: ChatRequest, target: Target) -> HttpRequest:
         operation = "converse-stream" if request.stream else "converse"
         body = msgspec.json.encode(encode_body(request, target))

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 import msgspec
 
 from junction.catalog import Price, cost
 from junction.gateway import Gateway
-from junction.gateway.auto import AutoRouter
 from junction.policy.limits import LEASE, MINUTE
 from junction.policy.periods import Periods
 from junction.requestlog import RequestLog
@@ -30,6 +29,9 @@ from junction.server.dashboard.sampling import AT, Bucket, Window, percentiles, 
 from junction.stores import Check, CounterReader, Limits, StoreUnavailable
 from junction.stores.protocols import CheckKind
 from junction.types import GatewayError, Usage
+
+if TYPE_CHECKING:
+    from junction.gateway.semantic_router import AutoRouter
 
 FAILURES_SHOWN = 5
 """Failed attempts listed per endpoint (this process's most recent)."""
