@@ -8,6 +8,15 @@ import socket
 from typing import Any
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (just now): for a process to bind, or
+    for a client to find closed."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
 async def serve_on_loopback(server: Any) -> tuple[asyncio.Task[None], int]:
     """``server.serve`` on 127.0.0.1, a free port, once it has started:
     the serving task and the port."""

@@ -6,12 +6,13 @@ time), and one with them loads them when it is built, not on a request."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from _serving import free_port
 
 # Runs `junction serve` in this process's main thread; a second thread waits for
 # /health, sends one chat request (its upstream is a closed port: an error answer
@@ -49,13 +50,6 @@ main(["serve", "--config", {config!r}, "--port", "{port}"])
 WATCHED = ["numpy", "junction.semantic", "asyncpg", "botocore.auth", "httpx"]
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def serve_and_report(tmp_path: Path, deployment: str, extra: str = "") -> dict[str, object]:
     config = tmp_path / "junction.yaml"
     config.write_text(
@@ -69,7 +63,7 @@ models:
       - {deployment}
 """
     )
-    script = SERVE_THEN_REPORT.format(watched=WATCHED, port=closed_port(), config=str(config))
+    script = SERVE_THEN_REPORT.format(watched=WATCHED, port=free_port(), config=str(config))
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=90, cwd=tmp_path
     )
@@ -90,7 +84,7 @@ def test_a_plain_gateway_with_the_request_log_and_the_exact_cache_loads_none_of_
   database_url: "sqlite:///{tmp_path}/junction.db"
 cache:
   enabled: true"""
-    report = serve_and_report(tmp_path, openai_at(closed_port()), extra)
+    report = serve_and_report(tmp_path, openai_at(free_port()), extra)
     assert report["status"] == 502  # the request went through to the (closed) upstream
     assert report["loaded"] == []
 
@@ -100,7 +94,7 @@ def test_a_semantic_cache_loads_numpy_when_the_gateway_is_built(tmp_path: Path) 
   enabled: true
   semantic:
     enabled: true"""
-    report = serve_and_report(tmp_path, openai_at(closed_port()), extra)
+    report = serve_and_report(tmp_path, openai_at(free_port()), extra)
     assert "numpy" in report["built"]  # type: ignore[operator]
 
 
@@ -110,7 +104,7 @@ def test_a_semantic_cache_loads_numpy_when_the_gateway_is_built(tmp_path: Path) 
 def test_a_sigv4_bedrock_endpoint_loads_the_signer_when_the_gateway_is_built(
     tmp_path: Path, key: str, signs: bool
 ) -> None:
-    port = closed_port()
+    port = free_port()
     deployment = (
         f'{{provider: bedrock, model: amazon.nova-micro-v1:0, base_url: "http://127.0.0.1:{port}",'
         f' api_key: "{key}"}}'

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from junction.codecs.base import Target
@@ -57,13 +57,16 @@ def is_sigv4_key(key: str) -> bool:
 
 def prepare(target: Target) -> None:
     """Load the signer now for a target whose requests will be signed."""
-    if _signs(target):
+    if _scheme(target) == "sigv4":
         _signer()
 
 
-def _signs(target: Target) -> bool:
+def _scheme(target: Target) -> Literal["none", "bearer", "sigv4"]:
+    """How ``target``'s requests carry credentials: none, bearer or sigv4."""
     key = target.api_key
-    return bool(key) and target.quirks.auth != "none" and is_sigv4_key(key or "")
+    if not key or target.quirks.auth == "none":
+        return "none"
+    return "sigv4" if is_sigv4_key(key) else "bearer"
 
 
 @functools.cache
@@ -80,10 +83,10 @@ def auth_headers(
     target: Target, method: str, url: str, headers: dict[str, str], body: bytes
 ) -> dict[str, str]:
     """``headers`` plus the credentials for ``target`` (signed over ``headers``)."""
-    key = target.api_key
-    if not key or target.quirks.auth == "none":
+    scheme, key = _scheme(target), target.api_key or ""
+    if scheme == "none":
         return headers
-    if not is_sigv4_key(key):
+    if scheme == "bearer":
         return {**headers, "authorization": f"Bearer {key}"}
     access_key, _, rest = key.partition(":")
     secret, _, token = rest.partition(":")
